@@ -1,0 +1,57 @@
+"""jwtauthtest: the Flask-JWT tutorial's API on today's Flask and PyJWT."""
+
+import os
+from typing import Any, Mapping
+
+from flask import Flask
+from sqlalchemy import func, select
+
+from .database import db, init_db
+from .errors import init_errors
+from .jwt import jwt
+from .passwords import init_passwords
+from .secret import configure_secret
+
+INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    instance_path = os.environ.get(INSTANCE_PATH_VARIABLE)
+    app = Flask(__name__, instance_relative_config=True,
+                instance_path=os.path.abspath(instance_path) if instance_path else None)
+    load_config(app, test_config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    configure_secret(app)
+
+    db.init_app(app)
+    init_passwords(app)
+    jwt.init_app(app)
+    init_errors(app)
+    from . import views
+    app.register_blueprint(views.bp)
+
+    init_db(app)
+    hint_when_no_users(app)
+    return app
+
+
+def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
+        app.instance_path, "jwtauthtest.sqlite")
+    app.config.from_prefixed_env()
+    # from_prefixed_env parses values as JSON; a secret must stay the exact string given.
+    for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
+        if f"FLASK_{key}" in os.environ:
+            app.config[key] = os.environ[f"FLASK_{key}"]
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+    else:
+        app.config.from_mapping(test_config)
+
+
+def hint_when_no_users(app: Flask) -> None:
+    from .models import User
+
+    with app.app_context():
+        if db.session.scalar(select(func.count()).select_from(User)) == 0:
+            app.logger.warning("No users yet: add one with `python useradd.py`")
