@@ -1,7 +1,8 @@
 """jwtauthtest: the Flask-JWT tutorial's API on today's Flask and PyJWT."""
 
 import os
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select

@@ -5,9 +5,10 @@ protects a view and sets ``current_identity``. Every failure is a ``JWTError``,
 answered as JSON ``{"status_code", "error", "description"}``.
 """
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 import jwt as pyjwt
 from flask import Flask, Response, current_app, g, jsonify, request

@@ -6,7 +6,7 @@ import secrets
 from flask import Flask
 
 MIN_SECRET_BYTES = 32
-SECRET_FILE_NAME = "secret_key"
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 (a file name, not a secret)
 
 
 class ConfigurationError(RuntimeError):

@@ -1,0 +1,113 @@
+"""POST /auth: Flask-JWT's contract, and JSON errors where Flask-JWT crashed."""
+
+import time
+
+import jwt as pyjwt
+import pytest
+
+from conftest import PASSWORD, SECRET, USERNAME
+
+INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
+                       "description": "Invalid credentials"}
+
+
+def test_valid_credentials_give_a_token(client, user):
+    before = int(time.time())
+    response = client.post("/auth", json={"username": USERNAME, "password": PASSWORD})
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    body = response.get_json()
+    assert list(body) == ["access_token"]
+    header = pyjwt.get_unverified_header(body["access_token"])
+    assert header["alg"] == "HS256"
+    claims = pyjwt.decode(body["access_token"], SECRET, algorithms=["HS256"])
+    assert set(claims) >= {"exp", "iat", "nbf", "identity"}
+    assert claims["identity"] == user
+    assert claims["exp"] - claims["iat"] == 300
+    assert claims["nbf"] == claims["iat"]
+    assert before <= claims["iat"] <= int(time.time())
+
+
+@pytest.mark.parametrize("body", [
+    {"username": USERNAME, "password": "wrong password"},
+    {"username": "nobody", "password": PASSWORD},
+    {"username": USERNAME},
+    {"password": PASSWORD},
+    {"username": "", "password": PASSWORD},
+    {"username": USERNAME, "password": ""},
+    {"username": None, "password": PASSWORD},
+    {},
+    # Flask-JWT also refused a body with anything besides the two keys.
+    {"username": USERNAME, "password": PASSWORD, "remember": True},
+], ids=["wrong-password", "unknown-user", "no-password", "no-username", "empty-username",
+        "empty-password", "null-username", "empty-object", "extra-key"])
+def test_refused_credentials(client, user, body):
+    response = client.post("/auth", json=body)
+    assert response.status_code == 401
+    assert response.get_json() == INVALID_CREDENTIALS
+
+
+@pytest.mark.parametrize("data,content_type", [
+    ("username=admin&password=x", "application/x-www-form-urlencoded"),
+    ('{"username": "admin", "password":', "application/json"),
+    ('["admin", "mysupersecretpassword"]', "application/json"),
+    ("null", "application/json"),
+    ('"admin"', "application/json"),
+    ("", "application/json"),
+    ('{"username": "admin", "password": "x"}', "text/plain"),
+], ids=["form", "broken-json", "list", "null", "string", "empty", "not-json-type"])
+def test_body_that_is_not_a_json_object(client, user, data, content_type):
+    response = client.post("/auth", data=data, content_type=content_type)
+    assert response.status_code == 400
+    assert response.get_json() == {"status_code": 400, "error": "Bad Request",
+                                   "description": "Request body must be a JSON object"}
+
+
+@pytest.mark.parametrize("body", [
+    {"username": 1, "password": PASSWORD},
+    {"username": USERNAME, "password": ["x"]},
+    {"username": {"$ne": ""}, "password": PASSWORD},
+    {"username": USERNAME, "password": True},
+])
+def test_non_string_credentials(client, user, body):
+    response = client.post("/auth", json=body)
+    assert response.status_code == 400
+    assert response.get_json() == {"status_code": 400, "error": "Bad Request",
+                                   "description": "Username and password must be strings"}
+
+
+def test_get_auth_is_405_json(client):
+    response = client.get("/auth")
+    assert response.status_code == 405
+    assert response.get_json() == {
+        "status_code": 405, "error": "Method Not Allowed",
+        "description": "The method is not allowed for the requested URL."}
+    assert "POST" in response.headers["Allow"]
+
+
+def test_unknown_path_is_404_json(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    body = response.get_json()
+    assert body["status_code"] == 404
+    assert body["error"] == "Not Found"
+    assert body["description"].startswith("The requested URL was not found")
+
+
+def test_custom_credential_keys_and_rule(tmp_path):
+    from jwtauthtest import create_app
+    from jwtauthtest.users import add_user
+
+    from conftest import FAST_HASHING
+
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'custom.sqlite'}",
+                      "JWT_AUTH_URL_RULE": "/login", "JWT_AUTH_USERNAME_KEY": "email",
+                      "JWT_AUTH_PASSWORD_KEY": "secret"})
+    with app.app_context():
+        add_user("a@example.com", "pw")
+    client = app.test_client()
+    assert client.post("/auth", json={"email": "a@example.com", "secret": "pw"}).status_code == 404
+    response = client.post("/login", json={"email": "a@example.com", "secret": "pw"})
+    assert response.status_code == 200
+    assert "access_token" in response.get_json()

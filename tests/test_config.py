@@ -1,0 +1,159 @@
+"""Configuration: environment, instance/config.py, Flask-JWT's keys, the secret."""
+
+import logging
+import os
+import stat
+from datetime import timedelta
+
+import jwt as pyjwt
+import pytest
+
+from jwtauthtest import create_app
+from jwtauthtest.secret import ConfigurationError, load_or_create_secret
+from jwtauthtest.users import add_user
+
+from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+from tokens import flask_jwt_claims, sign
+
+
+def make_app(tmp_path, **config):
+    return create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.sqlite'}", **config})
+
+
+def login(app) -> dict:
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    response = app.test_client().post("/auth", json={"username": USERNAME, "password": PASSWORD})
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def claims_of(token: str, secret: str = SECRET) -> dict:
+    return pyjwt.decode(token, secret, algorithms=["HS256"], options={"verify_nbf": False})
+
+
+def test_environment_configures_the_app(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "0123456789" * 4)  # JSON would read it as a number
+    monkeypatch.setenv("FLASK_SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'env.sqlite'}")
+    monkeypatch.setenv("FLASK_JWT_EXPIRATION_DELTA", "600")
+    monkeypatch.setenv("FLASK_ARGON2_MEMORY_COST", "1024")
+    monkeypatch.setenv("FLASK_ARGON2_TIME_COST", "1")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "0123456789" * 4
+    assert app.config["JWT_SECRET_KEY"] == "0123456789" * 4
+    assert app.config["JWT_EXPIRATION_DELTA"] == timedelta(seconds=600)
+    claims = claims_of(login(app)["access_token"], "0123456789" * 4)
+    assert claims["exp"] - claims["iat"] == 600
+    assert (tmp_path / "env.sqlite").exists()
+
+
+def test_instance_config_file_is_read(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "config.py").write_text(
+        f"SECRET_KEY = {SECRET!r}\n"
+        f"SQLALCHEMY_DATABASE_URI = 'sqlite:///{tmp_path / 'file.sqlite'}'\n"
+        "JWT_EXPIRATION_DELTA = 60\n")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == SECRET
+    assert app.config["JWT_EXPIRATION_DELTA"] == timedelta(seconds=60)
+    assert not (instance / "secret_key").exists()
+
+
+def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
+    app = create_app({"SECRET_KEY": SECRET})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        f"sqlite:///{tmp_path / 'instance' / 'jwtauthtest.sqlite'}")
+    assert (tmp_path / "instance" / "jwtauthtest.sqlite").exists()
+
+
+def test_durations_as_timedelta_and_not_before(tmp_path):
+    app = make_app(tmp_path, JWT_EXPIRATION_DELTA=timedelta(minutes=2),
+                   JWT_NOT_BEFORE_DELTA=30, JWT_LEEWAY=0)
+    token = login(app)["access_token"]
+    claims = claims_of(token)
+    assert claims["exp"] - claims["iat"] == 120
+    assert claims["nbf"] - claims["iat"] == 30
+    response = app.test_client().get("/hello", headers={"Authorization": f"JWT {token}"})
+    assert response.status_code == 401
+    assert response.get_json()["description"] == "The token is not yet valid (nbf)"
+
+
+@pytest.mark.parametrize("value", ["ten", -5, True, None])
+def test_bad_duration_is_refused(tmp_path, value):
+    with pytest.raises(ValueError, match="JWT_EXPIRATION_DELTA must be a number of seconds"):
+        make_app(tmp_path, JWT_EXPIRATION_DELTA=value)
+
+
+def test_leeway_is_configurable(tmp_path):
+    app = make_app(tmp_path, JWT_LEEWAY=0)
+    with app.app_context():
+        user_id = add_user(USERNAME, PASSWORD).id
+    token = sign(flask_jwt_claims(user_id, lifetime=300, now=int(__import__("time").time()) - 303),
+                 SECRET)
+    response = app.test_client().get("/hello", headers={"Authorization": f"JWT {token}"})
+    assert response.get_json()["description"] == "Signature has expired"
+
+
+def test_header_prefix_and_realm(tmp_path):
+    app = make_app(tmp_path, JWT_AUTH_HEADER_PREFIX="Bearer", JWT_DEFAULT_REALM="API")
+    token = login(app)["access_token"]
+    client = app.test_client()
+    assert client.get("/hello", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    response = client.get("/hello", headers={"Authorization": f"JWT {token}"})
+    assert response.get_json()["description"] == "Unsupported authorization type"
+    assert client.get("/hello").headers["WWW-Authenticate"] == 'JWT realm="API"'
+
+
+def test_separate_jwt_secret_key_signs_tokens(tmp_path):
+    jwt_secret = "jwt-only-secret-" + "z" * 32
+    app = make_app(tmp_path, JWT_SECRET_KEY=jwt_secret)
+    token = login(app)["access_token"]
+    assert claims_of(token, jwt_secret)["identity"] == 1
+    with pytest.raises(pyjwt.InvalidSignatureError):
+        claims_of(token, SECRET)
+
+
+@pytest.mark.parametrize("key", ["SECRET_KEY", "JWT_SECRET_KEY"])
+def test_short_secret_is_refused(tmp_path, key):
+    with pytest.raises(ConfigurationError, match=rf"^{key} is 31 bytes; .* at least 32"):
+        make_app(tmp_path, **{key: "s" * 31})
+
+
+def test_short_secret_from_environment_is_refused(tmp_path, monkeypatch):
+    monkeypatch.setenv("FLASK_SECRET_KEY", "changeme")
+    with pytest.raises(ConfigurationError, match="SECRET_KEY is 8 bytes"):
+        create_app()
+
+
+def test_secret_is_generated_once_with_private_permissions(tmp_path):
+    instance = tmp_path / "instance"
+    first = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'g.sqlite'}"})
+    secret_file = instance / "secret_key"
+    assert stat.S_IMODE(os.stat(secret_file).st_mode) == 0o600
+    secret = first.config["JWT_SECRET_KEY"]
+    assert secret == first.config["SECRET_KEY"] == secret_file.read_text().strip()
+    assert len(bytes.fromhex(secret)) == 32
+    second = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'g.sqlite'}"})
+    assert second.config["JWT_SECRET_KEY"] == secret
+    assert sorted(os.listdir(instance)) == ["secret_key"]
+
+
+def test_tampered_short_secret_file_is_refused(tmp_path):
+    (tmp_path / "secret_key").write_text("short\n")
+    with pytest.raises(ConfigurationError, match="secret_key is 5 bytes"):
+        load_or_create_secret(str(tmp_path))
+
+
+def test_hint_is_logged_only_while_there_are_no_users(tmp_path, caplog):
+    hint = "No users yet: add one with `python useradd.py`"
+    with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
+        app = make_app(tmp_path)
+    assert [r.getMessage() for r in caplog.records] == [hint]
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
+        make_app(tmp_path)
+    assert hint not in caplog.text
