@@ -6,12 +6,15 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .audit import init_audit
 from .database import db, init_db
 from .errors import init_errors
 from .jwt import jwt
 from .passwords import init_passwords
 from .secret import configure_secret
+from .throttle import init_throttle
 
 INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
 
@@ -26,8 +29,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     init_passwords(app)
+    init_audit(app)
     jwt.init_app(app)
     init_errors(app)
+    init_throttle(app)
+    trust_proxies(app)
     from . import views
     app.register_blueprint(views.bp)
 
@@ -39,6 +45,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
         app.instance_path, "jwtauthtest.sqlite")
+    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # a login needs far less; refuse more with 413
+    app.config["TRUSTED_PROXIES"] = 0
     app.config.from_prefixed_env()
     # from_prefixed_env parses values as JSON; a secret must stay the exact string given.
     for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
@@ -48,6 +56,15 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config.from_pyfile("config.py", silent=True)
     else:
         app.config.from_mapping(test_config)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Take the client address from X-Forwarded-For only behind that many trusted proxies."""
+    count = app.config["TRUSTED_PROXIES"]
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise ValueError(f"TRUSTED_PROXIES must be a whole number of proxies, not {count!r}")
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count)  # type: ignore[method-assign]
 
 
 def hint_when_no_users(app: Flask) -> None:

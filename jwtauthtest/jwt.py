@@ -12,11 +12,13 @@ from typing import Any
 
 import jwt as pyjwt
 from flask import Flask, Response, current_app, g, jsonify, request
-from sqlalchemy import select
 from werkzeug.local import LocalProxy
 
+from .audit import log_login
 from .database import db
-from .models import User
+from .models import MAX_USERNAME_LENGTH, User
+from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time
+from .users import find_user
 
 CONFIG_DEFAULTS = {
     "JWT_DEFAULT_REALM": "Login Required",
@@ -47,10 +49,25 @@ class JWTError(Exception):
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The authentication handler: the user these credentials belong to, or None."""
-    user = db.session.scalars(select(User).filter_by(username=username)).first()
-    if user is not None and user.verify_password(password):
+    """The authentication handler: the user these credentials belong to, or None.
+
+    Unknown, disabled and wrong-password logins all cost one password verification,
+    so response times don't tell which usernames exist.
+    """
+    user = find_user(username)
+    if user is None:
+        spend_verification_time(password)
+        reason = "unknown user"
+    elif not user.verify_password(password):
+        reason = "bad password"
+    elif not user.active:
+        reason = "disabled"
+    else:
+        rehashed = user in db.session.dirty  # an outdated hash was just rewritten
+        db.session.commit()
+        log_login(True, username, "rehashed" if rehashed else "ok")
         return user
+    log_login(False, username, reason)
     return None
 
 
@@ -59,7 +76,8 @@ def identity(payload: dict[str, Any]) -> User | None:
     user_id = payload.get("identity")
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    return db.session.get(User, user_id)
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.active else None
 
 
 class JWT:
@@ -115,6 +133,13 @@ def read_credentials() -> tuple[str, str]:
     password = data.get(current_app.config["JWT_AUTH_PASSWORD_KEY"])
     if any(value is not None and not isinstance(value, str) for value in (username, password)):
         raise JWTError("Bad Request", "Username and password must be strings", 400)
+    # Refused before any hashing, so huge inputs cost an attacker more than us.
+    if username and len(username) > MAX_USERNAME_LENGTH:
+        raise JWTError("Bad Request",
+                       f"Username must be at most {MAX_USERNAME_LENGTH} characters", 400)
+    if password and len(password) > MAX_PASSWORD_LENGTH:
+        raise JWTError("Bad Request",
+                       f"Password must be at most {MAX_PASSWORD_LENGTH} characters", 400)
     # Flask-JWT's criteria: both present and non-empty, and nothing else in the body.
     if not (username and password and len(data) == 2):
         raise JWTError("Bad Request", "Invalid credentials")

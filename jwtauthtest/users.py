@@ -6,7 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .database import db
-from .models import User
+from .models import MAX_USERNAME_LENGTH, User, normalise_username, username_key
+from .passwords import MAX_PASSWORD_LENGTH
 
 
 class UserError(Exception):
@@ -15,12 +16,10 @@ class UserError(Exception):
 
 def add_user(username: str, password: str) -> User:
     """Hash the password and store a new user, or raise UserError and store nothing."""
-    if not username:
-        raise UserError("username must not be empty")
-    if not password:
-        raise UserError("password must not be empty")
+    check_username(username)
+    check_password(password)
     if find_user(username) is not None:
-        raise UserError(f"user already exists: {username}")
+        raise UserError(f"user already exists: {normalise_username(username)}")
     user = User(username=username)
     user.hash_password(password)
     db.session.add(user)
@@ -28,12 +27,27 @@ def add_user(username: str, password: str) -> User:
         db.session.commit()
     except IntegrityError:  # added by someone else since find_user
         db.session.rollback()
-        raise UserError(f"user already exists: {username}") from None
+        raise UserError(f"user already exists: {user.username}") from None
     return user
 
 
+def check_username(username: str) -> None:
+    if not username.strip():
+        raise UserError("username must not be empty")
+    if len(normalise_username(username)) > MAX_USERNAME_LENGTH:
+        raise UserError(f"username must be at most {MAX_USERNAME_LENGTH} characters")
+
+
+def check_password(password: str) -> None:
+    if not password:
+        raise UserError("password must not be empty")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserError(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
 def find_user(username: str) -> User | None:
-    return db.session.scalars(select(User).filter_by(username=username)).first()
+    """The user with this name in any case or Unicode spelling, or None."""
+    return db.session.scalars(select(User).filter_by(username_key=username_key(username))).first()
 
 
 def read_password_line(stream: TextIO) -> str:

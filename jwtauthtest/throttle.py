@@ -1,0 +1,73 @@
+"""Throttling of failed logins, per client address and per username (Flask-Limiter)."""
+
+import hashlib
+import time
+
+from flask import Flask, Response, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .audit import log_login
+from .errors import http_error_response
+from .models import username_key
+
+EXTENSION_KEY = "jwtauthtest.throttle"
+CONFIG_DEFAULTS = {
+    "RATELIMIT_LOGIN_FAILURES": "10 per minute",
+    "RATELIMIT_STORAGE_URI": "memory://",
+}
+
+
+def init_throttle(app: Flask) -> None:
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    limiter = Limiter(key_func=address_key, app=app)
+    app.extensions[EXTENSION_KEY] = limiter
+    endpoint = app.config["JWT_AUTH_ENDPOINT"]
+    if endpoint in app.view_functions:
+        login_view = app.view_functions[endpoint]
+        for key_func in (address_key, username_hash_key):
+            login_view = limiter.limit(login_failure_limit, key_func=key_func,
+                                       deduct_when=is_failed_login,
+                                       error_message="Too many failed logins")(login_view)
+        app.view_functions[endpoint] = login_view
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+def login_failure_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN_FAILURES"]
+
+
+def is_failed_login(response: Response) -> bool:
+    # Only wrong credentials count: a success, or a request refused before any
+    # password was checked, doesn't use up the client's allowance.
+    return response.status_code == 401
+
+
+def address_key() -> str:
+    return f"address:{request.remote_addr}"
+
+
+def username_hash_key() -> str:
+    """Counts failures per user under every spelling of the name (hashed: keys hold no names)."""
+    username = typed_username()
+    key = username_key(username) if isinstance(username, str) else ""
+    return "username:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def typed_username() -> object:
+    try:
+        data = request.get_json(silent=True)
+    except RequestEntityTooLarge:  # answered 413 by the view; no name to count
+        return None
+    return data.get(current_app.config["JWT_AUTH_USERNAME_KEY"]) if isinstance(data, dict) else None
+
+
+def too_many_requests(error: RateLimitExceeded) -> Response:
+    if request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]:
+        log_login(False, typed_username(), "throttled")
+    response = http_error_response(error)
+    breached = current_app.extensions[EXTENSION_KEY].current_limit
+    if breached is not None:
+        response.headers["Retry-After"] = str(max(1, int(breached.reset_at - time.time())))
+    return response

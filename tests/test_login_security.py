@@ -1,0 +1,246 @@
+"""POST /auth against guessing, enumeration and abuse (issue 3)."""
+
+import logging
+import statistics
+import time
+
+import pytest
+from passlib.context import CryptContext
+from passlib.hash import argon2, bcrypt, django_pbkdf2_sha256, pbkdf2_sha256, sha512_crypt
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+
+from jwtauthtest import create_app
+from jwtauthtest.database import db
+from jwtauthtest.models import User
+from jwtauthtest.passwords import password_context
+from jwtauthtest.users import UserError, add_user
+
+from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+
+INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
+                       "description": "Invalid credentials"}
+
+
+def make_app(tmp_path, **config):
+    return create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 's.sqlite'}", **config})
+
+
+def login(client, username=USERNAME, password=PASSWORD, address="127.0.0.1", **kwargs):
+    return client.post("/auth", json={"username": username, "password": password},
+                       environ_base={"REMOTE_ADDR": address}, **kwargs)
+
+
+def stored_hash(app, user_id):
+    with app.app_context():
+        return db.session.get(User, user_id).password
+
+
+def store_user(app, username, password_hash, active=True) -> int:
+    """A user row written directly, as an older version of the app would have left it."""
+    with app.app_context():
+        user = User(username=username, password=password_hash, active=active)
+        db.session.add(user)
+        db.session.commit()
+        return user.id
+
+
+# --- password storage -------------------------------------------------------------------------
+
+def test_production_parameters_are_at_or_above_owasp_minimum(tmp_path):
+    app = create_app({"SECRET_KEY": SECRET,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}"})
+    with app.app_context():
+        new_hash = password_context().hash(PASSWORD)
+    assert new_hash.startswith("$argon2id$v=19$m=65536,t=3,p=1$")
+    info = argon2.from_string(new_hash)
+    assert info.memory_cost >= 19 * 1024 and info.rounds >= 2 and info.parallelism == 1
+
+
+def test_argon2_parameters_are_configurable(tmp_path):
+    app = make_app(tmp_path, ARGON2_MEMORY_COST=2048, ARGON2_TIME_COST=2, ARGON2_PARALLELISM=2)
+    with app.app_context():
+        assert password_context().hash(PASSWORD).startswith("$argon2id$v=19$m=2048,t=2,p=2$")
+
+
+LEGACY_HASHES = {
+    "pbkdf2_sha256": lambda pw: pbkdf2_sha256.hash(pw),
+    "bcrypt": lambda pw: bcrypt.hash(pw),
+    "argon2-older-parameters": lambda pw: argon2.using(type="ID", memory_cost=512,
+                                                       rounds=1).hash(pw),
+    "argon2i": lambda pw: argon2.using(type="I", memory_cost=1024, rounds=1).hash(pw),
+    "django_pbkdf2_sha256": lambda pw: django_pbkdf2_sha256.hash(pw),
+    "sha512_crypt (passlib's custom_app_context)": lambda pw: sha512_crypt.hash(pw),
+}
+
+
+@pytest.mark.parametrize("make_hash", LEGACY_HASHES.values(), ids=LEGACY_HASHES.keys())
+def test_legacy_hash_verifies_and_is_upgraded_in_the_same_request(app, client, caplog,
+                                                                    make_hash):
+    legacy = make_hash(PASSWORD)
+    user_id = store_user(app, USERNAME, legacy)
+    with caplog.at_level(logging.INFO, logger="jwtauthtest.audit"):
+        response = login(client)
+    assert response.status_code == 200
+    upgraded = stored_hash(app, user_id)
+    assert upgraded.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
+    with app.app_context():
+        assert password_context().verify(PASSWORD, upgraded)
+    assert "reason=rehashed" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="jwtauthtest.audit"):
+        assert login(client).status_code == 200
+    assert stored_hash(app, user_id) == upgraded
+    assert "reason=ok" in caplog.text
+
+
+def test_wrong_password_leaves_a_legacy_hash_alone(app, client):
+    legacy = pbkdf2_sha256.hash(PASSWORD)
+    user_id = store_user(app, USERNAME, legacy)
+    response = login(client, password="not it")
+    assert response.status_code == 401
+    assert response.get_json() == INVALID_CREDENTIALS
+    assert stored_hash(app, user_id) == legacy
+
+
+def test_long_password_against_a_legacy_bcrypt_hash_is_401_not_500(app, client):
+    store_user(app, USERNAME, bcrypt.hash(PASSWORD))
+    response = login(client, password="x" * 1000)
+    assert response.status_code == 401
+    assert response.get_json() == INVALID_CREDENTIALS
+
+
+def test_unrecognised_stored_hash_is_a_failed_login(app, client):
+    store_user(app, USERNAME, "plaintext-from-a-broken-import")
+    response = login(client, password="plaintext-from-a-broken-import")
+    assert response.status_code == 401
+    assert response.get_json() == INVALID_CREDENTIALS
+
+
+# --- bounded work -----------------------------------------------------------------------------
+
+@pytest.fixture
+def count_verifications(monkeypatch):
+    calls = []
+    original = CryptContext.verify_and_update
+
+    def counting(self, *args, **kwargs):
+        calls.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(CryptContext, "verify_and_update", counting)
+    return calls
+
+
+def test_body_over_16_kib_is_413(client, user, count_verifications):
+    body = '{"username": "admin", "password": "%s"}' % ("x" * 16 * 1024)
+    response = client.post("/auth", data=body, content_type="application/json")
+    assert response.status_code == 413
+    assert response.get_json() == {
+        "status_code": 413, "error": "Request Entity Too Large",
+        "description": "The data value transmitted exceeds the capacity limit."}
+    assert count_verifications == []
+
+
+@pytest.mark.parametrize("username,password,description", [
+    (USERNAME, "x" * 1025, "Password must be at most 1024 characters"),
+    ("u" * 151, PASSWORD, "Username must be at most 150 characters"),
+])
+def test_over_long_credentials_are_400_without_hashing(client, user, count_verifications,
+                                                       username, password, description):
+    response = login(client, username, password)
+    assert response.status_code == 400
+    assert response.get_json() == {"status_code": 400, "error": "Bad Request",
+                                   "description": description}
+    assert count_verifications == []
+
+
+def test_longest_allowed_credentials_are_checked(client, user, count_verifications):
+    assert login(client, "u" * 150, "x" * 1024).get_json() == INVALID_CREDENTIALS
+    assert count_verifications == [1]
+
+
+def test_add_user_refuses_over_long_values(app):
+    with app.app_context():
+        with pytest.raises(UserError, match="^username must be at most 150 characters$"):
+            add_user("u" * 151, PASSWORD)
+        with pytest.raises(UserError, match="^password must be at most 1024 characters$"):
+            add_user(USERNAME, "x" * 1025)
+        assert db.session.scalars(select(User)).all() == []
+
+
+# --- no user enumeration ----------------------------------------------------------------------
+
+def test_unknown_disabled_and_wrong_password_cost_the_same(tmp_path):
+    # A cost where hashing, not the database, dominates, as in production.
+    app = make_app(tmp_path, ARGON2_MEMORY_COST=8192, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        add_user("alice", PASSWORD)
+        db.session.get(User, add_user("mallory", PASSWORD).id).active = False
+        db.session.commit()
+    client = app.test_client()
+    cases = {"unknown user": ("nobody", PASSWORD), "disabled": ("mallory", PASSWORD),
+             "wrong password": ("alice", "wrong")}
+    login(client, "nobody", "warm-up")  # the dummy hash is made on first use
+    timings, bodies = {}, {}
+    for name, (username, password) in cases.items():
+        samples = []
+        for _ in range(25):
+            started = time.perf_counter()
+            response = login(client, username, password)
+            samples.append(time.perf_counter() - started)
+            assert response.status_code == 401
+            bodies.setdefault(name, set()).add((response.data, tuple(response.headers)))
+        timings[name] = statistics.median(samples)
+    assert len(set().union(*bodies.values())) == 1, "answers must be identical byte for byte"
+    fastest, slowest = min(timings.values()), max(timings.values())
+    assert slowest <= 1.25 * fastest, timings
+
+
+def test_usernames_are_unique_case_insensitively_and_under_nfkc(app, client):
+    with app.app_context():
+        user = add_user("Ａｄｍｉｎ", PASSWORD)  # fullwidth letters: NFKC makes them "Admin"
+        assert user.username == "Admin"
+        for twin in ("admin", "ADMIN", "Admin"):
+            with pytest.raises(UserError, match="^user already exists: "):
+                add_user(twin, "other")
+    for spelling in ("admin", "ADMIN", "Admin", "Ａｄｍｉｎ", "aDmIn"):
+        response = login(client, spelling)
+        assert response.status_code == 200, spelling
+
+
+def test_the_database_refuses_a_case_variant(app):
+    with app.app_context():
+        add_user("Admin", PASSWORD)
+        db.session.add(User(username="ADMIN", password="x"))  # past add_user's check
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        with pytest.raises(IntegrityError):
+            db.session.execute(text("INSERT INTO users (username, username_key, password, active)"
+                                    " VALUES ('aDMIN', 'admin', 'x', 1)"))
+        db.session.rollback()
+        assert db.session.scalar(text("SELECT count(*) FROM users")) == 1
+
+
+def test_unicode_case_folding_beyond_ascii(app, client):
+    with app.app_context():
+        add_user("Straße", PASSWORD)
+        with pytest.raises(UserError):
+            add_user("STRASSE", PASSWORD)
+    assert login(client, "STRASSE").status_code == 200
+    assert login(client, "straße").status_code == 200
+
+
+def test_disabled_user_cannot_log_in_and_tokens_are_refused(app, client, token, user):
+    with app.app_context():
+        db.session.get(User, user).active = False
+        db.session.commit()
+    response = login(client)
+    assert response.status_code == 401
+    assert response.get_json() == INVALID_CREDENTIALS
+    response = client.get("/hello", headers={"Authorization": f"JWT {token}"})
+    assert response.status_code == 401
+    assert response.get_json() == {"status_code": 401, "error": "Invalid JWT",
+                                   "description": "User does not exist"}
