@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .audit import init_audit
+from .cli import init_cli
 from .database import db, init_db
 from .errors import init_errors
 from .jwt import jwt
@@ -36,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     trust_proxies(app)
     from . import views
     app.register_blueprint(views.bp)
+    init_cli(app)
 
     init_db(app)
     hint_when_no_users(app)

@@ -1,7 +1,10 @@
 """The Flask-SQLAlchemy handle and schema creation."""
 
+import sqlite3
+
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import Engine, event
 from sqlalchemy.orm import DeclarativeBase
 
 
@@ -11,6 +14,15 @@ class Base(DeclarativeBase):
 
 # Flask-SQLAlchemy removes the scoped session when each app context ends.
 db = SQLAlchemy(model_class=Base)
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked per connection.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.close()
 
 
 def init_db(app: Flask) -> None:

@@ -1,12 +1,11 @@
 """Flask-JWT 0.3.2's API and wire behaviour, on PyJWT 2.
 
-``POST /auth`` trades a username and password for a token; ``@jwt_required()``
+``POST /auth`` trades a username and password for tokens; ``@jwt_required()``
 protects a view and sets ``current_identity``. Every failure is a ``JWTError``,
 answered as JSON ``{"status_code", "error", "description"}``.
 """
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from functools import wraps
 from typing import Any
 
@@ -14,10 +13,12 @@ import jwt as pyjwt
 from flask import Flask, Response, current_app, g, jsonify, request
 from werkzeug.local import LocalProxy
 
+from . import tokens
 from .audit import log_login
 from .database import db
-from .models import MAX_USERNAME_LENGTH, User
+from .models import MAX_USERNAME_LENGTH, User, utcnow
 from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time
+from .sessions import load_token_owner, purge_expired_sessions, start_session
 from .users import find_user
 
 CONFIG_DEFAULTS = {
@@ -26,14 +27,11 @@ CONFIG_DEFAULTS = {
     "JWT_AUTH_ENDPOINT": "jwt",
     "JWT_AUTH_USERNAME_KEY": "username",
     "JWT_AUTH_PASSWORD_KEY": "password",
-    "JWT_ALGORITHM": "HS256",
-    "JWT_LEEWAY": timedelta(seconds=10),
     "JWT_AUTH_HEADER_PREFIX": "JWT",
-    "JWT_EXPIRATION_DELTA": timedelta(seconds=300),
-    "JWT_NOT_BEFORE_DELTA": timedelta(seconds=0),
 }
-DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_NOT_BEFORE_DELTA")
-REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
+
+WRONG_TYPE = {tokens.ACCESS: "Expected an access token, got a refresh token",
+              tokens.REFRESH: "Expected a refresh token, got an access token"}
 
 current_identity: Any = LocalProxy(lambda: g.get("jwt_identity"))
 
@@ -63,7 +61,8 @@ def authenticate(username: str, password: str) -> User | None:
     elif not user.active:
         reason = "disabled"
     else:
-        rehashed = user in db.session.dirty  # an outdated hash was just rewritten
+        rehashed = user in db.session.dirty  # verify_password rewrote an outdated hash
+        user.last_login_at = utcnow()
         db.session.commit()
         log_login(True, username, "rehashed" if rehashed else "ok")
         return user
@@ -72,12 +71,20 @@ def authenticate(username: str, password: str) -> User | None:
 
 
 def identity(payload: dict[str, Any]) -> User | None:
-    """The identity handler: the user a verified token speaks for, or None."""
+    """The identity handler: the active user a verified token speaks for, or None.
+
+    Raises JWTError when the token was revoked (its session ended, or it predates
+    the user's last password change or disable).
+    """
     user_id = payload.get("identity")
     if not isinstance(user_id, int) or isinstance(user_id, bool):
         return None
-    user = db.session.get(User, user_id)
-    return user if user is not None and user.active else None
+    user, revoked = load_token_owner(user_id, payload.get("fam"), payload["iat"])
+    if user is None or not user.active:
+        return None
+    if revoked:
+        raise JWTError("Invalid token", "Token has been revoked")
+    return user
 
 
 class JWT:
@@ -92,8 +99,7 @@ class JWT:
     def init_app(self, app: Flask) -> None:
         for key, value in CONFIG_DEFAULTS.items():
             app.config.setdefault(key, value)
-        for key in DURATION_KEYS:
-            app.config[key] = as_timedelta(key, app.config[key])
+        tokens.init_tokens(app)
         if app.config["JWT_AUTH_URL_RULE"]:
             app.add_url_rule(app.config["JWT_AUTH_URL_RULE"], app.config["JWT_AUTH_ENDPOINT"],
                              self.auth_request_handler, methods=["POST"])
@@ -113,16 +119,8 @@ class JWT:
         user = self.authentication_callback(username, password)
         if user is None:
             raise JWTError("Bad Request", "Invalid credentials")
-        return jsonify({"access_token": encode_token(user)})
-
-
-def as_timedelta(key: str, value: timedelta | int | float) -> timedelta:
-    """Durations come as timedelta from Python config, or as seconds from the environment."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return timedelta(seconds=value)
-    raise ValueError(f"{key} must be a number of seconds or a timedelta, not {value!r}")
+        purge_expired_sessions()  # now and then is enough; a login is a good moment
+        return jsonify(start_session(user))
 
 
 def read_credentials() -> tuple[str, str]:
@@ -146,24 +144,6 @@ def read_credentials() -> tuple[str, str]:
     return username, password
 
 
-def encode_token(user: User) -> str:
-    config = current_app.config
-    issued_at = datetime.now(timezone.utc)
-    payload = {
-        "exp": issued_at + config["JWT_EXPIRATION_DELTA"],
-        "iat": issued_at,
-        "nbf": issued_at + config["JWT_NOT_BEFORE_DELTA"],
-        "identity": user.id,
-    }
-    return pyjwt.encode(payload, config["JWT_SECRET_KEY"], algorithm=config["JWT_ALGORITHM"])
-
-
-def decode_token(token: str) -> dict[str, Any]:
-    config = current_app.config
-    return pyjwt.decode(token, config["JWT_SECRET_KEY"], algorithms=[config["JWT_ALGORITHM"]],
-                        leeway=config["JWT_LEEWAY"], options={"require": REQUIRED_CLAIMS})
-
-
 def token_from_header() -> str | None:
     parts = request.headers.get("Authorization", "").split()
     if not parts:
@@ -177,26 +157,32 @@ def token_from_header() -> str | None:
     return parts[1]
 
 
-def verify_request(realm: str) -> None:
+def verify_request(realm: str, token_type: str) -> None:
     token = token_from_header()
     if token is None:
         raise JWTError("Authorization Required", "Request does not contain an access token",
                        headers={"WWW-Authenticate": f'JWT realm="{realm}"'})
     try:
-        payload = decode_token(token)
+        payload = tokens.decode_token(token)
     except pyjwt.InvalidTokenError as e:
         raise JWTError("Invalid token", str(e)) from None
+    if tokens.token_type(payload) != token_type:
+        raise JWTError("Invalid token", WRONG_TYPE[token_type])
+    g.jwt_payload = payload
     g.jwt_identity = current_app.extensions["jwt"].identity_callback(payload)
     if g.jwt_identity is None:
         raise JWTError("Invalid JWT", "User does not exist")
 
 
-def jwt_required(realm: str | None = None) -> Callable:
-    """Protect a view: it runs only for a request with a valid token of an existing user."""
+def jwt_required(realm: str | None = None, token_type: str = tokens.ACCESS) -> Callable:
+    """Protect a view: it runs only for a valid, unrevoked token of an active user.
+
+    ``token_type="refresh"`` asks for a refresh token instead of an access token.
+    """
     def wrapper(view: Callable) -> Callable:
         @wraps(view)
         def decorator(*args: Any, **kwargs: Any) -> Any:
-            verify_request(realm or current_app.config["JWT_DEFAULT_REALM"])
+            verify_request(realm or current_app.config["JWT_DEFAULT_REALM"], token_type)
             return view(*args, **kwargs)
         return decorator
     return wrapper

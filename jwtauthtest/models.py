@@ -1,8 +1,10 @@
 """The users table."""
 
+import time
 import unicodedata
+from datetime import datetime, timezone
 
-from sqlalchemy import String, true
+from sqlalchemy import DateTime, Float, ForeignKey, String, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from . import passwords
@@ -21,6 +23,10 @@ def username_key(username: str) -> str:
     return unicodedata.normalize("NFKC", normalise_username(username).casefold())
 
 
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
 class User(db.Model):
     __tablename__ = "users"
 
@@ -32,6 +38,10 @@ class User(db.Model):
     # The passlib hash; the plain password is never stored.
     password: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Epoch seconds: tokens issued before this are refused (password change, disable).
+    tokens_valid_after: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)  # UTC
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
 
     @validates("username")
     def _normalise(self, _key: str, username: str) -> str:
@@ -50,3 +60,19 @@ class User(db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"
+
+
+class TokenFamily(db.Model):
+    """One login session: the refresh token that may be used next, and when it expires.
+
+    Its tokens carry its id in their ``fam`` claim. Deleting the row revokes all of
+    them at once (logout, a reused refresh token); expired rows are purged.
+    """
+
+    __tablename__ = "token_families"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    refresh_jti: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -1,5 +1,6 @@
 """User management shared by useradd.py and the command line."""
 
+import time
 from typing import TextIO
 
 from sqlalchemy import select
@@ -28,6 +29,45 @@ def add_user(username: str, password: str) -> User:
     except IntegrityError:  # added by someone else since find_user
         db.session.rollback()
         raise UserError(f"user already exists: {user.username}") from None
+    return user
+
+
+def change_password(username: str, password: str) -> User:
+    """Store a new password; every token issued to the user before is refused from now on."""
+    check_password(password)
+    user = get_user(username)
+    user.hash_password(password)
+    revoke_tokens(user)
+    db.session.commit()
+    return user
+
+
+def set_active(username: str, active: bool) -> User:
+    """Enable or disable a user; disabling refuses every token issued before."""
+    user = get_user(username)
+    user.active = active
+    if not active:
+        revoke_tokens(user)
+    db.session.commit()
+    return user
+
+
+def delete_user(username: str) -> User:
+    """Delete a user with all their sessions; their tokens are refused from now on."""
+    user = get_user(username)
+    db.session.delete(user)
+    db.session.commit()
+    return user
+
+
+def revoke_tokens(user: User) -> None:
+    user.tokens_valid_after = time.time()
+
+
+def get_user(username: str) -> User:
+    user = find_user(username)
+    if user is None:
+        raise UserError(f"no such user: {username}")
     return user
 
 

@@ -1,8 +1,10 @@
-"""The API's own views."""
+"""The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint
+from flask import Blueprint, g
 
-from .jwt import jwt_required
+from . import tokens
+from .jwt import JWTError, current_identity, jwt_required
+from .sessions import end_session, rotate_session
 
 bp = Blueprint("views", __name__)
 
@@ -11,3 +13,31 @@ bp = Blueprint("views", __name__)
 @jwt_required()
 def hello() -> str:
     return "Hello world!"
+
+
+@bp.route("/me")
+@jwt_required()
+def me() -> dict:
+    return {"id": current_identity.id, "username": current_identity.username}
+
+
+@bp.post("/auth/refresh")
+@jwt_required(token_type=tokens.REFRESH)
+def refresh() -> dict:
+    claims = g.jwt_payload
+    pair = rotate_session(current_identity.id, claims["fam"], claims.get("jti"))
+    if pair is None:
+        raise JWTError("Invalid token",
+                       "Refresh token was already used; its session has been revoked")
+    return pair
+
+
+@bp.post("/auth/logout")
+@jwt_required()
+def logout() -> dict:
+    family = g.jwt_payload.get("fam")
+    if family is None:
+        raise JWTError("Bad Request", "This token has no session to end (it was issued by "
+                       "Flask-JWT); it stays valid until it expires", 400)
+    end_session(family)
+    return {"status": "logged out"}

@@ -17,15 +17,21 @@ def test_valid_credentials_give_a_token(client, user):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     body = response.get_json()
-    assert list(body) == ["access_token"]
+    assert sorted(body) == ["access_token", "refresh_token"]
     header = pyjwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "HS256"
     claims = pyjwt.decode(body["access_token"], SECRET, algorithms=["HS256"])
-    assert set(claims) >= {"exp", "iat", "nbf", "identity"}
+    assert set(claims) == {"exp", "iat", "nbf", "identity", "jti", "type", "fam"}
     assert claims["identity"] == user
+    assert claims["type"] == "access"
     assert claims["exp"] - claims["iat"] == 300
     assert claims["nbf"] == claims["iat"]
     assert before <= claims["iat"] <= int(time.time())
+    refresh = pyjwt.decode(body["refresh_token"], SECRET, algorithms=["HS256"])
+    assert refresh["type"] == "refresh"
+    assert refresh["exp"] - refresh["iat"] == 14 * 24 * 3600
+    assert refresh["fam"] == claims["fam"]
+    assert refresh["jti"] != claims["jti"]
 
 
 @pytest.mark.parametrize("body", [

@@ -1,0 +1,80 @@
+"""Minting and checking the JWTs: claims, lifetimes, types."""
+
+import secrets
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jwt as pyjwt
+from flask import Flask, current_app
+
+ACCESS = "access"
+REFRESH = "refresh"
+CONFIG_DEFAULTS = {
+    "JWT_ALGORITHM": "HS256",
+    "JWT_LEEWAY": timedelta(seconds=10),
+    "JWT_EXPIRATION_DELTA": timedelta(seconds=300),
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
+    "JWT_NOT_BEFORE_DELTA": timedelta(seconds=0),
+}
+DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
+                 "JWT_NOT_BEFORE_DELTA")
+REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
+LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
+
+
+def init_tokens(app: Flask) -> None:
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    for key in DURATION_KEYS:
+        app.config[key] = as_timedelta(key, app.config[key])
+
+
+def as_timedelta(key: str, value: timedelta | int | float) -> timedelta:
+    """Durations come as timedelta from Python config, or as seconds from the environment."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    raise ValueError(f"{key} must be a number of seconds or a timedelta, not {value!r}")
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def encode_token(user_id: int, token_type: str, family: str, jti: str | None = None) -> str:
+    """A token with Flask-JWT's claims (exp, iat, nbf, identity) and ours (jti, type, fam)."""
+    config = current_app.config
+    issued_at = datetime.now(timezone.utc)
+    payload = {
+        "exp": issued_at + config[LIFETIME_KEYS[token_type]],
+        "iat": issued_at,
+        "nbf": issued_at + config["JWT_NOT_BEFORE_DELTA"],
+        "identity": user_id,
+        "jti": jti or new_id(),
+        "type": token_type,
+        "fam": family,
+    }
+    return pyjwt.encode(payload, config["JWT_SECRET_KEY"], algorithm=config["JWT_ALGORITHM"])
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    """The verified claims; raises pyjwt.InvalidTokenError with PyJWT's own message."""
+    config = current_app.config
+    payload = pyjwt.decode(token, config["JWT_SECRET_KEY"], algorithms=[config["JWT_ALGORITHM"]],
+                           leeway=config["JWT_LEEWAY"], options={"require": REQUIRED_CLAIMS})
+    if not isinstance(payload.get("fam", ""), str):
+        raise pyjwt.InvalidTokenError("Invalid family claim")
+    return payload
+
+
+def token_type(payload: dict[str, Any]) -> str:
+    # Flask-JWT's tokens have no type: they are access tokens.
+    return payload.get("type", ACCESS)
+
+
+def session_expires_at() -> float:
+    """Epoch seconds after which no token minted now is accepted any more."""
+    config = current_app.config
+    lifetime = max(config[key] for key in LIFETIME_KEYS.values()) + config["JWT_LEEWAY"]
+    return (datetime.now(timezone.utc) + lifetime).timestamp()

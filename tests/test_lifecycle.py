@@ -1,0 +1,233 @@
+"""Token lifecycle: refresh with rotation and reuse detection, logout, revocation (issue 4)."""
+
+import time
+
+import jwt as pyjwt
+import pytest
+from sqlalchemy import event, func, select
+
+from jwtauthtest import create_app
+from jwtauthtest.database import db
+from jwtauthtest.models import TokenFamily
+from jwtauthtest.users import change_password, delete_user, set_active
+
+from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+from tokens import flask_jwt_claims, sign
+
+REVOKED = {"status_code": 401, "error": "Invalid token", "description": "Token has been revoked"}
+NO_USER = {"status_code": 401, "error": "Invalid JWT", "description": "User does not exist"}
+
+
+def login(client, password=PASSWORD):
+    response = client.post("/auth", json={"username": USERNAME, "password": password})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def bearer(token):
+    return {"Authorization": f"JWT {token}"}
+
+
+def hello(client, token):
+    return client.get("/hello", headers=bearer(token))
+
+
+def refresh(client, token):
+    return client.post("/auth/refresh", headers=bearer(token))
+
+
+def logout(client, token):
+    return client.post("/auth/logout", headers=bearer(token))
+
+
+def family_count(app):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(TokenFamily))
+
+
+def test_me_answers_the_current_identity(client, user):
+    tokens = login(client)
+    response = client.get("/me", headers=bearer(tokens["access_token"]))
+    assert response.status_code == 200
+    assert response.get_json() == {"id": user, "username": USERNAME}
+
+
+def test_refresh_rotates_both_tokens(client, user):
+    first = login(client)
+    response = refresh(client, first["refresh_token"])
+    assert response.status_code == 200
+    second = response.get_json()
+    assert sorted(second) == ["access_token", "refresh_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    claims = pyjwt.decode(second["access_token"], SECRET, algorithms=["HS256"])
+    assert claims["type"] == "access" and claims["identity"] == user
+    assert hello(client, second["access_token"]).status_code == 200
+    # The family lives on: the first access token is still good until it expires.
+    assert hello(client, first["access_token"]).status_code == 200
+    third = refresh(client, second["refresh_token"])
+    assert third.status_code == 200
+
+
+def test_reusing_a_spent_refresh_token_revokes_the_family(app, client, user):
+    first = login(client)
+    second = refresh(client, first["refresh_token"]).get_json()
+    other_session = login(client)
+
+    reuse = refresh(client, first["refresh_token"])
+    assert reuse.status_code == 401
+    assert reuse.get_json() == {
+        "status_code": 401, "error": "Invalid token",
+        "description": "Refresh token was already used; its session has been revoked"}
+    for token in (first["access_token"], second["access_token"]):
+        assert hello(client, token).get_json() == REVOKED
+    assert refresh(client, second["refresh_token"]).get_json() == REVOKED
+    # Another login of the same user is another family, untouched.
+    assert hello(client, other_session["access_token"]).status_code == 200
+    assert family_count(app) == 1
+
+
+def test_token_types_cannot_stand_in_for_each_other(client, user):
+    tokens = login(client)
+    response = refresh(client, tokens["access_token"])
+    assert response.status_code == 401
+    assert response.get_json() == {"status_code": 401, "error": "Invalid token",
+                                   "description": "Expected a refresh token, got an access token"}
+    for view in (hello, logout, lambda c, t: c.get("/me", headers=bearer(t))):
+        response = view(client, tokens["refresh_token"])
+        assert response.status_code == 401
+        assert response.get_json() == {
+            "status_code": 401, "error": "Invalid token",
+            "description": "Expected an access token, got a refresh token"}
+
+
+def test_flask_jwt_token_is_an_access_token(client, user):
+    legacy = sign(flask_jwt_claims(user), SECRET)
+    assert hello(client, legacy).status_code == 200
+    assert refresh(client, legacy).get_json()["description"] == (
+        "Expected a refresh token, got an access token")
+    response = logout(client, legacy)
+    assert response.status_code == 400
+    assert response.get_json()["description"].startswith("This token has no session to end")
+
+
+def test_logout_revokes_the_family(app, client, user):
+    tokens = login(client)
+    other = login(client)
+    response = logout(client, tokens["access_token"])
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "logged out"}
+    assert hello(client, tokens["access_token"]).get_json() == REVOKED
+    assert refresh(client, tokens["refresh_token"]).get_json() == REVOKED
+    assert logout(client, tokens["access_token"]).get_json() == REVOKED
+    assert hello(client, other["access_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("revoke,answer", [
+    (lambda: change_password(USERNAME, "a new password"), REVOKED),
+    # A disabled user's tokens get the deleted user's answer (issue 3).
+    (lambda: set_active(USERNAME, False), NO_USER),
+], ids=["password-change", "disable"])
+def test_user_changes_revoke_every_earlier_token(app, client, user, revoke, answer):
+    tokens = login(client)
+    legacy = sign(flask_jwt_claims(user), SECRET)
+    with app.app_context():
+        revoke()
+    assert hello(client, tokens["access_token"]).get_json() == answer
+    assert hello(client, legacy).get_json() == answer
+    assert refresh(client, tokens["refresh_token"]).get_json() == answer
+
+
+def test_login_right_after_a_password_change_works(app, client, user):
+    login(client)
+    with app.app_context():
+        change_password(USERNAME, "a new password")
+    tokens = login(client, "a new password")  # within the same second as the change
+    assert hello(client, tokens["access_token"]).status_code == 200
+    assert refresh(client, tokens["refresh_token"]).status_code == 200
+
+
+def test_re_enabling_does_not_revive_old_tokens(app, client, user):
+    tokens = login(client)
+    with app.app_context():
+        set_active(USERNAME, False)
+        set_active(USERNAME, True)
+    assert hello(client, tokens["access_token"]).get_json() == REVOKED
+    assert hello(client, login(client)["access_token"]).status_code == 200
+
+
+def test_deleting_a_user_refuses_tokens_and_drops_sessions(app, client, user):
+    tokens = login(client)
+    with app.app_context():
+        delete_user(USERNAME)
+    assert hello(client, tokens["access_token"]).get_json() == NO_USER
+    assert refresh(client, tokens["refresh_token"]).get_json() == NO_USER
+    assert family_count(app) == 0
+
+
+def test_revocation_reaches_another_instance_on_the_same_database(app, client, user):
+    other = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    other_client = other.test_client()
+    tokens = login(client)
+    assert hello(other_client, tokens["access_token"]).status_code == 200
+    logout(client, tokens["access_token"])
+    assert hello(other_client, tokens["access_token"]).get_json() == REVOKED
+
+
+def test_refresh_lifetime_is_configurable(tmp_path):
+    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.sqlite'}",
+                      "JWT_REFRESH_EXPIRATION_DELTA": 3600})
+    from jwtauthtest.users import add_user
+
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    tokens = login(app.test_client())
+    claims = pyjwt.decode(tokens["refresh_token"], SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 3600
+
+
+def expire_all_sessions(app):
+    with app.app_context():
+        for family in db.session.scalars(select(TokenFamily)):
+            family.expires_at = time.time() - 1
+        db.session.commit()
+
+
+def test_expired_sessions_are_purged_by_the_command(app, client, runner, user):
+    login(client)
+    login(client)
+    expire_all_sessions(app)
+    result = runner.invoke(args=["tokens", "purge"])
+    assert result.exit_code == 0
+    assert result.output.startswith("Purged 2 expired session(s) from sqlite:///")
+    assert family_count(app) == 0
+
+
+def test_expired_sessions_are_purged_opportunistically_at_login(app, client, user):
+    for _ in range(5):
+        login(client)
+    expire_all_sessions(app)
+    login(client)
+    assert family_count(app) == 1
+
+
+def test_protected_request_costs_one_query(app, client, user):
+    tokens = login(client)
+    legacy = sign(flask_jwt_claims(user), SECRET)
+    statements = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for token in (tokens["access_token"], legacy):
+            statements.clear()
+            assert hello(client, token).status_code == 200
+            assert len(statements) == 1, statements
+            assert statements[0].lstrip().upper().startswith("SELECT")
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
