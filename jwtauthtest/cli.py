@@ -1,13 +1,128 @@
-"""Commands registered on the app: ``flask --app jwtauthtest tokens ...``."""
+"""Commands registered on the app: ``flask --app jwtauthtest users ...`` and ``tokens ...``.
+
+Passwords are prompted for (hidden, twice) or read from one line of standard
+input with ``--password-stdin``; never taken as arguments, which ``ps`` and
+shell history would show.
+"""
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from flask import Flask
 from flask.cli import AppGroup
+from sqlalchemy import select
 
-from .database import database_label
+from .database import database_label, db
+from .models import User
 from .sessions import purge_expired_sessions
+from .user_import import import_command
+from .users import UserError, add_user, change_password, delete_user, read_password_line, set_active
 
+users_cli = AppGroup("users", help="Manage the users who can log in.")
 tokens_cli = AppGroup("tokens", help="Manage issued tokens.")
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True,
+    help="Read the password from one line of standard input instead of prompting.")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A refused operation is one line on stderr and exit status 1; nothing is half-written."""
+    try:
+        yield
+    except UserError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+
+
+def read_new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return read_password_line(sys.stdin)
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def add_and_report(username: str, password_stdin: bool) -> None:
+    """What ``useradd.py`` and ``flask users add`` do."""
+    password = read_new_password(password_stdin)
+    with user_errors():
+        user = add_user(username, password)
+    click.echo(f"Added user {user.username!r} (id {user.id}) to {database_label()}")
+
+
+@users_cli.command("add")
+@click.argument("username")
+@password_stdin_option
+def add_command(username: str, password_stdin: bool) -> None:
+    """Add a user (the same as python useradd.py)."""
+    add_and_report(username, password_stdin)
+
+
+@users_cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def list_command(as_json: bool) -> None:
+    """List the users: id, username, active, created, last login (UTC)."""
+    users = db.session.scalars(select(User).order_by(User.id)).all()
+    rows = [{"id": u.id, "username": u.username, "active": u.active,
+             "created_at": iso(u.created_at), "last_login_at": iso(u.last_login_at)}
+            for u in users]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    header = {"id": "ID", "username": "USERNAME", "active": "ACTIVE",
+              "created_at": "CREATED", "last_login_at": "LAST LOGIN"}
+    table = [header] + [{**r, "active": "yes" if r["active"] else "no",
+                         "last_login_at": r["last_login_at"] or "never"} for r in rows]
+    widths = {key: max(len(str(row[key] or "")) for row in table) for key in header}
+    for row in table:
+        click.echo("  ".join(str(row[k] or "").ljust(widths[k]) for k in header).rstrip())
+
+
+def iso(moment: object) -> str | None:
+    return moment.isoformat(sep=" ", timespec="seconds") if moment else None
+
+
+@users_cli.command("passwd")
+@click.argument("username")
+@password_stdin_option
+def passwd_command(username: str, password_stdin: bool) -> None:
+    """Set a new password; tokens issued before are refused from the next request on."""
+    with user_errors():
+        user = change_password(username, read_new_password(password_stdin))
+    click.echo(f"Changed the password of {user.username!r} in {database_label()}; "
+               "earlier tokens are revoked")
+
+
+@users_cli.command("disable")
+@click.argument("username")
+def disable_command(username: str) -> None:
+    """Stop a user from logging in; their tokens are refused."""
+    with user_errors():
+        user = set_active(username, False)
+    click.echo(f"Disabled {user.username!r} in {database_label()}; their tokens are revoked")
+
+
+@users_cli.command("enable")
+@click.argument("username")
+def enable_command(username: str) -> None:
+    """Let a disabled user log in again (old tokens stay revoked)."""
+    with user_errors():
+        user = set_active(username, True)
+    click.echo(f"Enabled {user.username!r} in {database_label()}")
+
+
+@users_cli.command("delete")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+def delete_command(username: str, yes: bool) -> None:
+    """Delete a user; their tokens are refused afterwards."""
+    if not yes:
+        click.confirm(f"Delete user {username!r} from {database_label()}?", abort=True)
+    with user_errors():
+        user = delete_user(username)
+    click.echo(f"Deleted {user.username!r} from {database_label()}")
 
 
 @tokens_cli.command("purge")
@@ -18,4 +133,6 @@ def purge_command() -> None:
 
 
 def init_cli(app: Flask) -> None:
+    users_cli.add_command(import_command)
+    app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
