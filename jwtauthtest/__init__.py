@@ -4,13 +4,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import click
 from flask import Flask
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .audit import init_audit
 from .cli import init_cli
-from .database import db, init_db
+from .database import configure_database, db, init_db
 from .errors import init_errors
 from .jwt import jwt
 from .passwords import init_passwords
@@ -27,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     load_config(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     configure_secret(app)
+    configure_database(app)
 
     db.init_app(app)
     init_passwords(app)
@@ -70,8 +73,16 @@ def trust_proxies(app: Flask) -> None:
 
 
 def hint_when_no_users(app: Flask) -> None:
+    """Tell a new server's operator how to add the first user."""
     from .models import User
 
+    command = click.get_current_context(silent=True)
+    if command is not None and command.command.name != "run":
+        return  # a command line tool (useradd.py, flask users ...), not a server starting
     with app.app_context():
-        if db.session.scalar(select(func.count()).select_from(User)) == 0:
+        try:
+            empty = db.session.scalar(select(func.count()).select_from(User)) == 0
+        except SQLAlchemyError:  # unreachable or not migrated yet: init_db has said so
+            return
+        if empty:
             app.logger.warning("No users yet: add one with `python useradd.py`")

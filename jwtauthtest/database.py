@@ -1,19 +1,41 @@
-"""The Flask-SQLAlchemy handle and schema creation."""
+"""The Flask-SQLAlchemy handle, connection settings and schema migrations."""
 
+import fcntl
+import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 
+import alembic.command
+import flask_migrate
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, MetaData, event, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "migrations")
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+CONNECT_TIMEOUT_S = 3
 
 
 class Base(DeclarativeBase):
-    pass
+    # Named constraints, so that migrations can refer to them on every database.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
 
 
 # Flask-SQLAlchemy removes the scoped session when each app context ends.
-db = SQLAlchemy(model_class=Base)
+# Objects stay usable after a commit, so reads can end their transaction early.
+db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
+migrate = flask_migrate.Migrate(directory=MIGRATIONS)
 
 
 @event.listens_for(Engine, "connect")
@@ -22,15 +44,67 @@ def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
         # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked per connection.
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
+        # WAL lets readers go on while one process writes; the busy timeout makes a
+        # writer wait for another instead of failing with "database is locked".
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
 
+def configure_database(app: Flask) -> None:
+    """Engine settings: recover from dropped connections, fail fast when the server is away."""
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options.setdefault("pool_pre_ping", True)
+    if url.get_backend_name() == "postgresql":
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
+    # SQLite's schema is brought up to date at start; other databases at deploy time.
+    app.config.setdefault("DATABASE_AUTO_UPGRADE", url.get_backend_name() == "sqlite")
+
+
 def init_db(app: Flask) -> None:
-    """Create the tables that don't exist yet."""
+    """Bring the schema up to date, or warn when it is behind and that is the operator's job."""
     from . import models  # noqa: F401  (registers the tables on the metadata)
 
+    migrate.init_app(app, db)
     with app.app_context():
-        db.create_all()
+        if app.config["DATABASE_AUTO_UPGRADE"]:
+            with upgrade_lock(app.instance_path):
+                # Alembic itself, not flask_migrate.upgrade, which exits the process on errors.
+                alembic.command.upgrade(migrate.get_config(), "head")
+            return
+        try:
+            current = schema_is_current()
+        except OperationalError as e:  # the server may come later; requests get 503 till then
+            app.logger.warning("The database is unreachable at start: %s", e.orig)
+            return
+        if not current:
+            app.logger.warning("The database schema is not up to date: run "
+                               "`flask --app jwtauthtest db upgrade`")
+
+
+@contextmanager
+def upgrade_lock(instance_path: str) -> Iterator[None]:
+    """One process at a time migrates (several workers may start at once)."""
+    with open(os.path.join(instance_path, ".upgrade.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def schema_is_current() -> bool:
+    heads = set(ScriptDirectory(MIGRATIONS).get_heads())
+    with db.engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
+def end_read_transaction() -> None:
+    """End the current transaction before slow work that is followed by a write.
+
+    In SQLite's WAL mode a transaction that has read cannot start writing once
+    another process has written since ("database is locked", without waiting); a
+    transaction that starts with its write waits for the busy timeout instead.
+    """
+    db.session.commit()
 
 
 def database_label() -> str:

@@ -15,7 +15,7 @@ from werkzeug.local import LocalProxy
 
 from . import tokens
 from .audit import log_login
-from .database import db
+from .database import db, end_read_transaction
 from .models import MAX_USERNAME_LENGTH, User, utcnow
 from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time
 from .sessions import load_token_owner, purge_expired_sessions, start_session
@@ -53,6 +53,7 @@ def authenticate(username: str, password: str) -> User | None:
     so response times don't tell which usernames exist.
     """
     user = find_user(username)
+    end_read_transaction()  # the slow verification comes before a possible write
     if user is None:
         spend_verification_time(password)
         reason = "unknown user"

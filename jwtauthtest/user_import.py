@@ -12,7 +12,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import insert, select, update
 
-from .database import database_label, db
+from .database import database_label, db, end_read_transaction
 from .models import MAX_USERNAME_LENGTH, User, normalise_username, username_key, utcnow
 from .passwords import MAX_PASSWORD_LENGTH, password_context
 
@@ -40,6 +40,7 @@ def import_command(file: TextIO, update: bool, skip_invalid: bool) -> None:
     started = time.perf_counter()
     rows, problems, hashed = read_rows(file)
     problems.update(match_existing(rows, update))
+    end_read_transaction()  # hashing is slow; the writes start their own transaction
     for line, problem in sorted(problems.items()):
         click.echo(f"{'skipped ' if skip_invalid else ''}line {line}: {problem}", err=True)
     if problems and not skip_invalid:

@@ -6,7 +6,7 @@ from typing import TextIO
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .database import db
+from .database import db, end_read_transaction
 from .models import MAX_USERNAME_LENGTH, User, normalise_username, username_key
 from .passwords import MAX_PASSWORD_LENGTH
 
@@ -21,6 +21,7 @@ def add_user(username: str, password: str) -> User:
     check_password(password)
     if find_user(username) is not None:
         raise UserError(f"user already exists: {normalise_username(username)}")
+    end_read_transaction()  # hashing is slow; the insert starts its own transaction
     user = User(username=username)
     user.hash_password(password)
     db.session.add(user)
@@ -68,6 +69,7 @@ def get_user(username: str) -> User:
     user = find_user(username)
     if user is None:
         raise UserError(f"no such user: {username}")
+    end_read_transaction()  # the change that follows starts its own transaction
     return user
 
 

@@ -1,0 +1,110 @@
+"""Schema migrations: new databases, the tutorial's original table, staying in step (issue 6)."""
+
+import logging
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from passlib.hash import pbkdf2_sha256, sha512_crypt
+
+from conftest import FAST_HASHING, SECRET
+from jwtauthtest import create_app
+from jwtauthtest.database import db
+from processes import REPO_ROOT, subprocess_env
+
+TUTORIAL_SCHEMA = """
+CREATE TABLE users (
+    id INTEGER NOT NULL,
+    username VARCHAR(32),
+    password VARCHAR(128),
+    PRIMARY KEY (id)
+);
+CREATE INDEX ix_users_username ON users (username);
+"""
+
+
+def tutorial_database(path, users):
+    """A database as the tutorial's original code left it."""
+    connection = sqlite3.connect(path)
+    connection.executescript(TUTORIAL_SCHEMA)
+    connection.executemany("INSERT INTO users (username, password) VALUES (?, ?)", users)
+    connection.commit()
+    connection.close()
+
+
+def rows(path):
+    connection = sqlite3.connect(path)
+    try:
+        return connection.execute("SELECT id, username, password FROM users ORDER BY id").fetchall()
+    finally:
+        connection.close()
+
+
+def make_app(path, **config):
+    return create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}", **config})
+
+
+def test_migrations_build_exactly_the_models(app):
+    with app.app_context(), db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert differences == []
+
+
+def test_flask_db_upgrade_upgrades_the_tutorial_database_in_place(tmp_path):
+    path = tmp_path / "tutorial.sqlite"
+    old = [("admin", pbkdf2_sha256.hash("mysupersecretpassword")),
+           ("bob", sha512_crypt.hash("bobs password"))]
+    tutorial_database(path, old)
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+                         FLASK_DATABASE_AUTO_UPGRADE="false")
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "jwtauthtest", "db",
+                             "upgrade"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert rows(path) == [(1, "admin", old[0][1]), (2, "bob", old[1][1])]
+
+    client = make_app(path).test_client()
+    response = client.post("/auth", json={"username": "admin",
+                                          "password": "mysupersecretpassword"})
+    assert response.status_code == 200
+    response = client.post("/auth", json={"username": "BOB", "password": "bobs password"})
+    assert response.status_code == 200
+    assert all(h.startswith("$argon2id$") for _, _, h in rows(path))
+
+
+def test_first_start_upgrades_a_sqlite_database_by_itself(tmp_path):
+    path = tmp_path / "tutorial.sqlite"
+    tutorial_database(path, [("admin", pbkdf2_sha256.hash("pw"))])
+    client = make_app(path).test_client()
+    assert client.post("/auth", json={"username": "admin", "password": "pw"}).status_code == 200
+
+
+def test_usernames_that_collide_after_normalising_stop_the_upgrade(tmp_path):
+    path = tmp_path / "tutorial.sqlite"
+    tutorial_database(path, [("Admin", "x"), ("admin", "y"), ("ｂｏｂ", "z"), ("bob", "w")])
+    with pytest.raises(RuntimeError, match=r"these usernames differ only in case or Unicode "
+                       r"form and must be renamed or deleted before upgrading: 'Admin' \(id 1\), "
+                       r"'admin' \(id 2\); 'ｂｏｂ' \(id 3\), 'bob' \(id 4\)"):
+        make_app(path)
+    assert [name for _, name, _ in rows(path)] == ["Admin", "admin", "ｂｏｂ", "bob"]
+
+
+def test_an_outdated_schema_is_reported_when_upgrading_is_the_operators_job(tmp_path, caplog):
+    path = tmp_path / "tutorial.sqlite"
+    tutorial_database(path, [])
+    with caplog.at_level(logging.WARNING):
+        make_app(path, DATABASE_AUTO_UPGRADE=False)
+    assert "The database schema is not up to date: run `flask --app jwtauthtest db upgrade`" \
+        in caplog.text
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
+    with app.app_context(), db.engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
