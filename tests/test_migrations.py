@@ -10,9 +10,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from passlib.hash import pbkdf2_sha256, sha512_crypt
 
-from conftest import FAST_HASHING, SECRET
 from jwtauthtest import create_app
 from jwtauthtest.database import db
+
+from conftest import FAST_HASHING, SECRET
 from processes import REPO_ROOT, subprocess_env
 
 TUTORIAL_SCHEMA = """
