@@ -1,6 +1,14 @@
+"""Fixtures in Flask's tutorial style: app, client, runner, a fresh database per test.
+
+The database is a temporary SQLite file, or the PostgreSQL database named by
+TEST_DATABASE_URI (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), emptied
+after each test.
+"""
+
 import os
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from jwtauthtest import create_app
 from jwtauthtest.database import db
@@ -11,6 +19,7 @@ SECRET = "test-secret-" + "x" * 40
 FAST_HASHING = {"ARGON2_MEMORY_COST": 1024, "ARGON2_TIME_COST": 1}
 USERNAME = "admin"
 PASSWORD = "mysupersecretpassword"
+TEST_DATABASE_URI = os.environ.get("TEST_DATABASE_URI")
 
 
 @pytest.fixture(autouse=True)
@@ -23,16 +32,44 @@ def isolated_environment(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = create_app({
-        "TESTING": True,
-        "SECRET_KEY": SECRET,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.sqlite'}",
-        **FAST_HASHING,
-    })
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+def database_uri(tmp_path):
+    if TEST_DATABASE_URI is None:
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    empty_database(TEST_DATABASE_URI)
+    yield TEST_DATABASE_URI
+    empty_database(TEST_DATABASE_URI)
+
+
+def empty_database(uri: str) -> None:
+    engine = create_engine(uri)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_uri):
+    """Build apps on the test's database; their connections are closed afterwards."""
+    apps = []
+
+    def make(**config):
+        app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                          "SQLALCHEMY_DATABASE_URI": database_uri,
+                          "DATABASE_AUTO_UPGRADE": True, **config})
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
 
 
 @pytest.fixture

@@ -45,10 +45,8 @@ def test_each_outcome_is_one_line(app, client, caplog, user):
                       logging.INFO]
 
 
-def test_throttled_attempt_is_logged(tmp_path, caplog):
-    from test_throttle import make_app
-
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="1 per minute").test_client()
+def test_throttled_attempt_is_logged(make_app, user, caplog):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="1 per minute").test_client()
     with caplog.at_level(logging.INFO):
         login(client, password="wrong")
         assert login(client).status_code == 429

@@ -100,16 +100,11 @@ def test_unknown_path_is_404_json(client):
     assert body["description"].startswith("The requested URL was not found")
 
 
-def test_custom_credential_keys_and_rule(tmp_path):
-    from jwtauthtest import create_app
+def test_custom_credential_keys_and_rule(make_app):
     from jwtauthtest.users import add_user
 
-    from conftest import FAST_HASHING
-
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'custom.sqlite'}",
-                      "JWT_AUTH_URL_RULE": "/login", "JWT_AUTH_USERNAME_KEY": "email",
-                      "JWT_AUTH_PASSWORD_KEY": "secret"})
+    app = make_app(JWT_AUTH_URL_RULE="/login", JWT_AUTH_USERNAME_KEY="email",
+                   JWT_AUTH_PASSWORD_KEY="secret")
     with app.app_context():
         add_user("a@example.com", "pw")
     client = app.test_client()

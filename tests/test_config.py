@@ -12,13 +12,8 @@ from jwtauthtest import create_app
 from jwtauthtest.secret import ConfigurationError, load_or_create_secret
 from jwtauthtest.users import add_user
 
-from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
-
-
-def make_app(tmp_path, **config):
-    return create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'c.sqlite'}", **config})
 
 
 def login(app) -> dict:
@@ -68,8 +63,8 @@ def test_default_database_is_sqlite_in_the_instance_folder(tmp_path):
     assert (tmp_path / "instance" / "jwtauthtest.sqlite").exists()
 
 
-def test_durations_as_timedelta_and_not_before(tmp_path):
-    app = make_app(tmp_path, JWT_EXPIRATION_DELTA=timedelta(minutes=2),
+def test_durations_as_timedelta_and_not_before(make_app):
+    app = make_app(JWT_EXPIRATION_DELTA=timedelta(minutes=2),
                    JWT_NOT_BEFORE_DELTA=30, JWT_LEEWAY=0)
     token = login(app)["access_token"]
     claims = claims_of(token)
@@ -81,13 +76,13 @@ def test_durations_as_timedelta_and_not_before(tmp_path):
 
 
 @pytest.mark.parametrize("value", ["ten", -5, True, None])
-def test_bad_duration_is_refused(tmp_path, value):
+def test_bad_duration_is_refused(make_app, value):
     with pytest.raises(ValueError, match="JWT_EXPIRATION_DELTA must be a number of seconds"):
-        make_app(tmp_path, JWT_EXPIRATION_DELTA=value)
+        make_app(JWT_EXPIRATION_DELTA=value)
 
 
-def test_leeway_is_configurable(tmp_path):
-    app = make_app(tmp_path, JWT_LEEWAY=0)
+def test_leeway_is_configurable(make_app):
+    app = make_app(JWT_LEEWAY=0)
     with app.app_context():
         user_id = add_user(USERNAME, PASSWORD).id
     token = sign(flask_jwt_claims(user_id, lifetime=300, now=int(__import__("time").time()) - 303),
@@ -96,8 +91,8 @@ def test_leeway_is_configurable(tmp_path):
     assert response.get_json()["description"] == "Signature has expired"
 
 
-def test_header_prefix_and_realm(tmp_path):
-    app = make_app(tmp_path, JWT_AUTH_HEADER_PREFIX="Bearer", JWT_DEFAULT_REALM="API")
+def test_header_prefix_and_realm(make_app):
+    app = make_app(JWT_AUTH_HEADER_PREFIX="Bearer", JWT_DEFAULT_REALM="API")
     token = login(app)["access_token"]
     client = app.test_client()
     assert client.get("/hello", headers={"Authorization": f"Bearer {token}"}).status_code == 200
@@ -106,9 +101,9 @@ def test_header_prefix_and_realm(tmp_path):
     assert client.get("/hello").headers["WWW-Authenticate"] == 'JWT realm="API"'
 
 
-def test_separate_jwt_secret_key_signs_tokens(tmp_path):
+def test_separate_jwt_secret_key_signs_tokens(make_app):
     jwt_secret = "jwt-only-secret-" + "z" * 32
-    app = make_app(tmp_path, JWT_SECRET_KEY=jwt_secret)
+    app = make_app(JWT_SECRET_KEY=jwt_secret)
     token = login(app)["access_token"]
     assert claims_of(token, jwt_secret)["identity"] == 1
     with pytest.raises(pyjwt.InvalidSignatureError):
@@ -116,9 +111,9 @@ def test_separate_jwt_secret_key_signs_tokens(tmp_path):
 
 
 @pytest.mark.parametrize("key", ["SECRET_KEY", "JWT_SECRET_KEY"])
-def test_short_secret_is_refused(tmp_path, key):
+def test_short_secret_is_refused(make_app, key):
     with pytest.raises(ConfigurationError, match=rf"^{key} is 31 bytes; .* at least 32"):
-        make_app(tmp_path, **{key: "s" * 31})
+        make_app(**{key: "s" * 31})
 
 
 def test_short_secret_from_environment_is_refused(tmp_path, monkeypatch):
@@ -146,14 +141,14 @@ def test_tampered_short_secret_file_is_refused(tmp_path):
         load_or_create_secret(str(tmp_path))
 
 
-def test_hint_is_logged_only_while_there_are_no_users(tmp_path, caplog):
+def test_hint_is_logged_only_while_there_are_no_users(make_app, caplog):
     hint = "No users yet: add one with `python useradd.py`"
     with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
-        app = make_app(tmp_path)
+        app = make_app()
     assert [r.getMessage() for r in caplog.records] == [hint]
     with app.app_context():
         add_user(USERNAME, PASSWORD)
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
-        make_app(tmp_path)
+        make_app()
     assert hint not in caplog.text

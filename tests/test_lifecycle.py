@@ -6,12 +6,11 @@ import jwt as pyjwt
 import pytest
 from sqlalchemy import event, func, select
 
-from jwtauthtest import create_app
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily
 from jwtauthtest.users import change_password, delete_user, set_active
 
-from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
 
 REVOKED = {"status_code": 401, "error": "Invalid token", "description": "Token has been revoked"}
@@ -164,25 +163,16 @@ def test_deleting_a_user_refuses_tokens_and_drops_sessions(app, client, user):
     assert family_count(app) == 0
 
 
-def test_revocation_reaches_another_instance_on_the_same_database(app, client, user):
-    other = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
-    other_client = other.test_client()
+def test_revocation_reaches_another_instance_on_the_same_database(make_app, client, user):
+    other_client = make_app().test_client()
     tokens = login(client)
     assert hello(other_client, tokens["access_token"]).status_code == 200
     logout(client, tokens["access_token"])
     assert hello(other_client, tokens["access_token"]).get_json() == REVOKED
 
 
-def test_refresh_lifetime_is_configurable(tmp_path):
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'r.sqlite'}",
-                      "JWT_REFRESH_EXPIRATION_DELTA": 3600})
-    from jwtauthtest.users import add_user
-
-    with app.app_context():
-        add_user(USERNAME, PASSWORD)
-    tokens = login(app.test_client())
+def test_refresh_lifetime_is_configurable(make_app, user):
+    tokens = login(make_app(JWT_REFRESH_EXPIRATION_DELTA=3600).test_client())
     claims = pyjwt.decode(tokens["refresh_token"], SECRET, algorithms=["HS256"])
     assert claims["exp"] - claims["iat"] == 3600
 
@@ -200,7 +190,8 @@ def test_expired_sessions_are_purged_by_the_command(app, client, runner, user):
     expire_all_sessions(app)
     result = runner.invoke(args=["tokens", "purge"])
     assert result.exit_code == 0
-    assert result.output.startswith("Purged 2 expired session(s) from sqlite:///")
+    assert result.output == (
+        f"Purged 2 expired session(s) from {app.config['SQLALCHEMY_DATABASE_URI']}\n")
     assert family_count(app) == 0
 
 

@@ -16,15 +16,10 @@ from jwtauthtest.models import User
 from jwtauthtest.passwords import password_context
 from jwtauthtest.users import UserError, add_user
 
-from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+from conftest import PASSWORD, SECRET, USERNAME
 
 INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
                        "description": "Invalid credentials"}
-
-
-def make_app(tmp_path, **config):
-    return create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                       "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 's.sqlite'}", **config})
 
 
 def login(client, username=USERNAME, password=PASSWORD, address="127.0.0.1", **kwargs):
@@ -48,9 +43,10 @@ def store_user(app, username, password_hash, active=True) -> int:
 
 # --- password storage -------------------------------------------------------------------------
 
-def test_production_parameters_are_at_or_above_owasp_minimum(tmp_path):
-    app = create_app({"SECRET_KEY": SECRET,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.sqlite'}"})
+def test_production_parameters_are_at_or_above_owasp_minimum(database_uri):
+    # The defaults themselves: no FAST_HASHING here.
+    app = create_app({"SECRET_KEY": SECRET, "SQLALCHEMY_DATABASE_URI": database_uri,
+                      "DATABASE_AUTO_UPGRADE": True})
     with app.app_context():
         new_hash = password_context().hash(PASSWORD)
     assert new_hash.startswith("$argon2id$v=19$m=65536,t=3,p=1$")
@@ -58,8 +54,8 @@ def test_production_parameters_are_at_or_above_owasp_minimum(tmp_path):
     assert info.memory_cost >= 19 * 1024 and info.rounds >= 2 and info.parallelism == 1
 
 
-def test_argon2_parameters_are_configurable(tmp_path):
-    app = make_app(tmp_path, ARGON2_MEMORY_COST=2048, ARGON2_TIME_COST=2, ARGON2_PARALLELISM=2)
+def test_argon2_parameters_are_configurable(make_app):
+    app = make_app(ARGON2_MEMORY_COST=2048, ARGON2_TIME_COST=2, ARGON2_PARALLELISM=2)
     with app.app_context():
         assert password_context().hash(PASSWORD).startswith("$argon2id$v=19$m=2048,t=2,p=2$")
 
@@ -172,9 +168,9 @@ def test_add_user_refuses_over_long_values(app):
 
 # --- no user enumeration ----------------------------------------------------------------------
 
-def test_unknown_disabled_and_wrong_password_cost_the_same(tmp_path):
+def test_unknown_disabled_and_wrong_password_cost_the_same(make_app):
     # A cost where hashing, not the database, dominates, as in production.
-    app = make_app(tmp_path, ARGON2_MEMORY_COST=8192, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
+    app = make_app(ARGON2_MEMORY_COST=8192, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
     with app.app_context():
         add_user("alice", PASSWORD)
         db.session.get(User, add_user("mallory", PASSWORD).id).active = False
@@ -218,8 +214,8 @@ def test_the_database_refuses_a_case_variant(app):
             db.session.commit()
         db.session.rollback()
         with pytest.raises(IntegrityError):
-            db.session.execute(text("INSERT INTO users (username, username_key, password, active)"
-                                    " VALUES ('aDMIN', 'admin', 'x', 1)"))
+            db.session.execute(text("INSERT INTO users (username, username_key, password)"
+                                    " VALUES ('aDMIN', 'admin', 'x')"))
         db.session.rollback()
         assert db.session.scalar(text("SELECT count(*) FROM users")) == 1
 

@@ -5,23 +5,29 @@ import uuid
 
 import pytest
 
-from jwtauthtest import create_app
 from jwtauthtest.users import add_user
 
-from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
+from conftest import PASSWORD, USERNAME
 
 TOO_MANY = {"status_code": 429, "error": "Too Many Requests",
             "description": "Too many failed logins"}
 
 
-def make_app(tmp_path, name="t", **config):
-    app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / (name + '.sqlite')}",
-                      **config})
-    with app.app_context():
-        add_user(USERNAME, PASSWORD)
-        add_user("bob", PASSWORD)
-    return app
+@pytest.fixture
+def make_app(make_app):
+    """conftest's make_app, with the users admin and bob in the test's database."""
+    made = []
+
+    def make(**config):
+        app = make_app(**config)
+        if not made:
+            with app.app_context():
+                add_user(USERNAME, PASSWORD)
+                add_user("bob", PASSWORD)
+        made.append(app)
+        return app
+
+    return make
 
 
 def login(client, username=USERNAME, password="wrong", address="127.0.0.1", headers=None):
@@ -35,8 +41,8 @@ def assert_throttled(response):
     assert 1 <= int(response.headers["Retry-After"]) <= 60
 
 
-def test_ten_failures_a_minute_then_429(tmp_path):
-    client = make_app(tmp_path).test_client()
+def test_ten_failures_a_minute_then_429(make_app):
+    client = make_app().test_client()
     for _ in range(10):
         assert login(client).status_code == 401
     assert_throttled(login(client))
@@ -44,8 +50,8 @@ def test_ten_failures_a_minute_then_429(tmp_path):
     assert_throttled(login(client, password=PASSWORD))
 
 
-def test_successful_logins_do_not_count(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
+def test_successful_logins_do_not_count(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
     for _ in range(8):
         assert login(client, password=PASSWORD).status_code == 200
     for _ in range(3):
@@ -53,15 +59,15 @@ def test_successful_logins_do_not_count(tmp_path):
     assert_throttled(login(client))
 
 
-def test_refused_bodies_do_not_count(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="2 per minute").test_client()
+def test_refused_bodies_do_not_count(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="2 per minute").test_client()
     for _ in range(5):
         assert client.post("/auth", data="nonsense").status_code == 400
     assert login(client, password=PASSWORD).status_code == 200
 
 
-def test_limit_per_username_across_addresses_and_spellings(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
+def test_limit_per_username_across_addresses_and_spellings(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
     for i, spelling in enumerate(["admin", "ADMIN", "Ａｄｍｉｎ"]):
         assert login(client, spelling, address=f"10.0.0.{i}").status_code == 401
     assert_throttled(login(client, "Admin", address="10.0.0.99"))
@@ -69,24 +75,24 @@ def test_limit_per_username_across_addresses_and_spellings(tmp_path):
     assert login(client, "bob", PASSWORD, address="10.0.0.100").status_code == 200
 
 
-def test_limit_per_address_across_usernames(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
+def test_limit_per_address_across_usernames(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
     for i in range(3):
         assert login(client, f"guess{i}", address="192.0.2.7").status_code == 401
     assert_throttled(login(client, "bob", PASSWORD, address="192.0.2.7"))
     assert login(client, "bob", PASSWORD, address="192.0.2.8").status_code == 200
 
 
-def test_spoofed_forwarded_for_is_ignored_by_default(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
+def test_spoofed_forwarded_for_is_ignored_by_default(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
     for i in range(3):
         response = login(client, f"guess{i}", headers={"X-Forwarded-For": f"203.0.113.{i}"})
         assert response.status_code == 401
     assert_throttled(login(client, "another", headers={"X-Forwarded-For": "203.0.113.200"}))
 
 
-def test_forwarded_for_is_used_behind_a_configured_proxy(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="3 per minute",
+def test_forwarded_for_is_used_behind_a_configured_proxy(make_app):
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute",
                       TRUSTED_PROXIES=1).test_client()
     for i in range(3):
         login(client, f"guess{i}", headers={"X-Forwarded-For": "203.0.113.1"})
@@ -96,9 +102,9 @@ def test_forwarded_for_is_used_behind_a_configured_proxy(tmp_path):
     assert response.status_code == 200
 
 
-def test_only_the_last_hop_counts_behind_one_proxy(tmp_path):
+def test_only_the_last_hop_counts_behind_one_proxy(make_app):
     """A client can't pick its own address by prepending to X-Forwarded-For."""
-    client = make_app(tmp_path, RATELIMIT_LOGIN_FAILURES="3 per minute",
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute",
                       TRUSTED_PROXIES=1).test_client()
     for i in range(3):
         login(client, f"guess{i}", headers={"X-Forwarded-For": f"198.51.100.{i}, 203.0.113.1"})
@@ -107,13 +113,13 @@ def test_only_the_last_hop_counts_behind_one_proxy(tmp_path):
 
 
 @pytest.mark.parametrize("value", [-1, "two", True])
-def test_bad_proxy_count_is_refused(tmp_path, value):
+def test_bad_proxy_count_is_refused(make_app, value):
     with pytest.raises(ValueError, match="TRUSTED_PROXIES must be a whole number"):
-        make_app(tmp_path, TRUSTED_PROXIES=value)
+        make_app(TRUSTED_PROXIES=value)
 
 
-def test_throttling_can_be_disabled(tmp_path):
-    client = make_app(tmp_path, RATELIMIT_ENABLED=False).test_client()
+def test_throttling_can_be_disabled(make_app):
+    client = make_app(RATELIMIT_ENABLED=False).test_client()
     for _ in range(15):
         assert login(client).status_code == 401
 
@@ -122,14 +128,14 @@ REDIS_URL = os.environ.get("TEST_REDIS_URL")
 
 
 @pytest.mark.skipif(not REDIS_URL, reason="TEST_REDIS_URL is not set (e.g. redis://127.0.0.1:6379)")
-def test_instances_sharing_redis_add_up_failures(tmp_path):
+def test_instances_sharing_redis_add_up_failures(make_app):
     import redis
 
     prefix = f"jwtauthtest-test-{uuid.uuid4().hex}"
     config = {"RATELIMIT_STORAGE_URI": REDIS_URL, "RATELIMIT_KEY_PREFIX": prefix,
               "RATELIMIT_LOGIN_FAILURES": "4 per minute"}
-    first = make_app(tmp_path, "a", **config).test_client()
-    second = make_app(tmp_path, "b", **config).test_client()
+    first = make_app(**config).test_client()
+    second = make_app(**config).test_client()
     connection = redis.Redis.from_url(REDIS_URL)
     try:
         assert login(first).status_code == 401
