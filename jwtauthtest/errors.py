@@ -1,12 +1,16 @@
 """HTTP errors as JSON in the contract's shape, never an HTML page."""
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, current_app, jsonify
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from .database import db
 
 
 def init_errors(app: Flask) -> None:
     # Also covers the 500 Flask makes of an unhandled exception (after logging it).
     app.register_error_handler(HTTPException, http_error_response)
+    app.register_error_handler(OperationalError, database_unavailable)
 
 
 def http_error_response(error: HTTPException) -> Response:
@@ -17,3 +21,10 @@ def http_error_response(error: HTTPException) -> Response:
         if name.lower() != "content-type":  # keep Allow, Retry-After, ...
             response.headers[name] = value
     return response
+
+
+def database_unavailable(error: OperationalError) -> Response:
+    """The database is unreachable (or locked past the busy timeout): 503, not 500."""
+    current_app.logger.warning("Database unavailable: %s", str(error.orig).strip())
+    db.session.rollback()
+    return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))

@@ -15,12 +15,19 @@ EXTENSION_KEY = "jwtauthtest.throttle"
 CONFIG_DEFAULTS = {
     "RATELIMIT_LOGIN_FAILURES": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
+    # When shared storage (Redis) is unreachable, count in this process's memory
+    # meanwhile (one warning), and go back to it once it answers again.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
 
 
 def init_throttle(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        # An unreachable Redis costs a login one second at most, not a hang.
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
+                              {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter = Limiter(key_func=address_key, app=app)
     app.extensions[EXTENSION_KEY] = limiter
     endpoint = app.config["JWT_AUTH_ENDPOINT"]

@@ -1,12 +1,21 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
 from flask import Blueprint, g
+from sqlalchemy import text
 
 from . import tokens
+from .database import db
 from .jwt import JWTError, current_identity, jwt_required
 from .sessions import end_session, rotate_session
 
 bp = Blueprint("views", __name__)
+
+
+@bp.route("/healthz")
+def healthz() -> dict:
+    """200 when the database answers; 503 (errors.py) when it doesn't."""
+    db.session.execute(text("SELECT 1"))
+    return {"status": "ok"}
 
 
 @bp.route("/hello")

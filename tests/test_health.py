@@ -1,0 +1,63 @@
+"""GET /healthz, and 503 instead of 500 whenever the database is unreachable (issue 6)."""
+
+import logging
+
+from jwtauthtest import create_app
+
+from conftest import FAST_HASHING, SECRET
+from processes import free_port
+from tokens import flask_jwt_claims, sign
+
+UNAVAILABLE = {"status_code": 503, "error": "Service Unavailable",
+               "description": "The database is unavailable; try again soon"}
+
+
+def test_healthz_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok"}
+
+
+def unreachable_database_app(caplog):
+    """An app whose PostgreSQL server is not there (nothing listens on the port)."""
+    with caplog.at_level(logging.WARNING):
+        app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                          "SQLALCHEMY_DATABASE_URI":
+                              f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/none"})
+    assert "The database is unreachable at start" in caplog.text
+    return app
+
+
+def test_the_app_starts_without_its_database(caplog):
+    unreachable_database_app(caplog)
+
+
+def test_every_database_path_answers_503(caplog):
+    client = unreachable_database_app(caplog).test_client()
+    token = sign(flask_jwt_claims(1), SECRET)
+    requests = [
+        ("GET", "/healthz", {}, None),
+        ("POST", "/auth", {}, {"username": "admin", "password": "pw"}),
+        ("GET", "/hello", {"Authorization": f"JWT {token}"}, None),
+        ("GET", "/me", {"Authorization": f"JWT {token}"}, None),
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        for method, path, headers, body in requests:
+            response = client.open(path, method=method, headers=headers, json=body)
+            assert response.status_code == 503, path
+            assert response.get_json() == UNAVAILABLE, path
+    warnings = [r.getMessage() for r in caplog.records if "Database unavailable" in r.message]
+    assert len(warnings) == len(requests)
+    assert "Traceback" not in caplog.text
+
+
+def test_database_url_passwords_stay_out_of_messages(caplog):
+    client = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                         "SQLALCHEMY_DATABASE_URI":
+                             f"postgresql+psycopg://app:db-password@127.0.0.1:{free_port()}/x"}
+                        ).test_client()
+    with caplog.at_level(logging.DEBUG):
+        assert client.get("/healthz").status_code == 503
+    assert "db-password" not in caplog.text
+
