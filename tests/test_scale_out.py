@@ -1,0 +1,196 @@
+"""Several gunicorn instances on one PostgreSQL and one Redis, and their outages (issue 6).
+
+These run when TEST_DATABASE_URI (PostgreSQL) and TEST_REDIS_URL are given, as .ci/run does.
+"""
+
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+from forwarder import Forwarder
+from sqlalchemy import make_url
+
+from conftest import SECRET, TEST_DATABASE_URI
+from processes import REPO_ROOT, free_port, http, start_gunicorn, subprocess_env
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL")
+needs_postgres = pytest.mark.skipif(
+    TEST_DATABASE_URI is None or not TEST_DATABASE_URI.startswith("postgresql"),
+    reason="TEST_DATABASE_URI does not name a PostgreSQL database")
+needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="TEST_REDIS_URL is not set")
+PASSWORD = "correct horse battery staple"
+
+
+def flask(env, *args, input=None):
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "jwtauthtest", *args],
+                          cwd=REPO_ROOT, env=env, input=input, capture_output=True, text=True,
+                          timeout=60)
+
+
+def post_json(server, path, body=None, token=None):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"JWT {token}"
+    status, _, data = http("POST", server.url + path, json.dumps(body or {}), headers)
+    return status, json.loads(data) if data else None
+
+
+def get(server, path, token=None):
+    headers = {"Authorization": f"JWT {token}"} if token else {}
+    status, _, data = http("GET", server.url + path, headers=headers)
+    return status, data
+
+
+def login(server, username="alice", password=PASSWORD):
+    return post_json(server, "/auth", {"username": username, "password": password})
+
+
+@pytest.fixture
+def deployed_env(tmp_path, database_uri):
+    """The environment of a deployment: shared secret, database, Redis; schema upgraded
+    with the documented deploy step."""
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
+                         FLASK_RATELIMIT_STORAGE_URI=REDIS_URL or "memory://",
+                         FLASK_RATELIMIT_KEY_PREFIX=f"scale-{uuid.uuid4().hex}",
+                         FLASK_RATELIMIT_LOGIN_FAILURES="4 per minute")
+    result = flask(env, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+@needs_postgres
+@needs_redis
+def test_two_instances_share_users_revocation_and_throttling(deployed_env):
+    added = flask(deployed_env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    with start_gunicorn(deployed_env, free_port()) as a, \
+            start_gunicorn(deployed_env, free_port()) as b:
+        # A user added with flask users add is accepted by both.
+        for server in (a, b):
+            assert login(server)[0] == 200
+        # A token from A works on B.
+        status, tokens = login(a)
+        assert get(b, "/hello", tokens["access_token"]) == (200, b"Hello world!")
+        # A logout on A is refused on B on the next request.
+        assert post_json(a, "/auth/logout", token=tokens["access_token"])[0] == 200
+        status, body = get(b, "/hello", tokens["access_token"])
+        assert status == 401
+        assert json.loads(body)["description"] == "Token has been revoked"
+        # flask users passwd refuses earlier tokens on both.
+        status, tokens = login(b)
+        changed = flask(deployed_env, "users", "passwd", "alice", "--password-stdin",
+                        input="a new password\n")
+        assert changed.returncode == 0, changed.stderr
+        for server in (a, b):
+            status, body = get(server, "/hello", tokens["access_token"])
+            assert (status, json.loads(body)["description"]) == (401, "Token has been revoked")
+        # Failed logins on A and B add up to one throttle (4 a minute).
+        for server in (a, b, a, b):
+            assert login(server, password="wrong")[0] == 401
+        for server in (a, b):
+            status, body = login(server, password="a new password")
+            assert status == 429 and body["error"] == "Too Many Requests"
+
+
+@needs_postgres
+def test_database_outage_is_503_fast_and_recovers(tmp_path, deployed_env):
+    url = make_url(deployed_env["FLASK_SQLALCHEMY_DATABASE_URI"])
+    forwarder = Forwarder((url.host or "127.0.0.1", url.port or 5432))
+    env = {**deployed_env, "FLASK_SQLALCHEMY_DATABASE_URI":
+           url.set(host="127.0.0.1", port=forwarder.port).render_as_string(hide_password=False)}
+    added = flask(env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    try:
+        with start_gunicorn(env, free_port(), workers=1) as server:
+            status, tokens = login(server)
+            assert status == 200
+            for outage in (forwarder.cut, forwarder.blackhole):
+                outage()
+                for method, path, body in [("GET", "/healthz", None),
+                                           ("POST", "/auth", {"username": "alice",
+                                                              "password": PASSWORD}),
+                                           ("GET", "/hello", None)]:
+                    started = time.monotonic()
+                    status, _, data = http(method, server.url + path,
+                                           json.dumps(body) if body else None,
+                                           {"Content-Type": "application/json",
+                                            "Authorization": f"JWT {tokens['access_token']}"},
+                                           timeout=15)
+                    elapsed = time.monotonic() - started
+                    assert status == 503, (outage.__name__, path, data)
+                    assert json.loads(data)["error"] == "Service Unavailable"
+                    assert elapsed < 5, (outage.__name__, path, elapsed)
+                forwarder.restore()
+                # Back without restarting the app: the pool pre-pings and reconnects.
+                assert get(server, "/healthz") == (200, b'{"status":"ok"}\n')
+                assert get(server, "/hello", tokens["access_token"]) == (200, b"Hello world!")
+            assert "Traceback" not in server.stderr()
+    finally:
+        forwarder.close()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_redis_outage_falls_back_to_memory_and_recovers(make_app, tmp_path, caplog):
+    import redis
+
+    port = free_port()
+    redis_server = start_redis(port, tmp_path)
+    try:
+        app = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}",
+                       RATELIMIT_LOGIN_FAILURES="3 per minute")
+        from jwtauthtest.users import add_user
+
+        with app.app_context():
+            add_user("alice", PASSWORD)
+        client = app.test_client()
+
+        def attempt(password):
+            return client.post("/auth", json={"username": "alice", "password": password})
+
+        assert attempt("wrong").status_code == 401
+        assert redis.Redis(port=port).keys("*"), "counters live in Redis"
+        stop(redis_server)
+        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
+            assert attempt(PASSWORD).status_code == 200  # logins keep working
+            for _ in range(3):
+                assert attempt("wrong").status_code == 401
+            assert attempt("wrong").status_code == 429  # throttled in memory meanwhile
+        fallbacks = [r for r in caplog.records if "falling back to in-memory" in r.getMessage()]
+        assert len(fallbacks) == 1
+        redis_server = start_redis(port, tmp_path)
+        deadline = time.monotonic() + 40  # the limiter re-checks its storage with backoff
+        while not redis.Redis(port=port).keys("*"):
+            assert time.monotonic() < deadline, "the limiter never went back to Redis"
+            attempt("wrong")
+            time.sleep(0.5)
+    finally:
+        stop(redis_server)
+
+
+def start_redis(port, tmp_path):
+    process = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1",
+                                "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    import redis
+
+    while True:
+        try:
+            redis.Redis(port=port, socket_connect_timeout=0.2).ping()
+            return process
+        except redis.ConnectionError:
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+
+def stop(process):
+    if process.poll() is None:
+        process.terminate()
+        process.wait(5)
