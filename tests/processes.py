@@ -65,6 +65,16 @@ def run_useradd(env: Mapping[str, str], args: list[str], input: str | None = Non
     )
 
 
+def run_flask(env: Mapping[str, str], *args: str, input: str | None = None,
+              timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
+    """``flask --app jwtauthtest ARGS`` from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "jwtauthtest", *args], cwd=REPO_ROOT,
+        env=dict(env), input=input, stdin=subprocess.DEVNULL if input is None else None,
+        capture_output=True, text=True, timeout=timeout,
+    )
+
+
 def run_python(env: Mapping[str, str], code: str,
                timeout: float = RUN_TIMEOUT) -> subprocess.CompletedProcess:
     """``python -c CODE`` from the repository root."""

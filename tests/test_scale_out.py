@@ -8,7 +8,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import time
 import uuid
 
@@ -17,7 +16,7 @@ from forwarder import Forwarder
 from sqlalchemy import make_url
 
 from conftest import SECRET, TEST_DATABASE_URI
-from processes import REPO_ROOT, free_port, http, start_gunicorn, subprocess_env
+from processes import free_port, http, run_flask, start_gunicorn, subprocess_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 needs_postgres = pytest.mark.skipif(
@@ -25,12 +24,6 @@ needs_postgres = pytest.mark.skipif(
     reason="TEST_DATABASE_URI does not name a PostgreSQL database")
 needs_redis = pytest.mark.skipif(REDIS_URL is None, reason="TEST_REDIS_URL is not set")
 PASSWORD = "correct horse battery staple"
-
-
-def flask(env, *args, input=None):
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "jwtauthtest", *args],
-                          cwd=REPO_ROOT, env=env, input=input, capture_output=True, text=True,
-                          timeout=60)
 
 
 def post_json(server, path, body=None, token=None):
@@ -60,7 +53,7 @@ def deployed_env(tmp_path, database_uri):
                          FLASK_RATELIMIT_STORAGE_URI=REDIS_URL or "memory://",
                          FLASK_RATELIMIT_KEY_PREFIX=f"scale-{uuid.uuid4().hex}",
                          FLASK_RATELIMIT_LOGIN_FAILURES="4 per minute")
-    result = flask(env, "db", "upgrade")
+    result = run_flask(env, "db", "upgrade")
     assert result.returncode == 0, result.stderr
     return env
 
@@ -68,7 +61,8 @@ def deployed_env(tmp_path, database_uri):
 @needs_postgres
 @needs_redis
 def test_two_instances_share_users_revocation_and_throttling(deployed_env):
-    added = flask(deployed_env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    added = run_flask(deployed_env, "users", "add", "alice", "--password-stdin",
+                      input=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
     with start_gunicorn(deployed_env, free_port()) as a, \
             start_gunicorn(deployed_env, free_port()) as b:
@@ -85,7 +79,7 @@ def test_two_instances_share_users_revocation_and_throttling(deployed_env):
         assert json.loads(body)["description"] == "Token has been revoked"
         # flask users passwd refuses earlier tokens on both.
         status, tokens = login(b)
-        changed = flask(deployed_env, "users", "passwd", "alice", "--password-stdin",
+        changed = run_flask(deployed_env, "users", "passwd", "alice", "--password-stdin",
                         input="a new password\n")
         assert changed.returncode == 0, changed.stderr
         for server in (a, b):
@@ -105,7 +99,7 @@ def test_database_outage_is_503_fast_and_recovers(tmp_path, deployed_env):
     forwarder = Forwarder((url.host or "127.0.0.1", url.port or 5432))
     env = {**deployed_env, "FLASK_SQLALCHEMY_DATABASE_URI":
            url.set(host="127.0.0.1", port=forwarder.port).render_as_string(hide_password=False)}
-    added = flask(env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
+    added = run_flask(env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
     try:
         with start_gunicorn(env, free_port(), workers=1) as server:
