@@ -55,7 +55,8 @@ def configure_database(app: Flask) -> None:
     """Engine settings: recover from dropped connections, fail fast when the server is away."""
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    options.setdefault("pool_pre_ping", True)
+    if url.get_backend_name() != "sqlite":  # a local file needs no ping before each use
+        options.setdefault("pool_pre_ping", True)
     if url.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     # SQLite's schema is brought up to date at start; other databases at deploy time.

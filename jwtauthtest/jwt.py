@@ -18,7 +18,7 @@ from .audit import log_login
 from .database import db, end_read_transaction
 from .models import MAX_USERNAME_LENGTH, User, utcnow
 from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time
-from .sessions import load_token_owner, purge_expired_sessions, start_session
+from .sessions import Identity, load_token_owner, purge_expired_sessions, start_session
 from .users import find_user
 
 CONFIG_DEFAULTS = {
@@ -71,21 +71,19 @@ def authenticate(username: str, password: str) -> User | None:
     return None
 
 
-def identity(payload: dict[str, Any]) -> User | None:
+def identity(payload: dict[str, Any]) -> Identity | None:
     """The identity handler: the active user a verified token speaks for, or None.
 
     Raises JWTError when the token was revoked (its session ended, or it predates
     the user's last password change or disable).
     """
     user_id = payload.get("identity")
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
-        return None
-    user, revoked = load_token_owner(user_id, payload.get("fam"), payload["iat"])
-    if user is None or not user.active:
-        return None
-    if revoked:
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**63:
+        return None  # no such row can exist (and a huge int would overflow the driver)
+    owner, revoked = load_token_owner(user_id, payload.get("fam"), payload["iat"])
+    if owner is not None and revoked:
         raise JWTError("Invalid token", "Token has been revoked")
-    return user
+    return owner
 
 
 class JWT:
