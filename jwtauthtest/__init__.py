@@ -14,7 +14,7 @@ from .audit import init_audit
 from .cli import init_cli
 from .database import configure_database, db, init_db
 from .errors import init_errors
-from .jwt import jwt
+from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from .passwords import init_passwords
 from .secret import configure_secret
 from .throttle import init_throttle
@@ -34,7 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     db.init_app(app)
     init_passwords(app)
     init_audit(app)
-    jwt.init_app(app)
+    jwt_extension.init_app(app)
     init_errors(app)
     init_throttle(app)
     trust_proxies(app)

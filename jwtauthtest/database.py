@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Engine, MetaData, event, make_url
+from sqlalchemy import MetaData, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -38,7 +38,6 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 migrate = flask_migrate.Migrate(directory=MIGRATIONS)
 
 
-@event.listens_for(Engine, "connect")
 def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
     if isinstance(dbapi_connection, sqlite3.Connection):
         # SQLite ignores foreign keys (and so ON DELETE CASCADE) unless asked per connection.
@@ -69,6 +68,7 @@ def init_db(app: Flask) -> None:
 
     migrate.init_app(app, db)
     with app.app_context():
+        event.listen(db.engine, "connect", _configure_sqlite)  # before its first connection
         if app.config["DATABASE_AUTO_UPGRADE"]:
             with upgrade_lock(app.instance_path):
                 # Alembic itself, not flask_migrate.upgrade, which exits the process on errors.

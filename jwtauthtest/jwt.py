@@ -15,11 +15,11 @@ from werkzeug.local import LocalProxy
 
 from . import tokens
 from .audit import log_login
-from .database import db, end_read_transaction
-from .models import MAX_USERNAME_LENGTH, User, utcnow
-from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time
+from .database import end_read_transaction
+from .models import MAX_USERNAME_LENGTH, User, is_text, normalise_username
+from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time, verify_password
 from .sessions import Identity, load_token_owner, purge_expired_sessions, start_session
-from .users import find_user
+from .users import find_user, record_login
 
 CONFIG_DEFAULTS = {
     "JWT_DEFAULT_REALM": "Login Required",
@@ -51,22 +51,26 @@ def authenticate(username: str, password: str) -> User | None:
 
     Unknown, disabled and wrong-password logins all cost one password verification,
     so response times don't tell which usernames exist.
+
+    The login is recorded (and an outdated hash rewritten) only if the user's row is
+    still as verified; the session the /auth handler then starts commits both.
     """
     user = find_user(username)
     end_read_transaction()  # the slow verification comes before a possible write
     if user is None:
         spend_verification_time(password)
         reason = "unknown user"
-    elif not user.verify_password(password):
-        reason = "bad password"
-    elif not user.active:
-        reason = "disabled"
     else:
-        rehashed = user in db.session.dirty  # verify_password rewrote an outdated hash
-        user.last_login_at = utcnow()
-        db.session.commit()
-        log_login(True, username, "rehashed" if rehashed else "ok")
-        return user
+        matches, new_hash = verify_password(password, user.password)
+        if not matches:
+            reason = "bad password"
+        elif not user.active:
+            reason = "disabled"
+        elif not record_login(user, new_hash):
+            reason = "changed during login"  # password changed, disabled or deleted meanwhile
+        else:
+            log_login(True, username, "rehashed" if new_hash else "ok")
+            return user
     log_login(False, username, reason)
     return None
 
@@ -118,20 +122,33 @@ class JWT:
         user = self.authentication_callback(username, password)
         if user is None:
             raise JWTError("Bad Request", "Invalid credentials")
+        pair = start_session(user)
         purge_expired_sessions()  # now and then is enough; a login is a good moment
-        return jsonify(start_session(user))
+        return jsonify(pair)
+
+
+def request_json() -> Any:
+    """The JSON body, or None when there is none or it doesn't parse (nesting too deep
+    for the parser included)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def read_credentials() -> tuple[str, str]:
-    data = request.get_json(silent=True)
+    data = request_json()
     if not isinstance(data, dict):
         raise JWTError("Bad Request", "Request body must be a JSON object", 400)
     username = data.get(current_app.config["JWT_AUTH_USERNAME_KEY"])
     password = data.get(current_app.config["JWT_AUTH_PASSWORD_KEY"])
     if any(value is not None and not isinstance(value, str) for value in (username, password)):
         raise JWTError("Bad Request", "Username and password must be strings", 400)
+    if not all(is_text(value) for value in (username, password) if value):
+        raise JWTError("Bad Request", "Username and password must be text without NUL "
+                       "characters or unpaired surrogates", 400)
     # Refused before any hashing, so huge inputs cost an attacker more than us.
-    if username and len(username) > MAX_USERNAME_LENGTH:
+    if username and len(normalise_username(username)) > MAX_USERNAME_LENGTH:
         raise JWTError("Bad Request",
                        f"Username must be at most {MAX_USERNAME_LENGTH} characters", 400)
     if password and len(password) > MAX_PASSWORD_LENGTH:
@@ -139,6 +156,7 @@ def read_credentials() -> tuple[str, str]:
                        f"Password must be at most {MAX_PASSWORD_LENGTH} characters", 400)
     # Flask-JWT's criteria: both present and non-empty, and nothing else in the body.
     if not (username and password and len(data) == 2):
+        log_login(False, username, "incomplete credentials")
         raise JWTError("Bad Request", "Invalid credentials")
     return username, password
 

@@ -18,6 +18,18 @@ def normalise_username(username: str) -> str:
     return unicodedata.normalize("NFKC", username)
 
 
+def is_text(value: str) -> bool:
+    """Storable everywhere: no NUL (PostgreSQL refuses it) and no unpaired surrogate
+    (not encodable as UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def username_key(username: str) -> str:
     """What makes two usernames the same: NFKC with case folded (Unicode's NFKC_Casefold)."""
     return unicodedata.normalize("NFKC", normalise_username(username).casefold())
@@ -29,6 +41,9 @@ def utcnow() -> datetime:
 
 class User(db.Model):
     __tablename__ = "users"
+    # Ids are never reused (SQLite would reuse the highest deleted one), so a deleted
+    # user's old token can never speak for a newer user.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(MAX_USERNAME_LENGTH))
@@ -38,7 +53,8 @@ class User(db.Model):
     # The passlib hash; the plain password is never stored.
     password: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
-    # Epoch seconds: tokens issued before this are refused (password change, disable).
+    # Epoch seconds: Flask-JWT tokens (which have no session) issued before this are
+    # refused (password change, disable).
     tokens_valid_after: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)  # UTC
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
@@ -50,13 +66,6 @@ class User(db.Model):
 
     def hash_password(self, password: str) -> None:
         self.password = passwords.hash_password(password)
-
-    def verify_password(self, password: str) -> bool:
-        """Check the password, rewriting an outdated hash (committed by the caller)."""
-        matches, new_hash = passwords.verify_password(password, self.password)
-        if new_hash is not None:
-            self.password = new_hash
-        return matches
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"

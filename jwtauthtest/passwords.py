@@ -22,14 +22,9 @@ LEGACY_SCHEMES = ["bcrypt", "pbkdf2_sha256", "django_pbkdf2_sha256", "sha512_cry
 class Passwords:
     def __init__(self, context: CryptContext) -> None:
         self.context = context
-        self._dummy_hash: str | None = None
-
-    @property
-    def dummy_hash(self) -> str:
-        """A hash of the current parameters that no password matches."""
-        if self._dummy_hash is None:
-            self._dummy_hash = self.context.hash(secrets.token_urlsafe(32))
-        return self._dummy_hash
+        # Made now, not at the first unknown username, whose login would take twice
+        # as long as the others and so stand out.
+        self.dummy_hash = context.hash(secrets.token_urlsafe(32))
 
 
 def init_passwords(app: Flask) -> None:

@@ -23,7 +23,7 @@ _users, _families = User.__table__, TokenFamily.__table__
 # a request on SQLite) and is served from the compiled-statement cache.
 TOKEN_OWNER = (
     select(_users.c.id, _users.c.username, _users.c.active, _users.c.tokens_valid_after,
-           _families.c.created_at.label("session_started"))
+           _families.c.id.label("session"))
     .select_from(_users.outerjoin(_families, and_(_families.c.id == bindparam("family_id"),
                                                   _families.c.user_id == _users.c.id)))
     .where(_users.c.id == bindparam("user_id")))
@@ -34,8 +34,9 @@ def load_token_owner(user_id: int, family_id: str | None,
     """The token's active user (None if deleted or disabled), and whether the token is
     revoked, in one query by primary keys.
 
-    A token is revoked when its family is gone (logout, reuse, purge) or began before
-    the user's cut-off; a Flask-JWT token, which has no family, when issued before it.
+    A token is revoked when its family is gone (logout, reuse, password change,
+    disable, purge); a Flask-JWT token, which has no family, when issued before the
+    user's cut-off.
     """
     with db.engine.connect() as connection:
         row = connection.execute(TOKEN_OWNER, {"user_id": user_id,
@@ -45,7 +46,7 @@ def load_token_owner(user_id: int, family_id: str | None,
     if family_id is None:
         revoked = issued_at < row.tokens_valid_after
     else:
-        revoked = row.session_started is None or row.session_started < row.tokens_valid_after
+        revoked = row.session is None
     return Identity(row.id, row.username), revoked
 
 

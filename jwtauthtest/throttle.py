@@ -1,6 +1,7 @@
 """Throttling of failed logins, per client address and per username (Flask-Limiter)."""
 
 import hashlib
+import hmac
 import time
 
 from flask import Flask, Response, current_app, request
@@ -9,6 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .audit import log_login
 from .errors import http_error_response
+from .jwt import request_json
 from .models import username_key
 
 EXTENSION_KEY = "jwtauthtest.throttle"
@@ -56,15 +58,18 @@ def address_key() -> str:
 
 
 def username_hash_key() -> str:
-    """Counts failures per user under every spelling of the name (hashed: keys hold no names)."""
+    """Counts failures per user under every spelling of the name. Keyed with the
+    secret, so the counters' keys (in Redis, say) don't reveal or confirm names."""
     username = typed_username()
     key = username_key(username) if isinstance(username, str) else ""
-    return "username:" + hashlib.sha256(key.encode()).hexdigest()
+    digest = hmac.new(current_app.config["JWT_SECRET_KEY"].encode(),
+                      key.encode("utf-8", "surrogatepass"), hashlib.sha256)
+    return "username:" + digest.hexdigest()
 
 
 def typed_username() -> object:
     try:
-        data = request.get_json(silent=True)
+        data = request_json()
     except RequestEntityTooLarge:  # answered 413 by the view; no name to count
         return None
     return data.get(current_app.config["JWT_AUTH_USERNAME_KEY"]) if isinstance(data, dict) else None

@@ -63,9 +63,23 @@ def decode_token(token: str) -> dict[str, Any]:
     config = current_app.config
     payload = pyjwt.decode(token, config["JWT_SECRET_KEY"], algorithms=[config["JWT_ALGORITHM"]],
                            leeway=config["JWT_LEEWAY"], options={"require": REQUIRED_CLAIMS})
-    if not isinstance(payload.get("fam", ""), str):
-        raise pyjwt.InvalidTokenError("Invalid family claim")
+    check_claims(payload)
     return payload
+
+
+def check_claims(payload: dict[str, Any]) -> None:
+    """What PyJWT leaves to us: the types of the claims the app relies on."""
+    for claim in REQUIRED_CLAIMS:  # PyJWT lets a numeric string through for iat
+        if not isinstance(payload[claim], (int, float)) or isinstance(payload[claim], bool):
+            raise pyjwt.InvalidTokenError(f"The {claim} claim must be a number")
+    kind = payload.get("type", ACCESS)
+    if kind not in LIFETIME_KEYS:
+        raise pyjwt.InvalidTokenError("Unknown token type")
+    for claim in ("fam", "jti"):
+        if claim in payload and not isinstance(payload[claim], str):
+            raise pyjwt.InvalidTokenError(f"The {claim} claim must be a string")
+    if kind == REFRESH and not ("fam" in payload and "jti" in payload):
+        raise pyjwt.InvalidTokenError("A refresh token needs fam and jti claims")
 
 
 def token_type(payload: dict[str, Any]) -> str:

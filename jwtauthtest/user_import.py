@@ -10,10 +10,18 @@ from typing import TextIO
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from .database import database_label, db, end_read_transaction
-from .models import MAX_USERNAME_LENGTH, User, normalise_username, username_key, utcnow
+from .models import (
+    MAX_USERNAME_LENGTH,
+    TokenFamily,
+    User,
+    is_text,
+    normalise_username,
+    username_key,
+    utcnow,
+)
 from .passwords import MAX_PASSWORD_LENGTH, password_context
 
 HEADERS = ({"username", "password"}, {"username", "password_hash"})
@@ -89,6 +97,8 @@ def read_rows(file: TextIO) -> tuple[list[Row], dict[int, str], bool]:
 def check_row(username: str, secret: str, hashed: bool) -> str | None:
     if not username.strip():
         return "empty username"
+    if not is_text(username) or not is_text(secret):
+        return "NUL character or unpaired surrogate"
     if len(normalise_username(username)) > MAX_USERNAME_LENGTH:
         return f"username longer than {MAX_USERNAME_LENGTH} characters"
     if not secret:
@@ -158,5 +168,10 @@ def store(rows: list[Row], hashes: list[str]) -> tuple[int, int]:
         db.session.execute(insert(User), new)
     if changed:
         db.session.execute(update(User), changed)
+        # A new password ends the user's sessions, as flask users passwd does.
+        ids = [row["id"] for row in changed]
+        for start in range(0, len(ids), KEY_CHUNK):
+            db.session.execute(delete(TokenFamily).where(
+                TokenFamily.user_id.in_(ids[start:start + KEY_CHUNK])))
     db.session.commit()
     return len(new), len(changed)

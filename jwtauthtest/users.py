@@ -3,11 +3,19 @@
 import time
 from typing import TextIO
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .database import db, end_read_transaction
-from .models import MAX_USERNAME_LENGTH, User, normalise_username, username_key
+from .models import (
+    MAX_USERNAME_LENGTH,
+    TokenFamily,
+    User,
+    is_text,
+    normalise_username,
+    username_key,
+    utcnow,
+)
 from .passwords import MAX_PASSWORD_LENGTH
 
 
@@ -62,7 +70,24 @@ def delete_user(username: str) -> User:
 
 
 def revoke_tokens(user: User) -> None:
+    """End all the user's sessions, and refuse their Flask-JWT tokens issued until now."""
     user.tokens_valid_after = time.time()
+    db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id))
+
+
+def record_login(user: User, new_hash: str | None) -> bool:
+    """Note a verified login (and store the rewritten hash), unless the row changed since
+    it was read: then False, and nothing is written. Left uncommitted for the caller."""
+    values: dict[str, object] = {"last_login_at": utcnow()}
+    if new_hash is not None:
+        values["password"] = new_hash
+    recorded = db.session.execute(
+        update(User).where(User.id == user.id, User.password == user.password,
+                           User.active.is_(True)).values(values))
+    if recorded.rowcount != 1:
+        db.session.rollback()
+        return False
+    return True
 
 
 def get_user(username: str) -> User:
@@ -76,6 +101,8 @@ def get_user(username: str) -> User:
 def check_username(username: str) -> None:
     if not username.strip():
         raise UserError("username must not be empty")
+    if not is_text(username):
+        raise UserError("username must not contain NUL characters or unpaired surrogates")
     if len(normalise_username(username)) > MAX_USERNAME_LENGTH:
         raise UserError(f"username must be at most {MAX_USERNAME_LENGTH} characters")
 
@@ -83,6 +110,8 @@ def check_username(username: str) -> None:
 def check_password(password: str) -> None:
     if not password:
         raise UserError("password must not be empty")
+    if not is_text(password):
+        raise UserError("password must not contain NUL characters or unpaired surrogates")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise UserError(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
 

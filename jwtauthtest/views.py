@@ -1,14 +1,20 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g
 from sqlalchemy import text
 
 from . import tokens
 from .database import db
 from .jwt import JWTError, current_identity, jwt_required
+from .openapi import openapi_document
 from .sessions import end_session, rotate_session
 
 bp = Blueprint("views", __name__)
+
+
+@bp.route("/openapi.json")
+def openapi() -> dict:
+    return openapi_document(current_app.config["JWT_AUTH_URL_RULE"])
 
 
 @bp.route("/healthz")
@@ -34,7 +40,7 @@ def me() -> dict:
 @jwt_required(token_type=tokens.REFRESH)
 def refresh() -> dict:
     claims = g.jwt_payload
-    pair = rotate_session(current_identity.id, claims["fam"], claims.get("jti"))
+    pair = rotate_session(current_identity.id, claims["fam"], claims["jti"])
     if pair is None:
         raise JWTError("Invalid token",
                        "Refresh token was already used; its session has been revoked")

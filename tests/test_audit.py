@@ -95,3 +95,11 @@ def test_audit_lines_reach_stderr_without_logging_setup(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "login succeeded: username='admin' address=127.0.0.1 reason=ok" in result.stderr
     assert "'pw'" not in result.stderr
+
+
+def test_incomplete_credentials_are_logged_too(client, caplog, user):
+    with caplog.at_level(logging.INFO):
+        client.post("/auth", json={"username": USERNAME})
+        client.post("/auth", json={"username": USERNAME, "password": "", "x": 1})
+    assert audit_lines(caplog) == [
+        "login failed: username='admin' address=127.0.0.1 reason=incomplete credentials"] * 2

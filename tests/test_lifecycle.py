@@ -8,7 +8,7 @@ from sqlalchemy import event, func, select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily
-from jwtauthtest.users import change_password, delete_user, set_active
+from jwtauthtest.users import add_user, change_password, delete_user, set_active
 
 from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
@@ -222,3 +222,56 @@ def test_protected_request_costs_one_query(app, client, user):
             assert statements[0].lstrip().upper().startswith("SELECT")
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def test_a_deleted_users_id_is_never_given_to_a_new_user(app, client, user):
+    legacy = sign(flask_jwt_claims(user), SECRET)
+    with app.app_context():
+        delete_user(USERNAME)
+        newcomer = add_user("mallory", PASSWORD)
+    assert newcomer.id != user
+    assert hello(client, legacy).get_json() == NO_USER
+
+
+def test_a_password_change_during_a_login_wins(app, client, user, monkeypatch):
+    """The login verified the old password while the change committed: it must fail."""
+    import threading
+
+    import jwtauthtest.jwt
+
+    real_verify = jwtauthtest.jwt.verify_password
+
+    def verify_while_the_password_changes(password, password_hash):
+        def change():
+            with app.app_context():
+                change_password(USERNAME, "changed meanwhile")
+        thread = threading.Thread(target=change)
+        thread.start()
+        thread.join()
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(jwtauthtest.jwt, "verify_password", verify_while_the_password_changes)
+    response = client.post("/auth", json={"username": USERNAME, "password": PASSWORD})
+    assert response.status_code == 401
+    assert response.get_json()["description"] == "Invalid credentials"
+    monkeypatch.undo()
+    assert client.post("/auth", json={"username": USERNAME,
+                                      "password": PASSWORD}).status_code == 401
+    assert login(client, "changed meanwhile")["access_token"]
+    assert family_count(app) == 1
+
+
+@pytest.mark.parametrize("skew", [-5.0, 5.0], ids=["command-clock-behind", "command-clock-ahead"])
+def test_revocation_does_not_depend_on_clocks_agreeing(app, client, user, monkeypatch, skew):
+    import jwtauthtest.users
+
+    stolen = login(client)
+    real_time = time.time
+    monkeypatch.setattr(jwtauthtest.users.time, "time", lambda: real_time() + skew)
+    with app.app_context():
+        change_password(USERNAME, "new password")
+    monkeypatch.undo()
+    assert refresh(client, stolen["refresh_token"]).get_json() == REVOKED
+    fresh = login(client, "new password")
+    assert hello(client, fresh["access_token"]).status_code == 200
+    assert refresh(client, fresh["refresh_token"]).status_code == 200

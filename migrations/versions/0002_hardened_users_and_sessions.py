@@ -31,7 +31,9 @@ def upgrade():
         batch.add_column(sa.Column("created_at", sa.DateTime(), nullable=True))
         batch.add_column(sa.Column("last_login_at", sa.DateTime(), nullable=True))
     fill_username_keys()
-    with op.batch_alter_table("users") as batch:
+    # Rebuilt on SQLite (as every ALTER here is) with AUTOINCREMENT: ids are never reused.
+    with op.batch_alter_table("users", recreate="auto",
+                              table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.alter_column("username", existing_type=sa.String(), type_=sa.String(150),
                            nullable=False)
         batch.alter_column("password", existing_type=sa.String(), type_=sa.String(255),

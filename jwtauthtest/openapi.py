@@ -1,0 +1,111 @@
+"""The OpenAPI 3.1 description of every endpoint, served at GET /openapi.json."""
+
+from typing import Any
+
+from .models import MAX_USERNAME_LENGTH
+from .passwords import MAX_PASSWORD_LENGTH
+
+JSON = "application/json"
+NO_NUL = "^[^\\u0000]*$"  # PostgreSQL cannot store NUL; /auth refuses it with 400
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"description": description,
+                                "content": {JSON: {"schema": ref("Error")}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
+def ok(description: str, schema: dict[str, Any], media_type: str = JSON) -> dict[str, Any]:
+    return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+UNAVAILABLE = error("The database is unreachable")
+UNAUTHORIZED = error("No token, a malformed or refused token, a revoked token, a token of the "
+                     "wrong type, or a deleted or disabled user",
+                     {"WWW-Authenticate": {"description": "Sent when there is no token",
+                                           "schema": {"type": "string"}}})
+SECURED = [{"JWT": []}]
+
+
+def protected(summary: str, success: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"summary": summary, "security": SECURED,
+            "responses": {"200": success, "401": UNAUTHORIZED, "503": UNAVAILABLE, **extra}}
+
+
+def openapi_document(auth_rule: str) -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "jwtauthtest", "version": "1.0.0",
+                 "description": "Flask-JWT's tutorial API: trade a username and password for "
+                                "tokens, call protected views with `Authorization: JWT <token>`."},
+        "paths": {
+            auth_rule: {"post": {
+                "summary": "Log in: trade a username and password for tokens",
+                "requestBody": {"required": True,
+                                "content": {JSON: {"schema": ref("Credentials")}}},
+                "responses": {
+                    "200": ok("Logged in; a new session", ref("Tokens")),
+                    "400": error("The body is not a JSON object, or a value is not a string "
+                                 "or too long"),
+                    "401": error("Invalid credentials"),
+                    "413": error("The body is larger than the limit (16 KiB)"),
+                    "429": error("Too many failed logins from this address or for this "
+                                 "username", {"Retry-After": {
+                                     "description": "Seconds to wait",
+                                     "schema": {"type": "integer"}}}),
+                    "503": UNAVAILABLE,
+                }}},
+            "/auth/refresh": {"post": protected(
+                "Spend a refresh token (in the Authorization header) for a new pair",
+                ok("The new pair", ref("Tokens")))},
+            "/auth/logout": {"post": protected(
+                "End the session of the access token: all its tokens are revoked",
+                ok("Logged out", {"type": "object", "required": ["status"],
+                                  "properties": {"status": {"const": "logged out"}}}),
+                **{"400": error("A Flask-JWT token: it has no session to end")})},
+            "/hello": {"get": protected("The tutorial's protected view",
+                                        ok("Hello world!", {"const": "Hello world!"},
+                                           "text/html"))},
+            "/me": {"get": protected("The token's user", ok("The user", ref("Identity")))},
+            "/healthz": {"get": {
+                "summary": "Whether the app can reach its database",
+                "responses": {"200": ok("Healthy", {
+                    "type": "object", "required": ["status"],
+                    "properties": {"status": {"const": "ok"}}}), "503": UNAVAILABLE}}},
+            "/openapi.json": {"get": {
+                "summary": "This document",
+                "responses": {"200": ok("The OpenAPI document", {"type": "object"})}}},
+        },
+        "components": {
+            "securitySchemes": {"JWT": {
+                "type": "apiKey", "in": "header", "name": "Authorization",
+                "description": "`JWT <token>`: an access token, or a refresh token for "
+                               "/auth/refresh"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["status_code", "error", "description"],
+                          "properties": {"status_code": {"type": "integer"},
+                                         "error": {"type": "string"},
+                                         "description": {"type": "string"}}},
+                "Credentials": {
+                    "type": "object", "required": ["username", "password"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "username": {"type": "string", "minLength": 1,
+                                     "maxLength": MAX_USERNAME_LENGTH, "pattern": NO_NUL},
+                        "password": {"type": "string", "minLength": 1,
+                                     "maxLength": MAX_PASSWORD_LENGTH, "pattern": NO_NUL}}},
+                "Tokens": {"type": "object", "required": ["access_token", "refresh_token"],
+                           "properties": {"access_token": {"type": "string"},
+                                          "refresh_token": {"type": "string"}}},
+                "Identity": {"type": "object", "required": ["id", "username"],
+                             "properties": {"id": {"type": "integer"},
+                                            "username": {"type": "string"}}},
+            },
+        },
+    }
