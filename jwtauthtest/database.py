@@ -116,7 +116,11 @@ def fetch_first(statement: Select, params: dict[str, Any]) -> tuple | None:
     engine = db.engine
     sql, order = _compiled(statement, engine.dialect)
     arguments = tuple(params[name] for name in order) if order is not None else params
-    connection = engine.raw_connection()
+    dbapi_error = engine.dialect.loaded_dbapi.Error
+    try:
+        connection = engine.raw_connection()
+    except dbapi_error as e:  # the server is unreachable
+        raise DBAPIError.instance(sql, arguments, e, dbapi_error) from e
     try:
         cursor = connection.cursor()
         try:
@@ -124,10 +128,10 @@ def fetch_first(statement: Select, params: dict[str, Any]) -> tuple | None:
             return cursor.fetchone()
         finally:
             cursor.close()
-    except engine.dialect.loaded_dbapi.Error as e:
+    except dbapi_error as e:
         if engine.dialect.is_disconnect(e, connection, None):
             connection.invalidate(e)
-        raise DBAPIError.instance(sql, arguments, e, engine.dialect.loaded_dbapi.Error) from e
+        raise DBAPIError.instance(sql, arguments, e, dbapi_error) from e
     finally:
         connection.close()  # back to the pool
 
