@@ -14,15 +14,14 @@ from sqlalchemy import delete, insert, select, update
 
 from .database import database_label, db, end_read_transaction
 from .models import (
-    MAX_USERNAME_LENGTH,
     TokenFamily,
     User,
-    is_text,
     normalise_username,
     username_key,
     utcnow,
 )
-from .passwords import MAX_PASSWORD_LENGTH, password_context
+from .passwords import password_context
+from .users import UserError, check_password, check_username
 
 HEADERS = ({"username", "password"}, {"username", "password_hash"})
 MAX_HASH_LENGTH = 255
@@ -95,22 +94,19 @@ def read_rows(file: TextIO) -> tuple[list[Row], dict[int, str], bool]:
 
 
 def check_row(username: str, secret: str, hashed: bool) -> str | None:
-    if not username.strip():
-        return "empty username"
-    if not is_text(username) or not is_text(secret):
-        return "NUL character or unpaired surrogate"
-    if len(normalise_username(username)) > MAX_USERNAME_LENGTH:
-        return f"username longer than {MAX_USERNAME_LENGTH} characters"
-    if not secret:
-        return "empty password hash" if hashed else "empty password"
-    if hashed:
-        return check_hash(secret)
-    if len(secret) > MAX_PASSWORD_LENGTH:
-        return f"password longer than {MAX_PASSWORD_LENGTH} characters"
-    return None
+    """What is wrong with a line: the checks of flask users add, or of the hash."""
+    try:
+        check_username(username)
+        if not hashed:
+            check_password(secret)
+    except UserError as e:
+        return str(e)
+    return check_hash(secret) if hashed else None
 
 
 def check_hash(password_hash: str) -> str | None:
+    if not password_hash:
+        return "password hash must not be empty"
     if len(password_hash) > MAX_HASH_LENGTH:
         return f"password hash longer than {MAX_HASH_LENGTH} characters"
     context = password_context()

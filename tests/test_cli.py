@@ -209,11 +209,11 @@ def test_import_validates_the_whole_file_first(app, runner, user, tmp_path):
     result = invoke(runner, "users", "import", path)
     assert result.exit_code == 1
     assert result.output.splitlines() == [
-        "line 3: empty password hash",
+        "line 3: password hash must not be empty",
         "line 4: unknown password hash format",
         "line 5: duplicate username 'Ok' (first on line 2)",
         "line 6: user already exists: admin",
-        "line 7: username longer than 150 characters",
+        "line 7: username must be at most 150 characters",
         "line 8: expected 2 fields, found 3",
         f"Error: 6 invalid line(s) in {path}; nothing was imported",
     ]
@@ -225,7 +225,7 @@ def test_import_skip_invalid(app, runner, user, tmp_path):
     result = invoke(runner, "users", "import", path, "--skip-invalid")
     assert result.exit_code == 0
     assert "skipped line 3: user already exists: admin" in result.output
-    assert "skipped line 4: empty password" in result.output
+    assert "skipped line 4: password must not be empty" in result.output
     assert "1 added, 0 updated, 2 skipped" in result.output
     assert sorted(users(app)) == [USERNAME, "new"]
 
