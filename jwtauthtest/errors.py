@@ -1,4 +1,4 @@
-"""HTTP errors as JSON in the contract's shape, never an HTML page."""
+"""Every error as JSON in the contract's shape {"status_code", "error", "description"}."""
 
 from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import OperationalError
@@ -7,10 +7,24 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from .database import db
 
 
+class JWTError(Exception):
+    """The one error of the JWT layer (Flask-JWT's): answered with its status, 401 unless
+    said otherwise. Also importable as jwtauthtest.jwt.JWTError."""
+
+    def __init__(self, error: str, description: str, status_code: int = 401,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(error, description)
+        self.error = error
+        self.description = description
+        self.status_code = status_code
+        self.headers = headers or {}
+
+
 def init_errors(app: Flask) -> None:
     # Also covers the 500 Flask makes of an unhandled exception (after logging it).
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(OperationalError, database_unavailable)
+    app.register_error_handler(JWTError, jwt_error_response)
 
 
 def http_error_response(error: HTTPException) -> Response:
@@ -28,3 +42,9 @@ def database_unavailable(error: OperationalError) -> Response:
     current_app.logger.warning("Database unavailable: %s", str(error.orig).strip())
     db.session.rollback()
     return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))
+
+
+def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
+    body = {"status_code": error.status_code, "error": error.error,
+            "description": error.description}
+    return jsonify(body), error.status_code, error.headers

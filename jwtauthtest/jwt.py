@@ -15,9 +15,11 @@ from werkzeug.local import LocalProxy
 
 from . import tokens
 from .audit import log_login
+from .credentials import read_credentials
 from .database import end_read_transaction
-from .models import MAX_USERNAME_LENGTH, User, is_text, normalise_username
-from .passwords import MAX_PASSWORD_LENGTH, spend_verification_time, verify_password
+from .errors import JWTError
+from .models import User
+from .passwords import spend_verification_time, verify_password
 from .sessions import Identity, load_token_owner, purge_expired_sessions, start_session
 from .users import find_user, record_login
 
@@ -35,15 +37,8 @@ WRONG_TYPE = {tokens.ACCESS: "Expected an access token, got a refresh token",
 
 current_identity: Any = LocalProxy(lambda: g.get("jwt_identity"))
 
-
-class JWTError(Exception):
-    def __init__(self, error: str, description: str, status_code: int = 401,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(error, description)
-        self.error = error
-        self.description = description
-        self.status_code = status_code
-        self.headers = headers or {}
+__all__ = ["JWT", "JWTError", "authenticate", "current_identity", "identity", "jwt",
+           "jwt_required"]
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -106,7 +101,6 @@ class JWT:
         if app.config["JWT_AUTH_URL_RULE"]:
             app.add_url_rule(app.config["JWT_AUTH_URL_RULE"], app.config["JWT_AUTH_ENDPOINT"],
                              self.auth_request_handler, methods=["POST"])
-        app.register_error_handler(JWTError, jwt_error_response)
         app.extensions["jwt"] = self
 
     def authentication_handler(self, callback: Callable) -> Callable:
@@ -125,40 +119,6 @@ class JWT:
         pair = start_session(user)
         purge_expired_sessions()  # now and then is enough; a login is a good moment
         return jsonify(pair)
-
-
-def request_json() -> Any:
-    """The JSON body, or None when there is none or it doesn't parse (nesting too deep
-    for the parser included)."""
-    try:
-        return request.get_json(silent=True)
-    except RecursionError:
-        return None
-
-
-def read_credentials() -> tuple[str, str]:
-    data = request_json()
-    if not isinstance(data, dict):
-        raise JWTError("Bad Request", "Request body must be a JSON object", 400)
-    username = data.get(current_app.config["JWT_AUTH_USERNAME_KEY"])
-    password = data.get(current_app.config["JWT_AUTH_PASSWORD_KEY"])
-    if any(value is not None and not isinstance(value, str) for value in (username, password)):
-        raise JWTError("Bad Request", "Username and password must be strings", 400)
-    if not all(is_text(value) for value in (username, password) if value):
-        raise JWTError("Bad Request", "Username and password must be text without NUL "
-                       "characters or unpaired surrogates", 400)
-    # Refused before any hashing, so huge inputs cost an attacker more than us.
-    if username and len(normalise_username(username)) > MAX_USERNAME_LENGTH:
-        raise JWTError("Bad Request",
-                       f"Username must be at most {MAX_USERNAME_LENGTH} characters", 400)
-    if password and len(password) > MAX_PASSWORD_LENGTH:
-        raise JWTError("Bad Request",
-                       f"Password must be at most {MAX_PASSWORD_LENGTH} characters", 400)
-    # Flask-JWT's criteria: both present and non-empty, and nothing else in the body.
-    if not (username and password and len(data) == 2):
-        log_login(False, username, "incomplete credentials")
-        raise JWTError("Bad Request", "Invalid credentials")
-    return username, password
 
 
 def token_from_header() -> str | None:
@@ -203,12 +163,6 @@ def jwt_required(realm: str | None = None, token_type: str = tokens.ACCESS) -> C
             return view(*args, **kwargs)
         return decorator
     return wrapper
-
-
-def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
-    body = {"status_code": error.status_code, "error": error.error,
-            "description": error.description}
-    return jsonify(body), error.status_code, error.headers
 
 
 jwt = JWT(authentication_handler=authenticate, identity_handler=identity)

@@ -9,8 +9,8 @@ from flask_limiter import Limiter, RateLimitExceeded
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .audit import log_login
+from .credentials import request_json
 from .errors import http_error_response
-from .jwt import request_json
 from .models import username_key
 
 EXTENSION_KEY = "jwtauthtest.throttle"

@@ -123,3 +123,27 @@ def test_current_identity_is_the_user(app, user):
     token = sign(flask_jwt_claims(user), SECRET)
     response = app.test_client().get("/whoami", headers={"Authorization": f"JWT {token}"})
     assert response.get_json() == {"id": user, "username": "admin"}
+
+
+def test_handlers_can_be_replaced_as_in_flask_jwt(client, user):
+    from jwtauthtest.jwt import jwt
+
+    original = jwt.identity_callback, jwt.authentication_callback
+
+    @jwt.identity_handler
+    def nobody(payload):
+        return None
+
+    @jwt.authentication_handler
+    def refuse_everyone(username, password):
+        return None
+
+    try:
+        token = sign(flask_jwt_claims(user), SECRET)
+        assert get_hello(client, f"JWT {token}").get_json() == error("Invalid JWT",
+                                                                   "User does not exist")
+        response = client.post("/auth", json={"username": "admin",
+                                              "password": "mysupersecretpassword"})
+        assert response.get_json() == error("Bad Request", "Invalid credentials")
+    finally:
+        jwt.identity_callback, jwt.authentication_callback = original
