@@ -244,7 +244,7 @@ def test_disabled_user_cannot_log_in_and_tokens_are_refused(app, client, token, 
 
 def test_the_first_unknown_username_costs_no_more_than_the_rest(make_app):
     """The dummy hash is made at start, not by the first unknown login (which would stand out)."""
-    app = make_app(ARGON2_MEMORY_COST=8192, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
+    app = make_app(ARGON2_MEMORY_COST=16384, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
     with app.app_context():
         add_user("alice", PASSWORD)
     client = app.test_client()
@@ -256,4 +256,4 @@ def test_the_first_unknown_username_costs_no_more_than_the_rest(make_app):
         started = time.perf_counter()
         assert login(client, "alice" if i % 2 else f"nobody-{i + 2}", "wrong").status_code == 401
         later.append(time.perf_counter() - started)
-    assert first <= 1.5 * statistics.median(later), (first, later)
+    assert first <= 1.6 * statistics.median(later), (first, later)  # twice the work would be 2x
