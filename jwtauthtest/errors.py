@@ -1,7 +1,8 @@
 """Every error as JSON in the contract's shape {"status_code", "error", "description"}."""
 
 from flask import Flask, Response, current_app, jsonify
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from .database import db
@@ -23,7 +24,8 @@ class JWTError(Exception):
 def init_errors(app: Flask) -> None:
     # Also covers the 500 Flask makes of an unhandled exception (after logging it).
     app.register_error_handler(HTTPException, http_error_response)
-    app.register_error_handler(OperationalError, database_unavailable)
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.register_error_handler(unavailable, database_unavailable)
     app.register_error_handler(JWTError, jwt_error_response)
 
 
@@ -37,9 +39,11 @@ def http_error_response(error: HTTPException) -> Response:
     return response
 
 
-def database_unavailable(error: OperationalError) -> Response:
-    """The database is unreachable (or locked past the busy timeout): 503, not 500."""
-    current_app.logger.warning("Database unavailable: %s", str(error.orig).strip())
+def database_unavailable(error: DBAPIError | PoolTimeout) -> Response:
+    """The database is unreachable, its connections all busy, or (SQLite) locked past
+    the busy timeout: 503, not 500."""
+    reason = error.orig if isinstance(error, DBAPIError) else error
+    current_app.logger.warning("Database unavailable: %s", str(reason).strip())
     db.session.rollback()
     return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import jwt as pyjwt
 from flask import Flask, Response, current_app, g, jsonify, request
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.local import LocalProxy
 
 from . import tokens
@@ -117,7 +118,10 @@ class JWT:
         if user is None:
             raise JWTError("Bad Request", "Invalid credentials")
         pair = start_session(user)
-        purge_expired_sessions()  # now and then is enough; a login is a good moment
+        try:
+            purge_expired_sessions()  # now and then is enough; a login is a good moment
+        except SQLAlchemyError as e:  # the login itself succeeded; the command can purge
+            current_app.logger.warning("Purging expired sessions failed: %s", e)
         return jsonify(pair)
 
 

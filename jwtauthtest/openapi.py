@@ -1,5 +1,6 @@
 """The OpenAPI 3.1 description of every endpoint, served at GET /openapi.json."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from .models import MAX_USERNAME_LENGTH
@@ -33,42 +34,60 @@ UNAUTHORIZED = error("No token, a malformed or refused token, a revoked token, a
 SECURED = [{"JWT": []}]
 
 
-def protected(summary: str, success: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
+    credentials = {
+        "type": "object", "additionalProperties": False,
+        "required": [config["JWT_AUTH_USERNAME_KEY"], config["JWT_AUTH_PASSWORD_KEY"]],
+        "properties": {
+            config["JWT_AUTH_USERNAME_KEY"]: {"type": "string", "minLength": 1,
+                                              "maxLength": MAX_USERNAME_LENGTH,
+                                              "pattern": NO_NUL},
+            config["JWT_AUTH_PASSWORD_KEY"]: {"type": "string", "minLength": 1,
+                                              "maxLength": MAX_PASSWORD_LENGTH,
+                                              "pattern": NO_NUL}}}
+    return {
+        "summary": "Log in: trade a username and password for tokens",
+        "requestBody": {"required": True, "content": {JSON: {"schema": credentials}}},
+        "responses": {
+            "200": ok("Logged in; a new session", ref("Tokens")),
+            "400": error("The body is not a JSON object, or a value is not text or too long"),
+            "401": error("Invalid credentials"),
+            "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
+            "429": error("Too many failed logins from this address or for this username",
+                         {"Retry-After": {"description": "Seconds to wait",
+                                          "schema": {"type": "integer"}}}),
+            "503": UNAVAILABLE,
+        }}
+
+
+def protected(summary: str, success: dict[str, Any],
+              more: dict[str, Any] | None = None) -> dict[str, Any]:
     return {"summary": summary, "security": SECURED,
-            "responses": {"200": success, "401": UNAUTHORIZED, "503": UNAVAILABLE, **extra}}
+            "responses": {"200": success, "401": UNAUTHORIZED, "503": UNAVAILABLE,
+                          **(more or {})}}
 
 
-def openapi_document(auth_rule: str) -> dict[str, Any]:
+def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The document for this app's configuration (login rule, body keys, size limit)."""
+    paths = {
+        "/auth/refresh": {"post": protected(
+            "Spend a refresh token (in the Authorization header) for a new pair",
+            ok("The new pair", ref("Tokens")))},
+        "/auth/logout": {"post": protected(
+            "End the session of the access token: all its tokens are revoked",
+            ok("Logged out", {"type": "object", "required": ["status"],
+                              "properties": {"status": {"const": "logged out"}}}),
+            {"400": error("A Flask-JWT token: it has no session to end")})},
+    }
+    if config["JWT_AUTH_URL_RULE"]:
+        paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}
     return {
         "openapi": "3.1.0",
         "info": {"title": "jwtauthtest", "version": "1.0.0",
                  "description": "Flask-JWT's tutorial API: trade a username and password for "
                                 "tokens, call protected views with `Authorization: JWT <token>`."},
         "paths": {
-            auth_rule: {"post": {
-                "summary": "Log in: trade a username and password for tokens",
-                "requestBody": {"required": True,
-                                "content": {JSON: {"schema": ref("Credentials")}}},
-                "responses": {
-                    "200": ok("Logged in; a new session", ref("Tokens")),
-                    "400": error("The body is not a JSON object, or a value is not a string "
-                                 "or too long"),
-                    "401": error("Invalid credentials"),
-                    "413": error("The body is larger than the limit (16 KiB)"),
-                    "429": error("Too many failed logins from this address or for this "
-                                 "username", {"Retry-After": {
-                                     "description": "Seconds to wait",
-                                     "schema": {"type": "integer"}}}),
-                    "503": UNAVAILABLE,
-                }}},
-            "/auth/refresh": {"post": protected(
-                "Spend a refresh token (in the Authorization header) for a new pair",
-                ok("The new pair", ref("Tokens")))},
-            "/auth/logout": {"post": protected(
-                "End the session of the access token: all its tokens are revoked",
-                ok("Logged out", {"type": "object", "required": ["status"],
-                                  "properties": {"status": {"const": "logged out"}}}),
-                **{"400": error("A Flask-JWT token: it has no session to end")})},
+            **paths,
             "/hello": {"get": protected("The tutorial's protected view",
                                         ok("Hello world!", {"const": "Hello world!"},
                                            "text/html"))},
@@ -92,14 +111,6 @@ def openapi_document(auth_rule: str) -> dict[str, Any]:
                           "properties": {"status_code": {"type": "integer"},
                                          "error": {"type": "string"},
                                          "description": {"type": "string"}}},
-                "Credentials": {
-                    "type": "object", "required": ["username", "password"],
-                    "additionalProperties": False,
-                    "properties": {
-                        "username": {"type": "string", "minLength": 1,
-                                     "maxLength": MAX_USERNAME_LENGTH, "pattern": NO_NUL},
-                        "password": {"type": "string", "minLength": 1,
-                                     "maxLength": MAX_PASSWORD_LENGTH, "pattern": NO_NUL}}},
                 "Tokens": {"type": "object", "required": ["access_token", "refresh_token"],
                            "properties": {"access_token": {"type": "string"},
                                           "refresh_token": {"type": "string"}}},

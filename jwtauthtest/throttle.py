@@ -14,6 +14,7 @@ from .errors import http_error_response
 from .models import username_key
 
 EXTENSION_KEY = "jwtauthtest.throttle"
+COUNTER_KEY = "jwtauthtest.throttle.counter_key"
 CONFIG_DEFAULTS = {
     "RATELIMIT_LOGIN_FAILURES": "10 per minute",
     "RATELIMIT_STORAGE_URI": "memory://",
@@ -32,6 +33,7 @@ def init_throttle(app: Flask) -> None:
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
     limiter = Limiter(key_func=address_key, app=app)
     app.extensions[EXTENSION_KEY] = limiter
+    app.extensions[COUNTER_KEY] = derive_counter_key(app.config["JWT_SECRET_KEY"])
     endpoint = app.config["JWT_AUTH_ENDPOINT"]
     if endpoint in app.view_functions:
         login_view = app.view_functions[endpoint]
@@ -57,12 +59,18 @@ def address_key() -> str:
     return f"address:{request.remote_addr}"
 
 
+def derive_counter_key(signing_secret: str | bytes) -> bytes:
+    """A key of its own for the counters' names, derived from the signing secret."""
+    secret = signing_secret.encode() if isinstance(signing_secret, str) else signing_secret
+    return hmac.new(secret, b"jwtauthtest throttle keys", hashlib.sha256).digest()
+
+
 def username_hash_key() -> str:
-    """Counts failures per user under every spelling of the name. Keyed with the
-    secret, so the counters' keys (in Redis, say) don't reveal or confirm names."""
+    """Counts failures per user under every spelling of the name. An HMAC, so the
+    counters' keys (in Redis, say) don't reveal or confirm names."""
     username = typed_username()
     key = username_key(username) if isinstance(username, str) else ""
-    digest = hmac.new(current_app.config["JWT_SECRET_KEY"].encode(),
+    digest = hmac.new(current_app.extensions[COUNTER_KEY],
                       key.encode("utf-8", "surrogatepass"), hashlib.sha256)
     return "username:" + digest.hexdigest()
 

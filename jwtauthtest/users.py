@@ -76,17 +76,24 @@ def revoke_tokens(user: User) -> None:
 
 
 def record_login(user: User, new_hash: str | None) -> bool:
-    """Note a verified login (and store the rewritten hash), unless the row changed since
-    it was read: then False, and nothing is written. Left uncommitted for the caller."""
-    values: dict[str, object] = {"last_login_at": utcnow()}
-    if new_hash is not None:
-        values["password"] = new_hash
+    """Note a verified login, unless the user was disabled, deleted or given a new
+    password since the row was read (the cut-off moves with each of those): then
+    False, and nothing is written. Left uncommitted for the caller.
+
+    An outdated hash is replaced only if it is still the one verified, so two logins
+    rewriting it at once both succeed.
+    """
     recorded = db.session.execute(
-        update(User).where(User.id == user.id, User.password == user.password,
-                           User.active.is_(True)).values(values))
+        update(User).where(User.id == user.id, User.active.is_(True),
+                           User.tokens_valid_after == user.tokens_valid_after)
+        .values(last_login_at=utcnow()))
     if recorded.rowcount != 1:
         db.session.rollback()
         return False
+    if new_hash is not None:
+        db.session.execute(update(User).where(User.id == user.id,
+                                              User.password == user.password)
+                           .values(password=new_hash))
     return True
 
 

@@ -14,7 +14,7 @@ bp = Blueprint("views", __name__)
 
 @bp.route("/openapi.json")
 def openapi() -> dict:
-    return openapi_document(current_app.config["JWT_AUTH_URL_RULE"])
+    return openapi_document(current_app.config)
 
 
 @bp.route("/healthz")

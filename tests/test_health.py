@@ -61,3 +61,22 @@ def test_database_url_passwords_stay_out_of_messages(caplog):
         assert client.get("/healthz").status_code == 503
     assert "db-password" not in caplog.text
 
+
+
+def test_all_connections_busy_is_503(make_app, user):
+    app = make_app(SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0,
+                                              "pool_timeout": 0.2})
+    client = app.test_client()
+    with app.app_context():
+        from jwtauthtest.database import db
+
+        held = db.engine.connect()  # the only connection, held elsewhere
+        try:
+            for path in ("/healthz", "/hello"):
+                headers = {"Authorization": f"JWT {sign(flask_jwt_claims(user), SECRET)}"}
+                response = client.get(path, headers=headers)
+                assert response.status_code == 503, path
+                assert response.get_json() == UNAVAILABLE
+        finally:
+            held.close()
+    assert client.get("/healthz").status_code == 200

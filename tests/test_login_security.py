@@ -257,3 +257,47 @@ def test_the_first_unknown_username_costs_no_more_than_the_rest(make_app):
         assert login(client, "alice" if i % 2 else f"nobody-{i + 2}", "wrong").status_code == 401
         later.append(time.perf_counter() - started)
     assert first <= 1.6 * statistics.median(later), (first, later)  # twice the work would be 2x
+
+
+def test_two_logins_rewriting_one_outdated_hash_both_succeed(app, client, monkeypatch):
+    """Each verified the old hash; the second must not mistake the first's rewrite for a
+    password change."""
+    import threading
+
+    import jwtauthtest.jwt
+
+    user_id = store_user(app, USERNAME, pbkdf2_sha256.hash(PASSWORD))
+    real_verify = jwtauthtest.jwt.verify_password
+    both_verified = threading.Barrier(2, timeout=10)
+
+    def verify_together(password, password_hash):
+        result = real_verify(password, password_hash)
+        both_verified.wait()  # both have read the old hash before either writes
+        return result
+
+    monkeypatch.setattr(jwtauthtest.jwt, "verify_password", verify_together)
+    statuses = []
+    clients = [threading.Thread(target=lambda: statuses.append(
+        app.test_client().post("/auth", json={"username": USERNAME,
+                                              "password": PASSWORD}).status_code))
+               for _ in range(2)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(timeout=30)
+    assert statuses == [200, 200]
+    assert stored_hash(app, user_id).startswith("$argon2id$")
+
+
+def test_a_bytes_secret_key_works(make_app):
+    """os.urandom(32) in instance/config.py is the usual Flask idiom."""
+    import os
+
+    app = make_app(SECRET_KEY=os.urandom(32))
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    tokens = login(client).get_json()
+    assert client.get("/hello", headers={"Authorization": f"JWT {tokens['access_token']}"}) \
+        .status_code == 200
+    assert login(client, password="wrong").status_code == 401

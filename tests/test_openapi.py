@@ -17,12 +17,12 @@ def test_document_is_served(client):
     assert response.status_code == 200
     document = response.get_json()
     assert document["openapi"] == "3.1.0"
-    assert document == openapi_document("/auth")
+    assert document == openapi_document(client.application.config)
     assert document["components"]["securitySchemes"]["JWT"]["name"] == "Authorization"
 
 
 def test_every_route_is_described(app):
-    paths = openapi_document(app.config["JWT_AUTH_URL_RULE"])["paths"]
+    paths = openapi_document(app.config)["paths"]
     routes = {(rule.rule, method.lower())
               for rule in app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
@@ -30,10 +30,23 @@ def test_every_route_is_described(app):
     assert routes == described
 
 
-def test_the_configured_login_rule_is_described(make_app):
-    app = make_app(JWT_AUTH_URL_RULE="/login")
+def test_the_configured_login_is_described(make_app):
+    app = make_app(JWT_AUTH_URL_RULE="/login", JWT_AUTH_USERNAME_KEY="email",
+                   MAX_CONTENT_LENGTH=4096)
     paths = app.test_client().get("/openapi.json").get_json()["paths"]
     assert "/login" in paths and "/auth" not in paths
+    login = paths["/login"]["post"]
+    schema = login["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["email", "password"]
+    assert login["responses"]["413"]["description"] == "The body is larger than 4096 bytes"
+
+
+def test_without_a_login_route_the_document_has_none(make_app):
+    app = make_app(JWT_AUTH_URL_RULE=None)
+    response = app.test_client().get("/openapi.json")
+    assert response.status_code == 200
+    assert sorted(response.get_json()["paths"]) == [
+        "/auth/logout", "/auth/refresh", "/healthz", "/hello", "/me", "/openapi.json"]
 
 
 def test_fuzzed_requests_conform_and_never_fail(app, user):
