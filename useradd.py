@@ -6,7 +6,7 @@ The same as ``flask --app jwtauthtest users add NAME``, kept as the tutorial's e
 import click
 
 from jwtauthtest import create_app
-from jwtauthtest.cli import add_and_report
+from jwtauthtest.cli import add_and_report, require_current_schema
 from jwtauthtest.secret import ConfigurationError
 
 
@@ -21,6 +21,7 @@ def main(username: str, password_stdin: bool) -> None:
     except ConfigurationError as e:
         raise click.ClickException(str(e)) from None
     with app.app_context():
+        require_current_schema()
         add_and_report(username, password_stdin)
 
 

@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .audit import init_audit
 from .cli import init_cli
-from .database import configure_database, db, init_db
+from .database import SCHEMA_OUTDATED, configure_database, db, init_db, schema_is_current
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from .passwords import init_passwords
@@ -43,7 +43,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_cli(app)
 
     init_db(app)
-    hint_when_no_users(app)
+    if starting_a_server():
+        report_database_state(app)
     return app
 
 
@@ -72,17 +73,26 @@ def trust_proxies(app: Flask) -> None:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count)  # type: ignore[method-assign]
 
 
-def hint_when_no_users(app: Flask) -> None:
-    """Tell a new server's operator how to add the first user."""
+def starting_a_server() -> bool:
+    """gunicorn or flask run, rather than a command line tool (useradd.py, flask users,
+    flask db), which reports database problems itself."""
+    command = click.get_current_context(silent=True)
+    return command is None or command.command.name == "run"
+
+
+def report_database_state(app: Flask) -> None:
+    """Tell a starting server's operator what to do next, if anything."""
     from .models import User
 
-    command = click.get_current_context(silent=True)
-    if command is not None and command.command.name != "run":
-        return  # a command line tool (useradd.py, flask users ...), not a server starting
     with app.app_context():
         try:
+            if not schema_is_current():
+                app.logger.warning(SCHEMA_OUTDATED)
+                return
             empty = db.session.scalar(select(func.count()).select_from(User)) == 0
-        except SQLAlchemyError:  # unreachable or not migrated yet: init_db has said so
+        except SQLAlchemyError as e:  # the server may come later; requests get 503 till then
+            app.logger.warning("The database is unreachable at start: %s",
+                               getattr(e, "orig", e))
             return
-        if empty:
-            app.logger.warning("No users yet: add one with `python useradd.py`")
+    if empty:
+        app.logger.warning("No users yet: add one with `python useradd.py`")

@@ -12,17 +12,36 @@ from contextlib import contextmanager
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
-from .database import database_label, db
+from .database import database_label, db, schema_is_current
 from .models import User
 from .sessions import purge_expired_sessions
 from .user_import import import_command
 from .users import UserError, add_user, change_password, delete_user, read_password_line, set_active
 
-users_cli = AppGroup("users", help="Manage the users who can log in.")
 tokens_cli = AppGroup("tokens", help="Manage issued tokens.")
+
+
+@click.group("users", cls=AppGroup)
+@with_appcontext
+def users_cli() -> None:
+    """Manage the users who can log in."""
+    require_current_schema()
+
+
+def require_current_schema() -> None:
+    """A one-line error, not a traceback, when the database can't be used yet."""
+    try:
+        current = schema_is_current()
+    except SQLAlchemyError as e:
+        raise click.ClickException(f"the database is unreachable: {getattr(e, 'orig', e)}"
+                                   ) from None
+    if not current:
+        raise click.ClickException("the database schema is not up to date: run "
+                                   "`flask --app jwtauthtest db upgrade` first")
 password_stdin_option = click.option(
     "--password-stdin", is_flag=True,
     help="Read the password from one line of standard input instead of prompting.")

@@ -15,13 +15,15 @@ from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Dialect, MetaData, Select, event, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "migrations")
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CONNECT_TIMEOUT_S = 3
+SCHEMA_OUTDATED = ("The database schema is not up to date: run "
+                   "`flask --app jwtauthtest db upgrade`")
 
 
 class Base(DeclarativeBase):
@@ -65,7 +67,7 @@ def configure_database(app: Flask) -> None:
 
 
 def init_db(app: Flask) -> None:
-    """Bring the schema up to date, or warn when it is behind and that is the operator's job."""
+    """Bring the schema up to date where that is the app's job (SQLite, by default)."""
     from . import models  # noqa: F401  (registers the tables on the metadata)
 
     migrate.init_app(app, db)
@@ -75,15 +77,6 @@ def init_db(app: Flask) -> None:
             with upgrade_lock(app.instance_path):
                 # Alembic itself, not flask_migrate.upgrade, which exits the process on errors.
                 alembic.command.upgrade(migrate.get_config(), "head")
-            return
-        try:
-            current = schema_is_current()
-        except OperationalError as e:  # the server may come later; requests get 503 till then
-            app.logger.warning("The database is unreachable at start: %s", e.orig)
-            return
-        if not current:
-            app.logger.warning("The database schema is not up to date: run "
-                               "`flask --app jwtauthtest db upgrade`")
 
 
 @contextmanager
@@ -95,9 +88,14 @@ def upgrade_lock(instance_path: str) -> Iterator[None]:
 
 
 def schema_is_current() -> bool:
-    heads = set(ScriptDirectory(MIGRATIONS).get_heads())
+    """Whether the database is at the newest migration (one query)."""
     with db.engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == heads
+        return set(MigrationContext.configure(connection).get_current_heads()) == newest()
+
+
+@functools.cache
+def newest() -> set[str]:
+    return set(ScriptDirectory(MIGRATIONS).get_heads())
 
 
 @functools.cache

@@ -69,7 +69,10 @@ def test_flask_db_upgrade_upgrades_the_tutorial_database_in_place(tmp_path):
     assert result.returncode == 0, result.stderr
     assert rows(path) == [(1, "admin", old[0][1]), (2, "bob", old[1][1])]
 
-    client = make_app(path).test_client()
+    app = make_app(path)
+    with app.app_context(), db.engine.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), db.metadata) == []
+    client = app.test_client()
     response = client.post("/auth", json={"username": "admin",
                                           "password": "mysupersecretpassword"})
     assert response.status_code == 200
@@ -110,3 +113,30 @@ def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(app):
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_an_outdated_schema_fails_health_and_commands_cleanly(tmp_path):
+    """Before `flask db upgrade` (the operator's job off SQLite): 503 from /healthz so a load
+    balancer keeps traffic away, one-line errors from the commands, no noise from db upgrade."""
+    path = tmp_path / "tutorial.sqlite"
+    tutorial_database(path, [])
+    client = make_app(path, DATABASE_AUTO_UPGRADE=False).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["description"] == "The database schema is not up to date"
+
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+                         FLASK_DATABASE_AUTO_UPGRADE="false")
+    expected = ("Error: the database schema is not up to date: run "
+                "`flask --app jwtauthtest db upgrade` first\n")
+    for argv, stdin in [(["useradd.py", "--username", "a", "--password-stdin"], "pw\n"),
+                        (["-m", "flask", "--app", "jwtauthtest", "users", "list"], None)]:
+        result = subprocess.run([sys.executable, *argv], cwd=REPO_ROOT, env=env, input=stdin,
+                                capture_output=True, text=True, timeout=60)
+        assert (result.returncode, result.stderr) == (1, expected), argv
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "jwtauthtest", "db",
+                             "upgrade"], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert (result.returncode, result.stderr) == (0, "")
+    assert client.get("/healthz").status_code == 200

@@ -22,6 +22,10 @@ def username_key(username):
 
 
 def upgrade():
+    # The tutorial's model indexed username; uniqueness now lives on username_key.
+    if any(index["name"] == "ix_users_username"
+           for index in sa.inspect(op.get_bind()).get_indexes("users")):
+        op.drop_index("ix_users_username", table_name="users")
     with op.batch_alter_table("users") as batch:
         batch.add_column(sa.Column("username_key", sa.String(), nullable=True))
         batch.add_column(sa.Column("active", sa.Boolean(), server_default=sa.true(),
