@@ -48,7 +48,8 @@ def main() -> None:
                         help="bare and /hello runs, alternated, per user count")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--logins", type=int, default=20, help="timed POST /auth requests")
-    parser.add_argument("--output", default=str(REPO / "benchmarks" / "results.json"))
+    parser.add_argument("--output",
+                        default=str(REPO / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (Debian/Ubuntu), brew install wrk")

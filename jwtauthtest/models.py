@@ -1,4 +1,4 @@
-"""The users table."""
+"""The tables: users, and token_families (login sessions)."""
 
 import time
 import unicodedata

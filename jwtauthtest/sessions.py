@@ -20,7 +20,7 @@ class Identity:
 
 _users, _families = User.__table__, TokenFamily.__table__
 # Built and compiled once, and run without the ORM: this is every protected request's
-# query (the ORM would cost about 270 us a request on SQLite; see database.fetch_first).
+# query (the ORM would cost about 310 us a request on SQLite; see database.fetch_first).
 TOKEN_OWNER = (
     select(_users.c.id, _users.c.username, _users.c.active, _users.c.tokens_valid_after,
            _families.c.id.label("session"))
