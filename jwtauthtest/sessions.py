@@ -23,7 +23,7 @@ _users, _families = User.__table__, TokenFamily.__table__
 # query (the ORM would cost about 310 us a request on SQLite; see database.fetch_first).
 TOKEN_OWNER = (
     select(_users.c.id, _users.c.username, _users.c.active, _users.c.tokens_valid_after,
-           _families.c.id.label("session"))
+           _families.c.id.label("family_found"))
     .select_from(_users.outerjoin(_families, and_(_families.c.id == bindparam("family_id"),
                                                   _families.c.user_id == _users.c.id)))
     .where(_users.c.id == bindparam("user_id")))
@@ -41,13 +41,13 @@ def load_token_owner(user_id: int, family_id: str | None,
     row = fetch_first(TOKEN_OWNER, {"user_id": user_id, "family_id": family_id})
     if row is None:
         return None, False
-    user_id, username, active, tokens_valid_after, session = row
+    _, username, active, tokens_valid_after, family_found = row
     if not active:
         return None, False
     if family_id is None:
         revoked = issued_at < tokens_valid_after
     else:
-        revoked = session is None
+        revoked = family_found is None
     return Identity(user_id, username), revoked
 
 

@@ -72,8 +72,8 @@ def check_claims(payload: dict[str, Any]) -> None:
     for claim in REQUIRED_CLAIMS:  # PyJWT lets a numeric string through for iat
         if not isinstance(payload[claim], (int, float)) or isinstance(payload[claim], bool):
             raise pyjwt.InvalidTokenError(f"The {claim} claim must be a number")
-    kind = payload.get("type", ACCESS)
-    if kind not in LIFETIME_KEYS:
+    kind = token_type(payload)
+    if kind not in (ACCESS, REFRESH):
         raise pyjwt.InvalidTokenError("Unknown token type")
     for claim in ("fam", "jti"):
         if claim in payload and not isinstance(payload[claim], str):
