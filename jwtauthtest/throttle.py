@@ -31,6 +31,8 @@ def init_throttle(app: Flask) -> None:
         # An unreachable Redis costs a login one second at most, not a hang.
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS",
                               {"socket_connect_timeout": 1, "socket_timeout": 1})
+    # Refunds (below) are counter decrements, which only fixed windows have.
+    app.config["RATELIMIT_STRATEGY"] = "fixed-window"
     limiter = Limiter(key_func=address_key, app=app)
     app.extensions[EXTENSION_KEY] = limiter
     app.extensions[COUNTER_KEY] = derive_counter_key(app.config["JWT_SECRET_KEY"])
@@ -39,9 +41,9 @@ def init_throttle(app: Flask) -> None:
         login_view = app.view_functions[endpoint]
         for key_func in (address_key, username_hash_key):
             login_view = limiter.limit(login_failure_limit, key_func=key_func,
-                                       deduct_when=is_failed_login,
                                        error_message="Too many failed logins")(login_view)
         app.view_functions[endpoint] = login_view
+        app.after_request(refund_unless_failed)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 
@@ -49,10 +51,23 @@ def login_failure_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN_FAILURES"]
 
 
-def is_failed_login(response: Response) -> bool:
-    # Only wrong credentials count: a success, or a request refused before any
-    # password was checked, doesn't use up the client's allowance.
-    return response.status_code == 401
+def refund_unless_failed(response: Response) -> Response:
+    """Give back the attempt unless the login failed (401) or was throttled (429).
+
+    Every attempt is counted before its password is checked, in one atomic step per
+    counter, so concurrent attempts cannot slip past the limit; a success, or a body
+    refused before any password was checked, then doesn't use up the allowance.
+    """
+    if (request.endpoint != current_app.config["JWT_AUTH_ENDPOINT"]
+            or response.status_code in (401, 429)):
+        return response
+    limiter = current_app.extensions[EXTENSION_KEY]
+    try:
+        for counted in limiter.current_limits:
+            limiter.limiter.hit(counted.limit, *counted.request_args, cost=-1)
+    except Exception as e:  # noqa: BLE001  (storage trouble must not fail a login)
+        current_app.logger.warning("Could not give back a login attempt: %s", e)
+    return response
 
 
 def address_key() -> str:

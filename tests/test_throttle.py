@@ -151,3 +151,34 @@ def test_instances_sharing_redis_add_up_failures(make_app):
         for key in connection.scan_iter(f"*{prefix}*"):
             connection.delete(key)
         connection.close()
+
+
+def test_concurrent_attempts_cannot_slip_past_the_limit(make_app, monkeypatch):
+    """20 wrong passwords at once against a limit of 3: only 3 passwords are checked."""
+    import threading
+    import time
+
+    import jwtauthtest.jwt
+
+    app = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute")
+    real_verify = jwtauthtest.jwt.verify_password
+    checked = []
+
+    def slow_verify(password, password_hash):
+        checked.append(password)
+        time.sleep(0.3)  # every attempt is in flight before any is answered
+        return real_verify(password, password_hash)
+
+    monkeypatch.setattr(jwtauthtest.jwt, "verify_password", slow_verify)
+    statuses = []
+
+    def attempt(i):
+        statuses.append(login(app.test_client(), password=f"guess {i}").status_code)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [401] * 3 + [429] * 17
+    assert len(checked) == 3
