@@ -32,7 +32,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     configure_database(app)
 
     db.init_app(app)
-    init_passwords(app)
+    serving = starting_a_server()
+    init_passwords(app, serving)
     init_audit(app)
     jwt_extension.init_app(app)
     init_errors(app)
@@ -43,7 +44,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_cli(app)
 
     init_db(app)
-    if starting_a_server():
+    if serving:
         report_database_state(app)
     return app
 

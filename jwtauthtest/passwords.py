@@ -20,14 +20,25 @@ LEGACY_SCHEMES = ["bcrypt", "pbkdf2_sha256", "django_pbkdf2_sha256", "sha512_cry
 
 
 class Passwords:
-    def __init__(self, context: CryptContext) -> None:
+    def __init__(self, context: CryptContext, make_dummy_hash_now: bool) -> None:
         self.context = context
-        # Made now, not at the first unknown username, whose login would take twice
-        # as long as the others and so stand out.
-        self.dummy_hash = context.hash(secrets.token_urlsafe(32))
+        # A server makes it at start: made at the first unknown username, that login
+        # would take twice as long as the others and so stand out. Command-line tools,
+        # which never need it, skip the cost.
+        self._dummy_hash = self._new_dummy_hash() if make_dummy_hash_now else None
+
+    @property
+    def dummy_hash(self) -> str:
+        """A hash of the current parameters that no password matches."""
+        if self._dummy_hash is None:
+            self._dummy_hash = self._new_dummy_hash()
+        return self._dummy_hash
+
+    def _new_dummy_hash(self) -> str:
+        return self.context.hash(secrets.token_urlsafe(32))
 
 
-def init_passwords(app: Flask) -> None:
+def init_passwords(app: Flask, serving: bool = True) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     app.extensions[EXTENSION_KEY] = Passwords(CryptContext(
@@ -37,7 +48,7 @@ def init_passwords(app: Flask) -> None:
         argon2__memory_cost=int(app.config["ARGON2_MEMORY_COST"]),
         argon2__time_cost=int(app.config["ARGON2_TIME_COST"]),
         argon2__parallelism=int(app.config["ARGON2_PARALLELISM"]),
-    ))
+    ), make_dummy_hash_now=serving)
 
 
 def _passwords() -> Passwords:
