@@ -5,7 +5,7 @@ The same as ``flask --app jwtauthtest users add NAME``, kept as the tutorial's e
 
 import click
 
-from jwtauthtest import create_app
+from jwtauthtest import COMMAND_LINE_TOOL, create_app
 from jwtauthtest.cli import add_and_report, require_current_schema
 from jwtauthtest.secret import ConfigurationError
 
@@ -16,6 +16,7 @@ from jwtauthtest.secret import ConfigurationError
               help="Read the password from one line of standard input instead of prompting.")
 def main(username: str, password_stdin: bool) -> None:
     """Add a user to the database the server uses."""
+    click.get_current_context().meta[COMMAND_LINE_TOOL] = True
     try:
         app = create_app()
     except ConfigurationError as e:

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 from flask import Flask
+from flask.cli import ScriptInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -20,6 +21,8 @@ from .secret import configure_secret
 from .throttle import init_throttle
 
 INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
+# Set in click's context.meta by a command-line tool that builds the app itself.
+COMMAND_LINE_TOOL = "jwtauthtest.command_line_tool"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -32,8 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     configure_database(app)
 
     db.init_app(app)
-    serving = starting_a_server()
-    init_passwords(app, serving)
+    init_passwords(app)
     init_audit(app)
     jwt_extension.init_app(app)
     init_errors(app)
@@ -44,7 +46,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_cli(app)
 
     init_db(app)
-    if serving:
+    if starting_a_server():
         report_database_state(app)
     return app
 
@@ -75,10 +77,16 @@ def trust_proxies(app: Flask) -> None:
 
 
 def starting_a_server() -> bool:
-    """gunicorn or flask run, rather than a command line tool (useradd.py, flask users,
-    flask db), which reports database problems itself."""
+    """A server loading the app (granian, flask run), rather than a command-line tool
+    (useradd.py, flask users, flask db), which reports database problems itself."""
     command = click.get_current_context(silent=True)
-    return command is None or command.command.name == "run"
+    if command is None:
+        return True
+    if command.meta.get(COMMAND_LINE_TOOL):  # useradd.py
+        return False
+    if command.find_object(ScriptInfo) is not None:  # the flask command
+        return command.command.name == "run"
+    return True  # another program's command line, such as granian's
 
 
 def report_database_state(app: Flask) -> None:

@@ -20,25 +20,22 @@ LEGACY_SCHEMES = ["bcrypt", "pbkdf2_sha256", "django_pbkdf2_sha256", "sha512_cry
 
 
 class Passwords:
-    def __init__(self, context: CryptContext, make_dummy_hash_now: bool) -> None:
+    def __init__(self, context: CryptContext) -> None:
         self.context = context
-        # A server makes it at start: made at the first unknown username, that login
-        # would take twice as long as the others and so stand out. Command-line tools,
-        # which never need it, skip the cost.
-        self._dummy_hash = self._new_dummy_hash() if make_dummy_hash_now else None
-
-    @property
-    def dummy_hash(self) -> str:
-        """A hash of the current parameters that no password matches."""
-        if self._dummy_hash is None:
-            self._dummy_hash = self._new_dummy_hash()
-        return self._dummy_hash
-
-    def _new_dummy_hash(self) -> str:
-        return self.context.hash(secrets.token_urlsafe(32))
+        self.dummy_hash = dummy_hash(context)
 
 
-def init_passwords(app: Flask, serving: bool = True) -> None:
+def dummy_hash(context: CryptContext) -> str:
+    """An argon2 hash of the current parameters that no password matches: a random salt
+    and a random digest. Verifying against it costs what a real verification costs,
+    and making it costs nothing (no hashing at start, nor at the first unknown user)."""
+    handler = context.handler("argon2")
+    return handler(salt=secrets.token_bytes(handler.default_salt_size),
+                   checksum=secrets.token_bytes(handler.checksum_size),
+                   use_defaults=True).to_string()
+
+
+def init_passwords(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     app.extensions[EXTENSION_KEY] = Passwords(CryptContext(
@@ -48,7 +45,7 @@ def init_passwords(app: Flask, serving: bool = True) -> None:
         argon2__memory_cost=int(app.config["ARGON2_MEMORY_COST"]),
         argon2__time_cost=int(app.config["ARGON2_TIME_COST"]),
         argon2__parallelism=int(app.config["ARGON2_PARALLELISM"]),
-    ), make_dummy_hash_now=serving)
+    ))
 
 
 def _passwords() -> Passwords:

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from http.client import HTTPConnection, HTTPMessage
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -100,7 +100,9 @@ def read_line(stream, deadline: float) -> bytes:
 
 
 def stop_process(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> None:
-    """SIGTERM, then SIGKILL if it is still running after ``timeout``; always reaped."""
+    """SIGTERM, then SIGKILL if it is still running after ``timeout``; always reaped.
+    A process started in a session of its own (a server) takes its children with it."""
+    own_group = process.pid == _process_group(process.pid)
     if process.poll() is None:
         process.terminate()
         try:
@@ -108,6 +110,18 @@ def stop_process(process: subprocess.Popen, timeout: float = STOP_TIMEOUT) -> No
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout)
+    if own_group:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # workers a crashed server left behind
+        except ProcessLookupError:
+            pass
+
+
+def _process_group(pid: int) -> int | None:
+    try:
+        return os.getpgid(pid)
+    except ProcessLookupError:
+        return None
 
 
 class ServerProcess:
@@ -180,22 +194,44 @@ def _start_flask(env: Mapping[str, str], port: int, timeout: float) -> ServerPro
     return start_server(argv, env, port, f"Running on http://127.0.0.1:{port}", timeout)
 
 
-def start_gunicorn(env: Mapping[str, str], port: int, workers: int = 2,
-                   timeout: float = START_TIMEOUT) -> ServerProcess:
-    """The README's production command: gunicorn serving 'jwtauthtest:create_app()'."""
-    argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-            f"127.0.0.1:{port}", "--access-logfile", "-", "jwtauthtest:create_app()"]
-    return start_server(argv, env, port, f"Listening at: http://127.0.0.1:{port}", timeout)
+def procfile_command(process_type: str = "web") -> str:
+    """The command the Procfile gives for a process type."""
+    for line in (REPO_ROOT / "Procfile").read_text().splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process_type:
+            return command.strip()
+    raise AssertionError(f"the Procfile has no {process_type!r} process")
 
 
-def start_server(argv: list[str], env: Mapping[str, str], port: int, ready_text: str,
+def start_procfile_server(env: Mapping[str, str], port: int | None = None, workers: int = 2,
+                          timeout: float = START_TIMEOUT) -> ServerProcess:
+    """The production server as the Procfile's web process starts it (as a hosting
+    platform, honcho or foreman would: ``sh -c``, with PORT and WEB_CONCURRENCY), on
+    127.0.0.1:PORT; returns once every worker has loaded the app."""
+    port = port or free_port()
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
+           "GRANIAN_HOST": "127.0.0.1",  # loopback only, in tests
+           # the virtualenv's scripts (granian), also when pytest runs without activating it
+           "PATH": os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")}
+    argv = ["/bin/sh", "-c", "exec " + procfile_command("web")]
+    return start_server(argv, env, port,
+                        lambda output: output.count("Started worker-") >= workers, timeout)
+
+
+def start_server(argv: list[str], env: Mapping[str, str], port: int,
+                 ready: str | Callable[[str], bool],
                  timeout: float = START_TIMEOUT) -> ServerProcess:
-    """Run ARGV from the repository root; return once its stderr shows ``ready_text`` and
-    127.0.0.1:PORT accepts connections. Fails with its output if it exits or times out."""
+    """Run ARGV from the repository root in a session of its own; return once its output
+    shows ``ready`` (a text, or a test of the output) and 127.0.0.1:PORT accepts
+    connections. Fails with its output if it exits or times out."""
+
+    def is_ready(output: str) -> bool:
+        return ready in output if isinstance(ready, str) else ready(output)
+
     stdout = tempfile.TemporaryFile()
     stderr = tempfile.TemporaryFile()
     process = subprocess.Popen(argv, cwd=REPO_ROOT, env=dict(env), stdin=subprocess.DEVNULL,
-                               stdout=stdout, stderr=stderr)
+                               stdout=stdout, stderr=stderr, start_new_session=True)
     server = ServerProcess(process, port, stdout, stderr)
     try:
         deadline = time.monotonic() + timeout
@@ -205,7 +241,7 @@ def start_server(argv: list[str], env: Mapping[str, str], port: int, ready_text:
                 raise (PortInUse if in_use else AssertionError)(
                     f"the server exited with {process.returncode} before answering on port "
                     f"{port}\n{server.output()}")
-            if ready_text in server.stderr():
+            if is_ready(server.stdout() + server.stderr()):
                 try:
                     with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                         return server

@@ -81,7 +81,7 @@ def test_username_is_truncated_and_cannot_forge_lines(client, caplog, user):
 
 
 def test_audit_lines_reach_stderr_without_logging_setup(tmp_path):
-    """With no logging configured (as under flask run or gunicorn), the lines still show."""
+    """With no logging configured (as under flask run or granian), the lines still show."""
     script = (
         "from jwtauthtest import create_app\n"
         "from jwtauthtest.users import add_user\n"

@@ -11,7 +11,7 @@ import threading
 from passlib.hash import pbkdf2_sha256
 
 from conftest import SECRET
-from processes import free_port, http, run_flask, run_useradd, start_gunicorn, subprocess_env
+from processes import http, run_flask, run_useradd, start_procfile_server, subprocess_env
 
 LEGACY_USERS = 24
 PASSWORD = "pw"
@@ -32,7 +32,7 @@ def test_cli_writes_while_the_server_logs_users_in(tmp_path, database_uri):
     assert result.returncode == 0, result.stderr
 
     statuses: list[int] = []
-    with start_gunicorn(env, free_port(), workers=2) as server:
+    with start_procfile_server(env, workers=2) as server:
         def log_in(names):
             for _ in range(3):
                 for name in names:

@@ -178,7 +178,7 @@ def test_unknown_disabled_and_wrong_password_cost_the_same(make_app):
     client = app.test_client()
     cases = {"unknown user": ("nobody", PASSWORD), "disabled": ("mallory", PASSWORD),
              "wrong password": ("alice", "wrong")}
-    login(client, "nobody", "warm-up")  # the dummy hash is made on first use
+    login(client, "nobody", "warm-up")
     samples = {name: [] for name in cases}
     bodies = set()
     for _ in range(35):  # interleaved, so drift in machine load hits every case alike

@@ -1,4 +1,4 @@
-"""Several gunicorn instances on one PostgreSQL and one Redis, and their outages (issue 6).
+"""Several Procfile servers on one PostgreSQL and one Redis, and their outages (issue 6).
 
 These run when TEST_DATABASE_URI (PostgreSQL) and TEST_REDIS_URL are given, as .ci/run does.
 """
@@ -16,7 +16,7 @@ from forwarder import Forwarder
 from sqlalchemy import make_url
 
 from conftest import SECRET, TEST_DATABASE_URI
-from processes import free_port, http, run_flask, start_gunicorn, subprocess_env
+from processes import free_port, http, run_flask, start_procfile_server, subprocess_env
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL")
 needs_postgres = pytest.mark.skipif(
@@ -64,8 +64,8 @@ def test_two_instances_share_users_revocation_and_throttling(deployed_env):
     added = run_flask(deployed_env, "users", "add", "alice", "--password-stdin",
                       input=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
-    with start_gunicorn(deployed_env, free_port()) as a, \
-            start_gunicorn(deployed_env, free_port()) as b:
+    with start_procfile_server(deployed_env) as a, \
+            start_procfile_server(deployed_env) as b:
         # A user added with flask users add is accepted by both.
         for server in (a, b):
             assert login(server)[0] == 200
@@ -102,7 +102,7 @@ def test_database_outage_is_503_fast_and_recovers(tmp_path, deployed_env):
     added = run_flask(env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
     try:
-        with start_gunicorn(env, free_port(), workers=1) as server:
+        with start_procfile_server(env, workers=1) as server:
             status, tokens = login(server)
             assert status == 200
             for outage in (forwarder.cut, forwarder.blackhole):

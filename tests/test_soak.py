@@ -1,4 +1,4 @@
-"""A bounded soak: concurrent clients against gunicorn for about 30 seconds (issue 7).
+"""A bounded soak: concurrent clients against the Procfile server for about 30 seconds (issue 7).
 
 Slow, so it runs when RUN_SLOW=1 (as .ci/run sets it) and is skipped otherwise.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import SECRET
-from processes import free_port, http, run_flask, start_gunicorn, subprocess_env
+from processes import http, run_flask, start_procfile_server, subprocess_env
 
 pytestmark = pytest.mark.skipif(os.environ.get("RUN_SLOW") != "1",
                                 reason="slow (about 30 s): set RUN_SLOW=1 to run it")
@@ -86,7 +86,7 @@ def test_soak(tmp_path, database_uri):
         assert run_flask(env, "users", "add", name, "--password-stdin",
                          input=password + "\n").returncode == 0
     added = []
-    with start_gunicorn(env, free_port(), workers=2) as server:
+    with start_procfile_server(env, workers=2) as server:
         memory = []
         clients = []
         for phase in range(2):
