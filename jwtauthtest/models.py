@@ -85,3 +85,17 @@ class TokenFamily(db.Model):
     refresh_jti: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class ThrottleCounter(db.Model):
+    """One fixed-window counter of login attempts (RATELIMIT_STORAGE_URI "database://").
+
+    Shared by every process using the database and kept across restarts; changed only by
+    single atomic statements (see counters.py). Rows whose window has passed are purged.
+    """
+
+    __tablename__ = "throttle_counters"
+
+    key: Mapped[str] = mapped_column(String, primary_key=True)
+    hits: Mapped[int]
+    expires_at: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds

@@ -151,21 +151,30 @@ def test_redis_outage_falls_back_to_memory_and_recovers(make_app, tmp_path, capl
         assert attempt("wrong").status_code == 401
         assert redis.Redis(port=port).keys("*"), "counters live in Redis"
         stop(redis_server)
-        with caplog.at_level(logging.WARNING, logger="flask-limiter"):
-            assert attempt(PASSWORD).status_code == 200  # logins keep working
-            for _ in range(3):
-                assert attempt("wrong").status_code == 401
-            assert attempt("wrong").status_code == 429  # throttled in memory meanwhile
-        fallbacks = [r for r in caplog.records if "falling back to in-memory" in r.getMessage()]
-        assert len(fallbacks) == 1
+        caplog.set_level(logging.INFO, logger="jwtauthtest.throttle")
+        assert attempt(PASSWORD).status_code == 200  # logins keep working
+        for _ in range(3):
+            assert attempt("wrong").status_code == 401
+        assert attempt("wrong").status_code == 429  # throttled in memory meanwhile
+        assert throttle_lines(caplog) == [
+            ("WARNING", "Throttle storage unreachable (Error 111 connecting to "
+                        f"127.0.0.1:{port}. Connection refused.): counting in this process's "
+                        "memory until it answers again")]
         redis_server = start_redis(port, tmp_path)
-        deadline = time.monotonic() + 40  # the limiter re-checks its storage with backoff
+        deadline = time.monotonic() + 40  # the throttle re-checks its storage every 10 s
         while not redis.Redis(port=port).keys("*"):
-            assert time.monotonic() < deadline, "the limiter never went back to Redis"
+            assert time.monotonic() < deadline, "the throttle never went back to Redis"
             attempt("wrong")
             time.sleep(0.5)
+        assert throttle_lines(caplog)[1:] == [
+            ("INFO", "Throttle storage answers again: counting in it again")]
     finally:
         stop(redis_server)
+
+
+def throttle_lines(caplog):
+    return [(r.levelname, r.getMessage()) for r in caplog.records
+            if r.name == "jwtauthtest.throttle"]
 
 
 def start_redis(port, tmp_path):

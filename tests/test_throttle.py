@@ -182,3 +182,14 @@ def test_concurrent_attempts_cannot_slip_past_the_limit(make_app, monkeypatch):
         thread.join(timeout=30)
     assert sorted(statuses) == [401] * 3 + [429] * 17
     assert len(checked) == 3
+
+
+def test_other_requests_run_no_throttling_code(make_app):
+    """Only the login view counts attempts: no hook runs before or after other requests
+    (Flask-Limiter's before-request check cost about a fifth of a protected request)."""
+    from jwtauthtest import views
+
+    app = make_app()
+    assert (app.before_request_funcs, app.after_request_funcs) == ({}, {})
+    assert app.view_functions["views.hello"] is views.hello
+    assert app.view_functions["jwt"].__wrapped__ is not None  # the login view is wrapped
