@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import Dialect, MetaData, Select, event, make_url
+from sqlalchemy import Dialect, MetaData, PoolProxiedConnection, Select, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 
@@ -55,11 +55,13 @@ def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
 
 
 def configure_database(app: Flask) -> None:
-    """Engine settings: recover from dropped connections, fail fast when the server is away."""
+    """Engine settings: fail fast when the server is away.
+
+    No ping before each use (a round trip per request): a connection the server dropped
+    is found on use, and SQLAlchemy then replaces the pooled ones (fetch_first retries).
+    """
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    if url.get_backend_name() != "sqlite":  # a local file needs no ping before each use
-        options.setdefault("pool_pre_ping", True)
     if url.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     # SQLite's schema is brought up to date at start; other databases at deploy time.
@@ -108,30 +110,51 @@ def fetch_first(statement: Select, params: dict[str, Any]) -> tuple | None:
     """The first row of a prebuilt SELECT, run straight on a pooled DBAPI connection.
 
     For the one query of every protected request: SQLAlchemy's execution layer costs
-    more than the query itself on SQLite. Driver errors come out as SQLAlchemy's (so
-    an unreachable database is still a 503), and a dropped connection is discarded.
+    more than the query itself on SQLite, and on PostgreSQL this is one round trip.
+    Driver errors come out as SQLAlchemy's (so an unreachable database is still a 503).
+    A connection the server dropped (a restart, a failover) is discarded with the rest
+    of the pool, and the query runs once more on a new one.
     """
     engine = db.engine
     sql, order = _compiled(statement, engine.dialect)
     arguments = tuple(params[name] for name in order) if order is not None else params
     dbapi_error = engine.dialect.loaded_dbapi.Error
-    try:
-        connection = engine.raw_connection()
-    except dbapi_error as e:  # the server is unreachable
-        raise DBAPIError.instance(sql, arguments, e, dbapi_error) from e
-    try:
-        cursor = connection.cursor()
+    for last_try in (False, True):
         try:
-            cursor.execute(sql, arguments)
-            return cursor.fetchone()
+            connection = engine.raw_connection()
+        except dbapi_error as e:  # the server is unreachable
+            raise DBAPIError.instance(sql, arguments, e, dbapi_error) from e
+        try:
+            return _fetch_first_row(connection, engine.dialect, sql, arguments)
+        except dbapi_error as e:
+            disconnected = engine.dialect.is_disconnect(e, connection, None)
+            connection.invalidate(e)  # not reused, whatever state the failure left it in
+            if disconnected:
+                engine.dispose()  # the server went away: the other pooled ones are gone too
+            if last_try or not disconnected:
+                raise DBAPIError.instance(sql, arguments, e, dbapi_error) from e
         finally:
-            cursor.close()
-    except dbapi_error as e:
-        if engine.dialect.is_disconnect(e, connection, None):
-            connection.invalidate(e)
-        raise DBAPIError.instance(sql, arguments, e, dbapi_error) from e
+            connection.close()  # back to the pool
+    raise AssertionError("unreachable")
+
+
+def _fetch_first_row(connection: PoolProxiedConnection, dialect: Dialect, sql: str,
+                     arguments: tuple | dict) -> tuple | None:
+    # pysqlite starts no transaction for a SELECT. Other drivers (psycopg) would send a
+    # BEGIN first and get a ROLLBACK when the pool takes the connection back: in
+    # autocommit mode the query is the only round trip.
+    autocommit = dialect.name != "sqlite"
+    if autocommit:
+        dialect.set_isolation_level(connection.dbapi_connection, "AUTOCOMMIT")
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql, arguments)
+        row = cursor.fetchone()
     finally:
-        connection.close()  # back to the pool
+        cursor.close()
+    if autocommit:
+        dialect.reset_isolation_level(connection.dbapi_connection)
+    return row
 
 
 def end_read_transaction() -> None:

@@ -1,8 +1,12 @@
-"""A TCP forwarder a test can cut, to take a server away from the app without stopping it."""
+"""A TCP forwarder a test can cut, to take a server away from the app without stopping it,
+and a reader of the PostgreSQL messages the app sends through it."""
 
 import selectors
 import socket
+import struct
 import threading
+from collections import Counter
+from collections.abc import Callable
 
 
 class Forwarder:
@@ -11,11 +15,14 @@ class Forwarder:
     ``cut()`` closes the listener and every relayed connection (the app sees its
     connections drop and new ones refused); ``blackhole()`` keeps accepting but
     relays nothing (new connections hang until the app's own timeout);
-    ``restore()`` relays again on the same port.
+    ``restore()`` relays again on the same port. ``watch(connection_id, data)``, if
+    given, sees every byte a client sends, as it is relayed.
     """
 
-    def __init__(self, target: tuple[str, int]) -> None:
+    def __init__(self, target: tuple[str, int],
+                 watch: Callable[[int, bytes], None] | None = None) -> None:
         self.target = target
+        self.watch = watch
         self.listener = self._listen(0)
         self.port = self.listener.getsockname()[1]
         self.relaying = True
@@ -71,6 +78,8 @@ class Forwarder:
                     data = key.fileobj.recv(65536)
                     if not data:
                         return
+                    if self.watch is not None and key.fileobj is a:
+                        self.watch(id(a), data)
                     peer[key.fileobj].sendall(data)
         except OSError:
             return
@@ -117,3 +126,54 @@ class Forwarder:
             if self.listener is not None:
                 self.listener.close()
         self._drop_connections()
+
+
+class PostgresMessages:
+    """Counts the messages of PostgreSQL's frontend protocol that clients send (a
+    ``Forwarder`` watch): ``Q`` a simple query, ``E`` an execute, ``S`` a sync (the end of
+    an extended-protocol exchange). Needs unencrypted connections (``sslmode=disable``)."""
+
+    STARTUP_CODES = {80877103, 80877104}  # SSLRequest, GSSENCRequest: another startup follows
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self._buffers: dict[int, bytes] = {}
+        self._started: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __call__(self, connection_id: int, data: bytes) -> None:
+        with self._lock:
+            buffer = self._buffers.get(connection_id, b"") + data
+            while True:
+                if connection_id not in self._started:  # untyped startup packets
+                    if len(buffer) < 8:
+                        break
+                    length, code = struct.unpack("!II", buffer[:8])
+                    if len(buffer) < length:
+                        break
+                    if code not in self.STARTUP_CODES:
+                        self._started.add(connection_id)
+                    buffer = buffer[length:]
+                    continue
+                if len(buffer) < 5:
+                    break
+                kind, length = buffer[:1].decode(), struct.unpack("!I", buffer[1:5])[0]
+                if len(buffer) < 1 + length:
+                    break
+                self.counts[kind] += 1
+                buffer = buffer[1 + length:]
+            self._buffers[connection_id] = buffer
+
+    def snapshot(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self.counts)
+
+    @staticmethod
+    def statements(counts: Counter[str]) -> int:
+        """Statements run: simple queries and extended-protocol executes."""
+        return counts["Q"] + counts["E"]
+
+    @staticmethod
+    def round_trips(counts: Counter[str]) -> int:
+        """Exchanges that wait for the server: each simple query, and each sync."""
+        return counts["Q"] + counts["S"]

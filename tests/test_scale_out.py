@@ -12,7 +12,7 @@ import time
 import uuid
 
 import pytest
-from forwarder import Forwarder
+from forwarder import Forwarder, PostgresMessages
 from sqlalchemy import make_url
 
 from conftest import SECRET, TEST_DATABASE_URI
@@ -93,14 +93,23 @@ def test_two_instances_share_users_revocation_and_throttling(deployed_env):
             assert status == 429 and body["error"] == "Too Many Requests"
 
 
-@needs_postgres
-def test_database_outage_is_503_fast_and_recovers(tmp_path, deployed_env):
+def through_forwarder(deployed_env, watch=None):
+    """A forwarder to the deployment's PostgreSQL, and the deployment's environment using it
+    (unencrypted, so that a watch can read it); the user alice added through it."""
     url = make_url(deployed_env["FLASK_SQLALCHEMY_DATABASE_URI"])
-    forwarder = Forwarder((url.host or "127.0.0.1", url.port or 5432))
-    env = {**deployed_env, "FLASK_SQLALCHEMY_DATABASE_URI":
-           url.set(host="127.0.0.1", port=forwarder.port).render_as_string(hide_password=False)}
+    forwarder = Forwarder((url.host or "127.0.0.1", url.port or 5432), watch=watch)
+    proxied = url.set(host="127.0.0.1", port=forwarder.port,
+                      query={**url.query, "sslmode": "disable", "gssencmode": "disable"})
+    env = {**deployed_env,
+           "FLASK_SQLALCHEMY_DATABASE_URI": proxied.render_as_string(hide_password=False)}
     added = run_flask(env, "users", "add", "alice", "--password-stdin", input=PASSWORD + "\n")
     assert added.returncode == 0, added.stderr
+    return forwarder, env
+
+
+@needs_postgres
+def test_database_outage_is_503_fast_and_recovers(deployed_env):
+    forwarder, env = through_forwarder(deployed_env)
     try:
         with start_procfile_server(env, workers=1) as server:
             status, tokens = login(server)
@@ -122,9 +131,35 @@ def test_database_outage_is_503_fast_and_recovers(tmp_path, deployed_env):
                     assert json.loads(data)["error"] == "Service Unavailable"
                     assert elapsed < 5, (outage.__name__, path, elapsed)
                 forwarder.restore()
-                # Back without restarting the app: the pool pre-pings and reconnects.
+                # Back without restarting the app: dropped connections are replaced.
                 assert get(server, "/healthz") == (200, b'{"status":"ok"}\n')
                 assert get(server, "/hello", tokens["access_token"]) == (200, b"Hello world!")
+            assert "Traceback" not in server.stderr()
+    finally:
+        forwarder.close()
+
+
+@needs_postgres
+def test_a_protected_request_is_one_round_trip_and_outlives_dropped_connections(deployed_env):
+    """No ping before the query, no BEGIN, no ROLLBACK when the connection goes back: the
+    statements the server sees, read off the wire."""
+    messages = PostgresMessages()
+    forwarder, env = through_forwarder(deployed_env, watch=messages)
+    try:
+        with start_procfile_server(env, workers=1) as server:
+            status, tokens = login(server)
+            assert status == 200
+            hello = (200, b"Hello world!")
+            for _ in range(10):  # the pool's connection, the driver's prepared statement
+                assert get(server, "/hello", tokens["access_token"]) == hello
+            before = messages.snapshot()
+            for _ in range(20):
+                assert get(server, "/hello", tokens["access_token"]) == hello
+            sent = messages.snapshot() - before
+            assert (PostgresMessages.statements(sent), PostgresMessages.round_trips(sent)) \
+                == (20, 20), sent
+            forwarder.restore()  # every connection dropped, as by a database restart
+            assert get(server, "/hello", tokens["access_token"]) == hello  # run again on a new one
             assert "Traceback" not in server.stderr()
     finally:
         forwarder.close()
