@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 
 import jwt as pyjwt
-from flask import Flask, Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.local import LocalProxy
 
@@ -122,7 +122,7 @@ class JWT:
             purge_expired_sessions()  # now and then is enough; a login is a good moment
         except SQLAlchemyError as e:  # the login itself succeeded; the command can purge
             current_app.logger.warning("Purging expired sessions failed: %s", e)
-        return jsonify(pair)
+        return tokens.token_response(pair)
 
 
 def token_from_header() -> str | None:

@@ -8,6 +8,10 @@ from .passwords import MAX_PASSWORD_LENGTH
 
 JSON = "application/json"
 NO_NUL = "^[^\\u0000]*$"  # PostgreSQL cannot store NUL; /auth refuses it with 400
+NO_STORE_HEADERS = {"Cache-Control": {"description": "`no-store`: no cache may keep the tokens",
+                                      "schema": {"const": "no-store"}},
+                    "Pragma": {"description": "`no-cache`, for HTTP/1.0 caches",
+                               "schema": {"const": "no-cache"}}}
 
 
 def ref(name: str) -> dict[str, str]:
@@ -24,6 +28,10 @@ def error(description: str, headers: dict[str, Any] | None = None) -> dict[str, 
 
 def ok(description: str, schema: dict[str, Any], media_type: str = JSON) -> dict[str, Any]:
     return {"description": description, "content": {media_type: {"schema": schema}}}
+
+
+def tokens_issued(description: str) -> dict[str, Any]:
+    return {**ok(description, ref("Tokens")), "headers": NO_STORE_HEADERS}
 
 
 UNAVAILABLE = error("The database is unreachable")
@@ -49,7 +57,7 @@ def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
         "summary": "Log in: trade a username and password for tokens",
         "requestBody": {"required": True, "content": {JSON: {"schema": credentials}}},
         "responses": {
-            "200": ok("Logged in; a new session", ref("Tokens")),
+            "200": tokens_issued("Logged in; a new session"),
             "400": error("The body is not a JSON object, or a value is not text or too long"),
             "401": error("Invalid credentials"),
             "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
@@ -72,7 +80,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     paths = {
         "/auth/refresh": {"post": protected(
             "Spend a refresh token (in the Authorization header) for a new pair",
-            ok("The new pair", ref("Tokens")))},
+            tokens_issued("The new pair"))},
         "/auth/logout": {"post": protected(
             "End the session of the access token: all its tokens are revoked",
             ok("Logged out", {"type": "object", "required": ["status"],

@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import jwt as pyjwt
-from flask import Flask, current_app
+from flask import Flask, Response, current_app, jsonify
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -20,6 +20,8 @@ DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_D
                  "JWT_NOT_BEFORE_DELTA")
 REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
+# RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens.
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def init_tokens(app: Flask) -> None:
@@ -56,6 +58,13 @@ def encode_token(user_id: int, token_type: str, family: str, jti: str | None = N
         "fam": family,
     }
     return pyjwt.encode(payload, config["JWT_SECRET_KEY"], algorithm=config["JWT_ALGORITHM"])
+
+
+def token_response(tokens: dict[str, str]) -> Response:
+    """The JSON answer that hands out tokens, marked for no cache to keep."""
+    response = jsonify(tokens)
+    response.headers.update(NO_STORE)
+    return response
 
 
 def decode_token(token: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint, current_app, g
+from flask import Blueprint, Response, current_app, g
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import tokens
@@ -40,13 +40,13 @@ def me() -> dict:
 
 @bp.post("/auth/refresh")
 @jwt_required(token_type=tokens.REFRESH)
-def refresh() -> dict:
+def refresh() -> Response:
     claims = g.jwt_payload
     pair = rotate_session(current_identity.id, claims["fam"], claims["jti"])
     if pair is None:
         raise JWTError("Invalid token",
                        "Refresh token was already used; its session has been revoked")
-    return pair
+    return tokens.token_response(pair)
 
 
 @bp.post("/auth/logout")

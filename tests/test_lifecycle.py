@@ -51,6 +51,22 @@ def test_me_answers_the_current_identity(client, user):
     assert response.get_json() == {"id": user, "username": USERNAME}
 
 
+def test_token_answers_may_not_be_cached(client, user):
+    """RFC 6749 section 5.1: Cache-Control: no-store and Pragma: no-cache on every answer
+    that hands out tokens; other answers keep Flask's defaults."""
+    response = client.post("/auth", json={"username": USERNAME, "password": PASSWORD})
+    assert response.status_code == 200
+    assert (response.headers["Cache-Control"], response.headers["Pragma"]) == \
+        ("no-store", "no-cache")
+    response = refresh(client, response.get_json()["refresh_token"])
+    assert response.status_code == 200
+    assert (response.headers["Cache-Control"], response.headers["Pragma"]) == \
+        ("no-store", "no-cache")
+    response = hello(client, response.get_json()["access_token"])
+    assert response.status_code == 200
+    assert "Cache-Control" not in response.headers and "Pragma" not in response.headers
+
+
 def test_refresh_rotates_both_tokens(client, user):
     first = login(client)
     response = refresh(client, first["refresh_token"])
