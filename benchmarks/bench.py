@@ -1,14 +1,21 @@
-"""Measure the API's speed on this machine: ``pipenv run python benchmarks/bench.py``.
+"""Measure the production server against the tutorial's app, in one run on this machine:
+``pipenv run python benchmarks/bench.py [--postgres URL]``.
 
-Starts gunicorn (2 workers) on a temporary SQLite database and drives it with wrk
-(Debian/Ubuntu: ``apt-get install wrk``; macOS: ``brew install wrk``). Prints a table
-and writes the numbers as JSON (``--output``). What it measures:
+Starts our server exactly as the Procfile's web process does (2 workers, SQLite, the
+production argon2 parameters) and, beside it, the tutorial's app on its own 2019 stack
+(Flask-JWT 0.3.2, Flask 2.2, ``gunicorn --preload -w 2``), built by
+``../shared/bench/make_seed_env.sh``. Drives both with wrk (``apt-get install wrk``),
+alternating runs so that drift in the machine's load hits both alike, and reports the
+median of the per-round ratios:
 
-1. authenticated GET /hello requests/s against a bare unauthenticated route of the same
-   server in the same run;
-2. authenticated GET /hello with 1, 10,000 and 100,000 users in the table;
-3. POST /auth latency against CryptContext.verify alone for the same hash;
-4. resident memory of each worker after the run.
+1. authenticated ``GET /hello``: ours / the tutorial's, on SQLite;
+2. the same with throttling on / off (``FLASK_RATELIMIT_ENABLED``);
+3. with ``--postgres URL`` (an empty database the script may fill): ours on PostgreSQL /
+   the tutorial's (on its SQLite);
+4. 50 clients that send a header line every 5 s for 30 s: the share of ``/healthz`` probes
+   (one each half second) answered within 3 s, for ours and for the tutorial's gunicorn.
+
+Prints a table and writes the numbers as JSON (``--output``).
 """
 
 import argparse
@@ -16,184 +23,210 @@ import json
 import os
 import re
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from contextlib import ExitStack, contextmanager
+from http.client import HTTPConnection
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from sqlalchemy import insert  # noqa: E402
-
-from jwtauthtest import create_app  # noqa: E402
-from jwtauthtest.database import db  # noqa: E402
-from jwtauthtest.models import User, username_key  # noqa: E402
-from jwtauthtest.passwords import password_context  # noqa: E402
-from jwtauthtest.users import add_user  # noqa: E402
-
-USERNAME, PASSWORD = "bench", "benchmark password"
-USER_COUNTS = (1, 10_000, 100_000)
+USERNAME, PASSWORD = "admin", "mysupersecretpassword"  # the tutorial app's own user
 SECRET = "benchmark-secret-" + "b" * 48
+WORKERS = 2
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=5, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="bare and /hello runs, alternated, per user count")
-    parser.add_argument("--connections", type=int, default=16)
-    parser.add_argument("--logins", type=int, default=20, help="timed POST /auth requests")
+    parser.add_argument("--rounds", type=int, default=6, help="alternated runs per comparison")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--postgres", help="an empty PostgreSQL database's SQLAlchemy URL")
+    parser.add_argument("--slow-clients", type=int, default=50)
+    parser.add_argument("--slow-seconds", type=int, default=30)
+    parser.add_argument("--seed-dir", type=Path, default=REPO.parent / "shared" / "bench",
+                        help="the tutorial app and its build script")
     parser.add_argument("--output",
                         default=str(REPO / "benchmarks" / "results" / "latest.json"))
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: apt-get install wrk (Debian/Ubuntu), brew install wrk")
+    if not (args.seed_dir / "make_seed_env.sh").exists():
+        sys.exit(f"{args.seed_dir}/make_seed_env.sh not found: pass --seed-dir")
 
-    with tempfile.TemporaryDirectory() as workdir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("FLASK_")}
-        env.update(JWTAUTHTEST_INSTANCE_PATH=workdir, FLASK_SECRET_KEY=SECRET,
-                   FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{workdir}/bench.sqlite",
-                   FLASK_RATELIMIT_ENABLED="false")
-        os.environ.update(env)
-        app = create_app()  # the production argon2 parameters: nothing lowered here
-        with app.app_context():
-            password_hash = add_user(USERNAME, PASSWORD).password
-        results = run(app, env, password_hash, args)
+    results = run(args)
     print_table(results)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
     print(f"\nwritten to {args.output}")
 
 
-def run(app, env: dict, password_hash: str, args) -> dict:
+def run(args) -> dict:
+    seed_env = REPO / "benchmarks" / "results" / "seed-env"
+    subprocess.run(["bash", str(args.seed_dir / "make_seed_env.sh"), str(seed_env)],
+                   check=True, stdout=subprocess.DEVNULL)
+    results = {"machine": {"cores": os.cpu_count()},
+               "wrk": {"threads": 2, "connections": args.connections,
+                       "duration_s": args.duration, "rounds": args.rounds}}
+    with tempfile.TemporaryDirectory() as workdir, ExitStack() as servers:
+        work = Path(workdir)
+        tutorial = servers.enter_context(start_tutorial(seed_env, args.seed_dir, work))
+        ours = servers.enter_context(start_ours(work / "sqlite", f"sqlite:///{work}/ours.sqlite"))
+        results["sqlite"] = compare(tutorial, ours, args)
+        ours_off = servers.enter_context(start_ours(
+            work / "sqlite", f"sqlite:///{work}/ours.sqlite", FLASK_RATELIMIT_ENABLED="false"))
+        results["throttle_on_vs_off"] = compare(ours_off, ours, args)
+        if args.postgres:
+            ours_pg = servers.enter_context(start_ours(work / "postgres", args.postgres))
+            results["postgresql"] = compare(tutorial, ours_pg, args)
+        results["slow_clients"] = {
+            "clients": args.slow_clients, "seconds": args.slow_seconds,
+            "ours": slow_clients(ours, "/healthz", args),
+            "tutorial": slow_clients(tutorial, "/bare", args)}
+    return results
+
+
+class Server:
+    def __init__(self, name: str, port: int, process: subprocess.Popen) -> None:
+        self.name, self.port, self.process = name, port, process
+
+    def token(self) -> str:
+        """A fresh access token (the tutorial's live 300 s, shorter than the whole run)."""
+        status, body = request(self.port, "POST", "/auth", json.dumps(
+            {"username": USERNAME, "password": PASSWORD}), {"Content-Type": "application/json"})
+        if status != 200:
+            raise RuntimeError(f"{self.name}: login failed: {status} {body[:200]!r}")
+        return json.loads(body)["access_token"]
+
+
+@contextmanager
+def start_tutorial(seed_env: Path, seed_dir: Path, work: Path):
     port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(REPO / "benchmarks"), "bench_app:create_bench_app()"],
-        cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [str(seed_env / "bin" / "gunicorn"), "--preload", "-w", str(WORKERS), "-b",
+         f"127.0.0.1:{port}", "--chdir", str(seed_dir), "seed_app:app"],
+        env={**os.environ, "SEED_DB": str(work / "seed.sqlite")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    with serving(Server("tutorial", port, process)) as server:
+        yield server
+
+
+@contextmanager
+def start_ours(instance: Path, database_uri: str, **settings: str):
+    """The Procfile's web process, on loopback, with this database; the tutorial's user in it."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("FLASK_")}
+    env.update(JWTAUTHTEST_INSTANCE_PATH=str(instance), FLASK_SECRET_KEY=SECRET,
+               FLASK_SQLALCHEMY_DATABASE_URI=database_uri, **settings)
+    flask = [sys.executable, "-m", "flask", "--app", "jwtauthtest"]
+    subprocess.run([*flask, "db", "upgrade"], cwd=REPO, env=env, check=True,
+                   capture_output=True)
+    added = subprocess.run([*flask, "users", "add", USERNAME, "--password-stdin"], cwd=REPO,
+                           env=env, input=PASSWORD + "\n", text=True, capture_output=True)
+    if added.returncode != 0 and "user already exists" not in added.stderr:
+        raise RuntimeError(added.stderr)
+    port = free_port()
+    env.update(PORT=str(port), WEB_CONCURRENCY=str(WORKERS), GRANIAN_HOST="127.0.0.1",
+               PATH=os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", ""))
+    web = next(line.split(":", 1)[1] for line in (REPO / "Procfile").read_text().splitlines()
+               if line.startswith("web:"))
+    process = subprocess.Popen(["/bin/sh", "-c", "exec " + web], cwd=REPO, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)
+    with serving(Server("ours", port, process)) as server:
+        yield server
+
+
+@contextmanager
+def serving(server: Server):
     try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_listening(port)
-        token = login_once(port)
-        auth = f"Authorization: JWT {token}"
-        results = {"machine": {"cores": os.cpu_count()}, "wrk": {
-            "duration_s": args.duration, "connections": args.connections,
-            "rounds": args.rounds}}
-        for path in ("/bare", "/hello"):  # warm up: connections, caches, CPU clocks
-            wrk(url + path, argparse.Namespace(**{**vars(args), "duration": 2}), auth)
-        rounds = {}
-        for total in USER_COUNTS:
-            add_users(app, total - user_count(app), password_hash)
-            rounds[total] = [(wrk(url + "/bare", args), wrk(url + "/hello", args, auth))
-                             for _ in range(args.rounds)]
-        # Each /hello run is divided by the bare run just before it, so drift in the
-        # machine's load (other processes, CPU clocks) cancels out of the ratios.
-        ratio = {n: statistics.median(h / b for b, h in pairs) for n, pairs in rounds.items()}
-        results["requests_per_s"] = {
-            f"{n}_users": {"bare": [b for b, _ in pairs], "hello": [h for _, h in pairs]}
-            for n, pairs in rounds.items()}
-        results["hello_vs_bare"] = {f"{n}_users": r for n, r in ratio.items()}
-        results["hello_cost_vs_1_user"] = {f"{n}_users": ratio[1] / r for n, r in ratio.items()}
-        login_s = [timed_login(port) for _ in range(args.logins)]
-        with app.app_context():
-            context = password_context()
-        verify_s = [timed(lambda: context.verify(PASSWORD, password_hash))
-                    for _ in range(args.logins)]
-        results["login_median_ms"] = statistics.median(login_s) * 1000
-        results["verify_median_ms"] = statistics.median(verify_s) * 1000
-        results["login_vs_verify"] = statistics.median(login_s) / statistics.median(verify_s)
-        results["worker_rss_mib"] = worker_rss_mib(server.pid)
-        return results
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                server.token()
+                break
+            except (OSError, RuntimeError):
+                if time.monotonic() > deadline or server.process.poll() is not None:
+                    raise RuntimeError(f"{server.name} did not start") from None
+                time.sleep(0.2)
+        yield server
     finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(10)
+        os.killpg(server.process.pid, 15)
+        server.process.wait(10)
 
 
-def wrk(url: str, args, header: str | None = None) -> float:
-    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s", "--latency", url]
-    if header:
-        command[1:1] = ["-H", header]
+def compare(baseline: Server, measured: Server, args) -> dict:
+    """Alternated wrk runs of authenticated GET /hello, which of the two goes first changing
+    every round; the median of the per-round ratios."""
+    for server in (baseline, measured):  # warm up: connections, caches, CPU clocks
+        wrk(server, argparse.Namespace(**{**vars(args), "duration": 2}))
+    rounds = []
+    for round_number in range(args.rounds):
+        if round_number % 2:
+            m, b = wrk(measured, args), wrk(baseline, args)
+        else:
+            b, m = wrk(baseline, args), wrk(measured, args)
+        rounds.append((b, m))
+    return {"baseline_rps": [b for b, _ in rounds], "measured_rps": [m for _, m in rounds],
+            "ratio": statistics.median(m / b for b, m in rounds)}
+
+
+def wrk(server: Server, args) -> float:
+    command = ["wrk", "-t2", f"-c{args.connections}", f"-d{args.duration}s",
+               "-H", f"Authorization: JWT {server.token()}",
+               f"http://127.0.0.1:{server.port}/hello"]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     if "Non-2xx or 3xx responses" in output:
-        raise RuntimeError(f"wrk saw errors from {url}:\n{output}")
+        raise RuntimeError(f"wrk saw errors from {server.name}:\n{output}")
     return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
 
 
-def add_users(app, count: int, password_hash: str) -> None:
-    """Bulk-insert users with a precomputed hash (hashing 100,000 passwords takes hours)."""
-    with app.app_context():
-        start = user_count(app)
-        for offset in range(0, count, 10_000):
-            rows = [{"username": f"user{i}", "username_key": username_key(f"user{i}"),
-                     "password": password_hash}
-                    for i in range(start + offset, start + min(offset + 10_000, count))]
-            db.session.execute(insert(User), rows)
-        db.session.commit()
+def slow_clients(server: Server, probe_path: str, args) -> dict:
+    """Clients that never finish their headers, and a probe every half second."""
+    slow = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(args.slow_clients)]
+    stop = threading.Event()
+
+    def trickle() -> None:
+        for sock in slow:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\n")
+        while not stop.wait(5):
+            for sock in slow:
+                try:
+                    sock.sendall(b"X-Slow: yes\r\n")
+                except OSError:  # the server gave up on it
+                    pass
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    answered = probes = 0
+    deadline = time.monotonic() + args.slow_seconds
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        probes += 1
+        try:
+            answered += request(server.port, "GET", probe_path, timeout=3)[0] == 200
+        except OSError:  # no answer within 3 s
+            pass
+        time.sleep(max(0.0, 0.5 - (time.monotonic() - started)))
+    stop.set()
+    thread.join()
+    for sock in slow:
+        sock.close()
+    return {"probes": probes, "answered_within_3s": answered, "share": answered / probes}
 
 
-def user_count(app) -> int:
-    with app.app_context():
-        return db.session.query(User).count()
-
-
-def login_once(port: int) -> str:
-    status, body = post_auth(port)
-    if status != 200:
-        raise RuntimeError(f"login failed: {status} {body}")
-    return json.loads(body)["access_token"]
-
-
-def timed_login(port: int) -> float:
-    started = time.perf_counter()
-    status, _ = post_auth(port)
-    elapsed = time.perf_counter() - started
-    assert status == 200
-    return elapsed
-
-
-def post_auth(port: int) -> tuple[int, bytes]:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def request(port: int, method: str, path: str, body: str | None = None,
+            headers: dict | None = None, timeout: float = 30) -> tuple[int, bytes]:
+    connection = HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
-        connection.request("POST", "/auth", json.dumps({"username": USERNAME,
-                                                         "password": PASSWORD}),
-                           {"Content-Type": "application/json"})
+        connection.request(method, path, body, headers or {})
         response = connection.getresponse()
         return response.status, response.read()
     finally:
         connection.close()
-
-
-def timed(action) -> float:
-    started = time.perf_counter()
-    action()
-    return time.perf_counter() - started
-
-
-def worker_rss_mib(master_pid: int) -> list[float]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        status = Path(f"/proc/{pid}/status").read_text()
-        sizes.append(int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024)
-    return sizes
-
-
-def wait_until_listening(port: int, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("gunicorn did not start")
 
 
 def free_port() -> int:
@@ -203,25 +236,31 @@ def free_port() -> int:
 
 
 def print_table(r: dict) -> None:
-    rows = []
-    for n in USER_COUNTS:
-        runs = r["requests_per_s"][f"{n}_users"]
-        hello, bare = statistics.median(runs["hello"]), statistics.median(runs["bare"])
-        rows.append((f"GET /hello, {n:,} user(s): requests/s (bare route)",
-                     f"{hello:.0f} ({bare:.0f})",
-                     f"{r['hello_vs_bare'][f'{n}_users']:.2f}x bare"
-                     + (" (target >= 0.70)" if n == 1 else
-                        f", cost {r['hello_cost_vs_1_user'][f'{n}_users']:.2f}x 1 user"
-                        + (" (target <= 1.15)" if n == USER_COUNTS[-1] else ""))))
-    rows += [
-        ("POST /auth median latency, ms", f"{r['login_median_ms']:.1f}",
-         f"{r['login_vs_verify']:.2f}x verify (target <= 1.10)"),
-        ("CryptContext.verify median, ms", f"{r['verify_median_ms']:.1f}", ""),
-        ("worker resident memory, MiB", ", ".join(f"{m:.1f}" for m in r["worker_rss_mib"]), ""),
-    ]
+    def rps(runs: list[float]) -> str:
+        return f"{statistics.median(runs):,.0f}"
+
+    rows = [("GET /hello, SQLite: ours / tutorial (req/s)",
+             f"{rps(r['sqlite']['measured_rps'])} / {rps(r['sqlite']['baseline_rps'])}",
+             f"{r['sqlite']['ratio']:.2f}x (target >= 2.5)")]
+    if "postgresql" in r:
+        rows.append(("GET /hello, PostgreSQL: ours / tutorial on SQLite",
+                     f"{rps(r['postgresql']['measured_rps'])} / "
+                     f"{rps(r['postgresql']['baseline_rps'])}",
+                     f"{r['postgresql']['ratio']:.2f}x (target >= 1.5)"))
+    on_off = r["throttle_on_vs_off"]
+    rows.append(("GET /hello, throttling on / off (req/s)",
+                 f"{rps(on_off['measured_rps'])} / {rps(on_off['baseline_rps'])}",
+                 f"{on_off['ratio']:.2f} (target >= 0.95)"))
+    slow = r["slow_clients"]
+    for name in ("ours", "tutorial"):
+        rows.append((f"{slow['clients']} slow clients, {slow['seconds']} s: probes answered "
+                     f"in 3 s, {name}",
+                     f"{slow[name]['answered_within_3s']} of {slow[name]['probes']}",
+                     f"{slow[name]['share']:.0%}" + (" (target >= 95%)" if name == "ours"
+                                                    else "")))
     width = max(len(row[0]) for row in rows)
     for name, value, note in rows:
-        print(f"{name:<{width}}  {value:>12}  {note}")
+        print(f"{name:<{width}}  {value:>15}  {note}")
 
 
 if __name__ == "__main__":
