@@ -8,7 +8,6 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.sessions import SessionInterface, SessionMixin
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,7 +16,7 @@ from .cli import init_cli
 from .database import SCHEMA_OUTDATED, configure_database, db, init_db, schema_is_current
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
-from .passwords import init_passwords
+from .passwords import init_passwords, time_stored_hashes
 from .secret import configure_secret
 from .throttle import init_throttle
 
@@ -103,18 +102,21 @@ def starting_a_server() -> bool:
 
 
 def report_database_state(app: Flask) -> None:
-    """Tell a starting server's operator what to do next, if anything."""
-    from .models import User
+    """Tell a starting server's operator what to do next, if anything; time the kinds of
+    password hash stored, so that every login lasts as long as the slowest needs."""
+    from .users import count_users, one_hash_of_each_kind
 
     with app.app_context():
         try:
             if not schema_is_current():
                 app.logger.warning(SCHEMA_OUTDATED)
                 return
-            empty = db.session.scalar(select(func.count()).select_from(User)) == 0
+            empty = count_users() == 0
+            stored = one_hash_of_each_kind()
         except SQLAlchemyError as e:  # the server may come later; requests get 503 till then
             app.logger.warning("The database is unreachable at start: %s",
                                getattr(e, "orig", e))
             return
+    time_stored_hashes(app, stored)
     if empty:
         app.logger.warning("No users yet: add one with `python useradd.py`")

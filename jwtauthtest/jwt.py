@@ -20,7 +20,7 @@ from .credentials import read_credentials
 from .database import end_read_transaction
 from .errors import JWTError
 from .models import User
-from .passwords import spend_verification_time, verify_password
+from .passwords import hash_password, spend_verification_time, verify_password
 from .sessions import Identity, load_token_owner, purge_expired_sessions, start_session
 from .users import find_user, record_login
 
@@ -45,8 +45,9 @@ __all__ = ["JWT", "JWTError", "authenticate", "current_identity", "identity", "j
 def authenticate(username: str, password: str) -> User | None:
     """The authentication handler: the user these credentials belong to, or None.
 
-    Unknown, disabled and wrong-password logins all cost one password verification,
-    so response times don't tell which usernames exist.
+    Every password check takes as long as the slowest stored kind of hash needs, and
+    unknown users cost one check too, so response times don't tell which usernames exist,
+    which kind of hash a user has, or (for a disabled user) whether the password was right.
 
     The login is recorded (and an outdated hash rewritten) only if the user's row is
     still as verified; the session the /auth handler then starts commits both.
@@ -57,16 +58,17 @@ def authenticate(username: str, password: str) -> User | None:
         spend_verification_time(password)
         reason = "unknown user"
     else:
-        matches, new_hash = verify_password(password, user.password)
-        if not matches:
+        verified = verify_password(password, user.password)
+        if not verified.matches:
             reason = "bad password"
-        elif not user.active:
+        elif not user.active:  # before any rehash, which would make this answer slower
             reason = "disabled"
-        elif not record_login(user, new_hash):
-            reason = "changed during login"  # password changed, disabled or deleted meanwhile
         else:
-            log_login(True, username, "rehashed" if new_hash else "ok")
-            return user
+            new_hash = hash_password(password) if verified.outdated else None
+            if record_login(user, new_hash):
+                log_login(True, username, "rehashed" if new_hash else "ok")
+                return user
+            reason = "changed during login"  # password changed, disabled or deleted meanwhile
     log_login(False, username, reason)
     return None
 

@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import delete, insert, select, update
 
 from .database import database_label, db, end_read_transaction
+from .hash_costs import cost_problem
 from .models import (
     TokenFamily,
     User,
@@ -117,7 +118,8 @@ def check_hash(password_hash: str) -> str | None:
         context.handler(scheme).from_string(password_hash)
     except ValueError:
         return f"malformed {scheme} hash"
-    return None
+    problem = cost_problem(context, password_hash)
+    return f"password hash too costly to check: {problem}" if problem else None
 
 
 def match_existing(rows: list[Row], update: bool) -> dict[int, str]:

@@ -3,10 +3,11 @@
 import time
 from typing import TextIO
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .database import db, end_read_transaction
+from .hash_costs import hash_kind
 from .models import (
     MAX_USERNAME_LENGTH,
     TokenFamily,
@@ -121,6 +122,15 @@ def check_password(password: str) -> None:
         raise UserError("password must not contain NUL characters or unpaired surrogates")
     if len(password) > MAX_PASSWORD_LENGTH:
         raise UserError(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
+
+
+def count_users() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def one_hash_of_each_kind() -> list[str]:
+    """A stored password hash of each kind (scheme and cost parameters)."""
+    return list({hash_kind(h): h for h in db.session.scalars(select(User.password))}.values())
 
 
 def find_user(username: str) -> User | None:
