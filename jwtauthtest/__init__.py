@@ -4,9 +4,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import click
 from flask import Flask
-from flask.cli import ScriptInfo
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -14,24 +12,30 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .audit import init_audit
 from .cli import init_cli
 from .database import SCHEMA_OUTDATED, configure_database, db, init_db, schema_is_current
+from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from .passwords import init_passwords, time_stored_hashes
-from .secret import configure_secret
+from .secret import ConfigurationError, configure_secret
 from .throttle import init_throttle
 
 INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
-# Set in click's context.meta by a command-line tool that builds the app itself.
-COMMAND_LINE_TOOL = "jwtauthtest.command_line_tool"
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    try:
+        return build_app(test_config)
+    except ConfigurationError as error:
+        refuse_to_start(error)
+
+
+def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     instance_path = os.environ.get(INSTANCE_PATH_VARIABLE)
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.path.abspath(instance_path) if instance_path else None)
     app.session_interface = NoCookieSession()
     load_config(app, test_config)
-    os.makedirs(app.instance_path, exist_ok=True)
+    os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # the secret, the database
     configure_secret(app)
     configure_database(app)
 
@@ -83,22 +87,10 @@ def trust_proxies(app: Flask) -> None:
     """Take the client address from X-Forwarded-For only behind that many trusted proxies."""
     count = app.config["TRUSTED_PROXIES"]
     if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise ValueError(f"TRUSTED_PROXIES must be a whole number of proxies, not {count!r}")
+        raise ConfigurationError(
+            f"TRUSTED_PROXIES must be a whole number of proxies, not {count!r}")
     if count:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count)  # type: ignore[method-assign]
-
-
-def starting_a_server() -> bool:
-    """A server loading the app (granian, flask run), rather than a command-line tool
-    (useradd.py, flask users, flask db), which reports database problems itself."""
-    command = click.get_current_context(silent=True)
-    if command is None:
-        return True
-    if command.meta.get(COMMAND_LINE_TOOL):  # useradd.py
-        return False
-    if command.find_object(ScriptInfo) is not None:  # the flask command
-        return command.command.name == "run"
-    return True  # another program's command line, such as granian's
 
 
 def report_database_state(app: Flask) -> None:
@@ -120,3 +112,6 @@ def report_database_state(app: Flask) -> None:
     time_stored_hashes(app, stored)
     if empty:
         app.logger.warning("No users yet: add one with `python useradd.py`")
+
+
+__all__ = ["COMMAND_LINE_TOOL", "create_app"]

@@ -13,6 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from .models import ThrottleCounter
+from .secret import ConfigurationError
 
 DATABASE_STORAGE = "database://"
 PURGE_INTERVAL_S = 60
@@ -29,7 +30,7 @@ class DatabaseCounters(Storage):
     def __init__(self, engine: Engine) -> None:
         super().__init__(wrap_exceptions=True)
         if engine.dialect.name not in UPSERTS:
-            raise ValueError(f'RATELIMIT_STORAGE_URI "{DATABASE_STORAGE}" needs SQLite or '
+            raise ConfigurationError(f'RATELIMIT_STORAGE_URI "{DATABASE_STORAGE}" needs SQLite or '
                              f"PostgreSQL, not {engine.dialect.name}; use redis://host:6379")
         self.engine = engine
         self._insert = UPSERTS[engine.dialect.name]

@@ -62,10 +62,21 @@ def configure_database(app: Flask) -> None:
     """
     url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        create_private_file(os.path.join(app.instance_path, url.database))
     if url.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     # SQLite's schema is brought up to date at start; other databases at deploy time.
     app.config.setdefault("DATABASE_AUTO_UPGRADE", url.get_backend_name() == "sqlite")
+
+
+def create_private_file(path: str) -> None:
+    """Create the SQLite database file readable by its owner only (it holds the password
+    hashes); SQLite gives its -wal and -shm files the same mode. An existing file is kept."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # it exists, or can't be made here: SQLite says why when it opens it
+        pass
 
 
 def init_db(app: Flask) -> None:

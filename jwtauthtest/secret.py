@@ -1,16 +1,23 @@
 """The signing secret: a configured one is checked, a missing one is generated once."""
 
+import math
 import os
 import secrets
+import stat
+from collections import Counter
 
 from flask import Flask
 
 MIN_SECRET_BYTES = 32
+# Bits by the characters' frequencies: 40 identical characters have 0, "abab..." 40, and
+# 32 random bytes in hex about 120. Catches the obviously made-up, not every weak secret.
+MIN_SECRET_ESTIMATED_BITS = 64
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 (a file name, not a secret)
+HOW_TO_MAKE_ONE = "python -c 'import secrets; print(secrets.token_hex(32))'"
 
 
-class ConfigurationError(RuntimeError):
-    """The configuration cannot be used; the message says what to change."""
+class ConfigurationError(ValueError):
+    """The configuration cannot be used; the message says what to change, in one line."""
 
 
 def configure_secret(app: Flask) -> None:
@@ -28,12 +35,22 @@ def check_secret_strength(name: str, value: object) -> None:
         return
     if not isinstance(value, (str, bytes)):
         raise ConfigurationError(f"{name} must be a string")
-    size = len(value.encode() if isinstance(value, str) else value)
-    if size < MIN_SECRET_BYTES:
+    secret = value.encode() if isinstance(value, str) else value
+    if len(secret) < MIN_SECRET_BYTES:
         raise ConfigurationError(
-            f"{name} is {size} bytes; a signing secret needs at least {MIN_SECRET_BYTES} "
-            "random bytes, e.g. python -c 'import secrets; print(secrets.token_hex(32))'"
-        )
+            f"{name} is {len(secret)} bytes; a signing secret needs at least {MIN_SECRET_BYTES} "
+            f"random bytes, e.g. {HOW_TO_MAKE_ONE}")
+    bits = estimated_bits(secret)
+    if bits < MIN_SECRET_ESTIMATED_BITS:
+        raise ConfigurationError(
+            f"{name} is too predictable (about {bits:.0f} bits by its characters' frequencies); "
+            f"use random bytes, e.g. {HOW_TO_MAKE_ONE}")
+
+
+def estimated_bits(secret: bytes) -> float:
+    """Shannon's estimate: the bits per character of its frequencies, times the length."""
+    counts = Counter(secret)
+    return sum(n * math.log2(len(secret) / n) for n in counts.values())
 
 
 def load_or_create_secret(instance_path: str) -> str:
@@ -45,10 +62,17 @@ def load_or_create_secret(instance_path: str) -> str:
     """
     path = os.path.join(instance_path, SECRET_FILE_NAME)
     if not os.path.exists(path):
-        os.makedirs(instance_path, exist_ok=True)
+        os.makedirs(instance_path, mode=0o700, exist_ok=True)
         _publish_new_secret(path)
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & 0o077:
+        raise ConfigurationError(f"{path} is readable or writable by others (mode {mode:o}): "
+                                 f"run chmod 600 {path}")
     with open(path, encoding="ascii") as f:
         secret = f.read().strip()
+    if not secret:
+        raise ConfigurationError(f"{path} is empty: delete it to have a new secret made at the "
+                                 "next start, or write one in it")
     check_secret_strength(path, secret)
     return secret
 

@@ -7,6 +7,8 @@ from typing import Any
 import jwt as pyjwt
 from flask import Flask, Response, current_app, jsonify
 
+from .secret import ConfigurationError
+
 ACCESS = "access"
 REFRESH = "refresh"
 CONFIG_DEFAULTS = {
@@ -37,7 +39,8 @@ def as_timedelta(key: str, value: timedelta | int | float) -> timedelta:
         return value
     if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
         return timedelta(seconds=value)
-    raise ValueError(f"{key} must be a number of seconds or a timedelta, not {value!r}")
+    raise ConfigurationError(
+        f"{key} must be a number of seconds or a timedelta, not {value!r}")
 
 
 def new_id() -> str:

@@ -14,7 +14,7 @@ from jwtauthtest import create_app
 from jwtauthtest.database import db
 from jwtauthtest.users import add_user
 
-SECRET = "test-secret-" + "x" * 40
+SECRET = "test-secret-4f9c2a7e1d3b5c8a0e6f2d4b9a7c1e3f"
 # Tests lower the argon2 cost; tests of the production parameters build their own app.
 FAST_HASHING = {"ARGON2_MEMORY_COST": 1024, "ARGON2_TIME_COST": 1}
 USERNAME = "admin"

@@ -12,7 +12,7 @@ from jwtauthtest import create_app
 from jwtauthtest.secret import ConfigurationError, load_or_create_secret
 from jwtauthtest.users import add_user
 
-from conftest import PASSWORD, SECRET, USERNAME
+from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME
 from tokens import flask_jwt_claims, sign
 
 
@@ -135,10 +135,55 @@ def test_secret_is_generated_once_with_private_permissions(tmp_path):
     assert [name for name in os.listdir(instance) if "secret" in name] == ["secret_key"]
 
 
+def private_file(path, text):
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
 def test_tampered_short_secret_file_is_refused(tmp_path):
-    (tmp_path / "secret_key").write_text("short\n")
+    private_file(tmp_path / "secret_key", "short\n")
     with pytest.raises(ConfigurationError, match="secret_key is 5 bytes"):
         load_or_create_secret(str(tmp_path))
+
+
+@pytest.mark.parametrize("text", ["", "\n", "   \n"])
+def test_an_empty_secret_file_is_refused(tmp_path, text):
+    """An empty key would sign tokens that anyone can forge (PyJWT 2.10 accepts it)."""
+    path = private_file(tmp_path / "secret_key", text)
+    with pytest.raises(ConfigurationError, match=rf"^{path} is empty: delete it to have a new "
+                       "secret made at the next start, or write one in it$"):
+        load_or_create_secret(str(tmp_path))
+
+
+@pytest.mark.parametrize("mode", [0o640, 0o604, 0o620])
+def test_a_secret_file_others_can_read_or_write_is_refused(tmp_path, mode):
+    path = tmp_path / "secret_key"
+    path.write_text("ab12" * 16 + "\n")
+    path.chmod(mode)
+    with pytest.raises(ConfigurationError, match=rf"^{path} is readable or writable by others "
+                       rf"\(mode {mode:o}\): run chmod 600 {path}$"):
+        load_or_create_secret(str(tmp_path))
+
+
+@pytest.mark.parametrize("secret", ["a" * 40, " " * 40, "ab" * 20, "\t" * 64])
+def test_an_obviously_made_up_secret_is_refused(make_app, secret):
+    with pytest.raises(ConfigurationError, match=r"^SECRET_KEY is too predictable \(about "
+                       r"\d+ bits by its characters' frequencies\); use random bytes"):
+        make_app(SECRET_KEY=secret)
+
+
+@pytest.mark.skipif(TEST_DATABASE_URI is not None, reason="SQLite only; TEST_DATABASE_URI is set")
+def test_the_database_and_its_journal_files_are_private(make_app, tmp_path):
+    """The database holds the password hashes: owner only, as the secret."""
+    app = make_app(SQLALCHEMY_DATABASE_URI="sqlite:///private.sqlite")  # in the instance folder
+    login(app)
+    instance = tmp_path / "instance"
+    modes = {name: stat.S_IMODE(os.stat(instance / name).st_mode)
+             for name in os.listdir(instance) if name.startswith("private.sqlite")}
+    assert modes == {"private.sqlite": 0o600, "private.sqlite-wal": 0o600,
+                     "private.sqlite-shm": 0o600}
+    assert stat.S_IMODE(os.stat(instance).st_mode) == 0o700
 
 
 def test_hint_is_logged_only_while_there_are_no_users(make_app, caplog):
