@@ -3,6 +3,7 @@
 from typing import Any
 
 from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .audit import log_login
 from .errors import JWTError
@@ -12,7 +13,12 @@ from .passwords import MAX_PASSWORD_LENGTH
 
 def request_json() -> Any:
     """The JSON body, or None when there is none or it doesn't parse (nesting too deep
-    for the parser included)."""
+    for the parser included). A body over MAX_CONTENT_LENGTH is RequestEntityTooLarge,
+    also one sent in chunks, which Werkzeug cuts at the limit instead."""
+    limit = request.max_content_length
+    if (request.content_length is None and limit is not None
+            and len(request.get_data(cache=True)) >= limit):
+        raise RequestEntityTooLarge()
     try:
         return request.get_json(silent=True)
     except RecursionError:

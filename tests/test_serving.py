@@ -1,6 +1,7 @@
 """The production server as the Procfile starts it: its settings, its start-up, slow clients
 (issue 10). Everything listens on loopback only."""
 
+import json
 import os
 import socket
 import subprocess
@@ -8,8 +9,17 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 from conftest import SECRET
-from processes import REPO_ROOT, http, procfile_command, start_procfile_server, subprocess_env
+from processes import (
+    REPO_ROOT,
+    http,
+    procfile_command,
+    start_flask,
+    start_procfile_server,
+    subprocess_env,
+)
 
 NO_USERS_HINT = "No users yet: add one with `python useradd.py`"
 
@@ -91,3 +101,33 @@ def test_slow_clients_do_not_stop_the_service(tmp_path):
                 sock.close()
     assert len(answers) >= 20
     assert set(answers) == {(200, True)}
+
+
+def post_chunked(port: int, body: bytes) -> tuple[bytes, bytes]:
+    """POST /auth with Transfer-Encoding: chunked: (status line, body)."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(b"POST /auth HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                     b"\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        for start in range(0, len(body), 4096):
+            chunk = body[start:start + 4096]
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+        sock.sendall(b"0\r\n\r\n")
+        answer = b""
+        while data := sock.recv(65536):
+            answer += data
+    head, _, content = answer.partition(b"\r\n\r\n")
+    return head.split(b"\r\n")[0], content
+
+
+@pytest.mark.parametrize("start", [start_procfile_server, start_flask])
+def test_a_chunked_body_over_16_kib_is_413(tmp_path, start):
+    """Werkzeug cuts a streamed body at MAX_CONTENT_LENGTH; cut, it would parse as broken JSON."""
+    with start(subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET)) as server:
+        status, content = post_chunked(server.port, json.dumps(
+            {"username": "a", "password": "x" * 20_000}).encode())
+        small = post_chunked(server.port, b'{"username": "a", "password": "b"}')
+    assert status.split(b" ")[1] == b"413"
+    assert json.loads(content) == {"status_code": 413, "error": "Request Entity Too Large",
+                                   "description": "The data value transmitted exceeds the "
+                                                  "capacity limit."}
+    assert small[0].split(b" ")[1] == b"401"  # a small chunked body is read as usual
