@@ -82,7 +82,10 @@ def identity(payload: dict[str, Any]) -> Identity | None:
     user_id = payload.get("identity")
     if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**63:
         return None  # no such row can exist (and a huge int would overflow the driver)
-    owner, revoked = load_token_owner(user_id, payload.get("fam"), payload["iat"])
+    # A token's iat may run ahead of the clock by up to the leeway: a Flask-JWT token is
+    # refused unless it was surely issued after the user's cut-off.
+    earliest_issue = payload["iat"] - current_app.config["JWT_LEEWAY"].total_seconds()
+    owner, revoked = load_token_owner(user_id, payload.get("fam"), earliest_issue)
     if owner is not None and revoked:
         raise JWTError("Invalid token", "Token has been revoked")
     return owner

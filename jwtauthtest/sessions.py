@@ -30,13 +30,13 @@ TOKEN_OWNER = (
 
 
 def load_token_owner(user_id: int, family_id: str | None,
-                     issued_at: float) -> tuple[Identity | None, bool]:
+                     earliest_issue: float) -> tuple[Identity | None, bool]:
     """The token's active user (None if deleted or disabled), and whether the token is
     revoked, in one query by primary keys.
 
     A token is revoked when its family is gone (logout, reuse, password change,
-    disable, purge); a Flask-JWT token, which has no family, when issued before the
-    user's cut-off.
+    disable, purge); a Flask-JWT token, which has no family, when it may have been
+    issued before the user's cut-off.
     """
     row = fetch_first(TOKEN_OWNER, {"user_id": user_id, "family_id": family_id})
     if row is None:
@@ -45,7 +45,7 @@ def load_token_owner(user_id: int, family_id: str | None,
     if not active:
         return None, False
     if family_id is None:
-        revoked = issued_at < tokens_valid_after
+        revoked = earliest_issue < tokens_valid_after
     else:
         revoked = family_found is None
     return Identity(user_id, username), revoked

@@ -152,6 +152,16 @@ def test_user_changes_revoke_every_earlier_token(app, client, user, revoke, answ
     assert refresh(client, tokens["refresh_token"]).get_json() == answer
 
 
+def test_a_flask_jwt_token_dated_ahead_within_the_leeway_is_revoked_too(app, client, user):
+    """Its iat may be up to JWT_LEEWAY (10 s) ahead: it could have been minted before the
+    change by a server whose clock runs fast."""
+    ahead = sign(flask_jwt_claims(user, now=int(time.time()) + 8), SECRET)
+    assert hello(client, ahead).status_code == 200
+    with app.app_context():
+        change_password(USERNAME, "a new password")
+    assert hello(client, ahead).get_json() == REVOKED
+
+
 def test_login_right_after_a_password_change_works(app, client, user):
     login(client)
     with app.app_context():
