@@ -3,6 +3,7 @@
 import time
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import and_, bindparam, delete, select, update
 
 from . import tokens
@@ -52,10 +53,17 @@ def load_token_owner(user_id: int, family_id: str | None,
 
 
 def start_session(user: User) -> dict[str, str]:
-    """A new family for a login, and its first pair of tokens (committed)."""
+    """A new family for a login, and its first pair of tokens (committed). Past
+    MAX_SESSIONS_PER_USER, the user's oldest sessions end."""
     family = TokenFamily(id=tokens.new_id(), user_id=user.id, refresh_jti=tokens.new_id(),
                          expires_at=tokens.session_expires_at())
     db.session.add(family)
+    db.session.flush()
+    newest = (select(TokenFamily.id).where(TokenFamily.user_id == user.id)
+              .order_by(TokenFamily.created_at.desc())
+              .limit(current_app.config["MAX_SESSIONS_PER_USER"]))
+    db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id,
+                                                 TokenFamily.id.not_in(newest)))
     db.session.commit()
     return token_pair(user.id, family.id, family.refresh_jti)
 

@@ -1,37 +1,37 @@
-"""Throttling of failed logins, per client address and per username.
+"""Throttling of logins, per client address and per username.
 
-Counted with `limits` (the library under Flask-Limiter, with its storages and its
-``RATELIMIT_*`` settings) by a wrapper around the login view only: Flask-Limiter's
-check runs before every request of the app and cost ~20% of a protected request.
+A wrapper around the login view counts them (attempts.py, with `limits`, the library under
+Flask-Limiter, its storages and its ``RATELIMIT_*`` settings): nothing runs for other
+requests. Flask-Limiter's check runs before every request of the app, ~20% of /hello.
 """
 
 import hashlib
 import hmac
 import logging
-import threading
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
 from flask import Flask, current_app, request
 from limits import RateLimitItem, parse
-from limits.errors import StorageError
-from limits.storage import MemoryStorage, Storage, storage_from_string
-from limits.strategies import FixedWindowRateLimiter
+from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
+from .attempts import LoginAttempts
 from .audit import log_login
 from .counters import DATABASE_STORAGE, DatabaseCounters
 from .credentials import request_json
 from .database import db
 from .errors import JWTError
 from .models import username_key
+from .secret import ConfigurationError
 
 EXTENSION_KEY = "jwtauthtest.throttle"
 CONFIG_DEFAULTS = {
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_LOGIN_FAILURES": "10 per minute",
+    # Every attempt, successful ones too: a session is a row, and a login an argon2 check.
+    "RATELIMIT_LOGIN_ATTEMPTS": "30 per minute",
     # The app's own database: shared by every process using it, kept across restarts.
     "RATELIMIT_STORAGE_URI": DATABASE_STORAGE,
     "RATELIMIT_STORAGE_OPTIONS": {},
@@ -40,74 +40,22 @@ CONFIG_DEFAULTS = {
     # meanwhile, and go back to it once it answers again.
     "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
 }
-STORAGE_RETRY_INTERVAL_S = 10
 logger = logging.getLogger("jwtauthtest.throttle")
 
 
 class LoginThrottle:
-    """Fixed-window counters of login attempts in shared storage, with an in-memory
-    stand-in (if enabled) while that storage is unreachable."""
+    """What the login view needs to count attempts: the counters, and the key that hides
+    usernames in their names. Warns once when client addresses can't be told apart."""
 
-    def __init__(self, storage: Storage, limit: RateLimitItem, key_prefix: str,
-                 fallback_enabled: bool, signing_secret: str | bytes) -> None:
-        self.limit = limit
-        self.key_prefix = key_prefix
+    def __init__(self, attempts: LoginAttempts, signing_secret: str | bytes) -> None:
+        self.attempts = attempts
         self.counter_key = derive_counter_key(signing_secret)
-        self.shared = FixedWindowRateLimiter(storage)
-        self.fallback = FixedWindowRateLimiter(MemoryStorage()) if fallback_enabled else None
-        self._lock = threading.Lock()
-        self._retry_shared_at: float | None = None  # set while the shared storage is away
+        self.warned: set[str] = set()
 
-    def count_attempt(self, keys: list[str]) -> list[str]:
-        """Count one attempt under each key, in one atomic step per counter, before any
-        password is checked; raises TooManyRequests (and counts no further) at the first
-        counter past the limit. Returns the keys counted."""
-        counted = []
-        for key in keys:
-            if not self._call("hit", self.limit, self.key_prefix, key):
-                reset_at = self._call("get_window_stats", self.limit, self.key_prefix,
-                                      key).reset_time
-                raise TooManyRequests("Too many failed logins",
-                                      retry_after=max(1, int(reset_at - time.time())))
-            counted.append(key)
-        return counted
-
-    def give_back(self, keys: list[str]) -> None:
-        """Undo count_attempt for an attempt that didn't fail."""
-        try:
-            for key in keys:
-                self._call("hit", self.limit, self.key_prefix, key, cost=-1)
-        except StorageError as e:
-            logger.warning("Could not give back a login attempt: %s", e)
-
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
-        limiter = self._limiter()
-        try:
-            return getattr(limiter, method)(*args, **kwargs)
-        except StorageError as e:
-            if self.fallback is None or limiter is self.fallback:
-                raise
-            with self._lock:
-                if self._retry_shared_at is None:
-                    logger.warning("Throttle storage unreachable (%s): counting in this "
-                                   "process's memory until it answers again", e.storage_error)
-                self._retry_shared_at = time.monotonic() + STORAGE_RETRY_INTERVAL_S
-            return getattr(self.fallback, method)(*args, **kwargs)
-
-    def _limiter(self) -> FixedWindowRateLimiter:
-        with self._lock:
-            if self._retry_shared_at is None:
-                return self.shared
-            if time.monotonic() < self._retry_shared_at:
-                return self.fallback
-            self._retry_shared_at = time.monotonic() + STORAGE_RETRY_INTERVAL_S
-        if not self.shared.storage.check():
-            return self.fallback
-        with self._lock:
-            if self._retry_shared_at is not None:
-                self._retry_shared_at = None
-                logger.info("Throttle storage answers again: counting in it again")
-        return self.shared
+    def warn_once(self, reason: str, message: str) -> None:
+        if reason not in self.warned:
+            self.warned.add(reason)
+            logger.warning(message)
 
 
 def init_throttle(app: Flask) -> None:
@@ -117,11 +65,20 @@ def init_throttle(app: Flask) -> None:
     endpoint = app.config["JWT_AUTH_ENDPOINT"]
     if not app.config["RATELIMIT_ENABLED"] or endpoint not in app.view_functions:
         return
-    app.extensions[EXTENSION_KEY] = LoginThrottle(
-        make_storage(app), parse(app.config["RATELIMIT_LOGIN_FAILURES"]),
-        app.config["RATELIMIT_KEY_PREFIX"], app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"],
-        app.config["JWT_SECRET_KEY"])
+    attempts = LoginAttempts(
+        make_storage(app), rate_limit(app, "RATELIMIT_LOGIN_ATTEMPTS"),
+        rate_limit(app, "RATELIMIT_LOGIN_FAILURES"), app.config["RATELIMIT_KEY_PREFIX"],
+        app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
+    app.extensions[EXTENSION_KEY] = LoginThrottle(attempts, app.config["JWT_SECRET_KEY"])
     app.view_functions[endpoint] = throttled(app.view_functions[endpoint])
+
+
+def rate_limit(app: Flask, key: str) -> RateLimitItem:
+    try:
+        return parse(app.config[key])
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a rate such as '10 per minute', not "
+                                 f"{app.config[key]!r}") from None
 
 
 def make_storage(app: Flask) -> Storage:
@@ -143,8 +100,11 @@ def throttled(login_view: Callable) -> Callable:
     @wraps(login_view)
     def login(*args: Any, **kwargs: Any) -> Any:
         throttle = current_app.extensions[EXTENSION_KEY]
+        keys = [username_hash_key(throttle)]
+        if address := client_address(throttle):
+            keys.append(f"address:{address}")
         try:
-            counted = throttle.count_attempt([address_key(), username_hash_key(throttle)])
+            counted = throttle.attempts.count(keys)
         except TooManyRequests:
             log_login(False, typed_username(), "throttled")
             raise
@@ -152,19 +112,31 @@ def throttled(login_view: Callable) -> Callable:
             response = login_view(*args, **kwargs)
         except JWTError as error:
             if error.status_code != 401:  # refused before any password was checked
-                throttle.give_back(counted)
+                throttle.attempts.give_back(counted)
             raise
         except Exception:
-            throttle.give_back(counted)
+            throttle.attempts.give_back(counted)
             raise
-        throttle.give_back(counted)
+        throttle.attempts.give_back(counted)
         return response
 
     return login
 
 
-def address_key() -> str:
-    return f"address:{request.remote_addr}"
+def client_address(throttle: LoginThrottle) -> str | None:
+    """The client's address, or None when it is unknown (a unix socket): an empty address
+    would make every client one, and a few failures would lock every user out."""
+    if not request.remote_addr:
+        throttle.warn_once("no address", "Logins come without a client address (a unix "
+                           "socket?): they are throttled per username only; behind a proxy, "
+                           "set FLASK_TRUSTED_PROXIES so that X-Forwarded-For gives it")
+        return None
+    if "X-Forwarded-For" in request.headers and not current_app.config["TRUSTED_PROXIES"]:
+        throttle.warn_once("proxy", "Logins come through a proxy (X-Forwarded-For) but "
+                           "TRUSTED_PROXIES is 0: every client behind it shares the proxy's "
+                           "address, and its failures; set FLASK_TRUSTED_PROXIES to the "
+                           "number of proxies")
+    return request.remote_addr
 
 
 def username_hash_key(throttle: LoginThrottle) -> str:

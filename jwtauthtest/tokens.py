@@ -17,6 +17,8 @@ CONFIG_DEFAULTS = {
     "JWT_EXPIRATION_DELTA": timedelta(seconds=300),
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
     "JWT_NOT_BEFORE_DELTA": timedelta(seconds=0),
+    # Live sessions a user may have; a login past it ends the oldest (sessions.py).
+    "MAX_SESSIONS_PER_USER": 100,
 }
 DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
                  "JWT_NOT_BEFORE_DELTA")

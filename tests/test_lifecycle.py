@@ -67,6 +67,19 @@ def test_token_answers_may_not_be_cached(client, user):
     assert "Cache-Control" not in response.headers and "Pragma" not in response.headers
 
 
+def test_a_login_past_the_session_cap_ends_the_oldest(make_app):
+    app = make_app(MAX_SESSIONS_PER_USER=3)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    logins = [login(client) for _ in range(5)]
+    assert family_count(app) == 3
+    for tokens in logins[:2]:
+        assert hello(client, tokens["access_token"]).get_json() == REVOKED
+    for tokens in logins[2:]:
+        assert hello(client, tokens["access_token"]).status_code == 200
+
+
 def test_refresh_rotates_both_tokens(client, user):
     first = login(client)
     response = refresh(client, first["refresh_token"])

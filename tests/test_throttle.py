@@ -1,5 +1,6 @@
 """Throttling of failed logins (Flask-Limiter): per address, per username, shared storage."""
 
+import logging
 import os
 import uuid
 
@@ -11,6 +12,7 @@ from conftest import PASSWORD, USERNAME
 
 TOO_MANY = {"status_code": 429, "error": "Too Many Requests",
             "description": "Too many failed logins"}
+TOO_MANY_ATTEMPTS = {**TOO_MANY, "description": "Too many login attempts"}
 
 
 @pytest.fixture
@@ -35,10 +37,15 @@ def login(client, username=USERNAME, password="wrong", address="127.0.0.1", head
                        environ_base={"REMOTE_ADDR": address}, headers=headers or {})
 
 
-def assert_throttled(response):
+def assert_throttled(response, body=TOO_MANY):
     assert response.status_code == 429
-    assert response.get_json() == TOO_MANY
+    assert response.get_json() == body
     assert 1 <= int(response.headers["Retry-After"]) <= 60
+
+
+def throttle_warnings(caplog):
+    return [r.getMessage() for r in caplog.records
+            if r.name == "jwtauthtest.throttle" and r.levelname == "WARNING"]
 
 
 def test_ten_failures_a_minute_then_429(make_app):
@@ -57,6 +64,44 @@ def test_successful_logins_do_not_count(make_app):
     for _ in range(3):
         assert login(client).status_code == 401
     assert_throttled(login(client))
+
+
+def test_successful_logins_are_limited_too(make_app):
+    """Each success is a session row and an argon2 check: at most RATELIMIT_LOGIN_ATTEMPTS."""
+    client = make_app(RATELIMIT_LOGIN_ATTEMPTS="5 per minute").test_client()
+    for _ in range(5):
+        assert login(client, password=PASSWORD).status_code == 200
+    assert_throttled(login(client, password=PASSWORD), TOO_MANY_ATTEMPTS)
+    # Per username and per address: another user from another address is unaffected.
+    assert login(client, "bob", PASSWORD, address="10.0.0.2").status_code == 200
+
+
+def test_an_unknown_client_address_is_not_one_counter_for_everyone(make_app, caplog):
+    """Behind a proxy on a unix socket every client has no address: counting it would let a
+    few failures from anyone lock every user out. Logins are then counted per username."""
+    client = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute").test_client()
+    with caplog.at_level(logging.WARNING, logger="jwtauthtest.throttle"):
+        for i in range(6):
+            assert login(client, f"guess{i}", address="").status_code == 401
+        assert login(client, "bob", PASSWORD, address="").status_code == 200
+        for _ in range(3):
+            login(client, address="")
+        assert_throttled(login(client, address=""))  # still per username
+    assert throttle_warnings(caplog) == [
+        "Logins come without a client address (a unix socket?): they are throttled per "
+        "username only; behind a proxy, set FLASK_TRUSTED_PROXIES so that X-Forwarded-For "
+        "gives it"]
+
+
+def test_a_proxy_that_is_not_trusted_is_reported_once(make_app, caplog):
+    client = make_app().test_client()
+    with caplog.at_level(logging.WARNING, logger="jwtauthtest.throttle"):
+        for i in range(3):
+            login(client, f"guess{i}", headers={"X-Forwarded-For": f"203.0.113.{i}"})
+    assert throttle_warnings(caplog) == [
+        "Logins come through a proxy (X-Forwarded-For) but TRUSTED_PROXIES is 0: every client "
+        "behind it shares the proxy's address, and its failures; set FLASK_TRUSTED_PROXIES to "
+        "the number of proxies"]
 
 
 def test_refused_bodies_do_not_count(make_app):
