@@ -46,7 +46,7 @@ def import_command(file: TextIO, update: bool, skip_invalid: bool) -> None:
     """Add users from a CSV file with the header username,password (plain passwords, hashed
     here) or username,password_hash (argon2, bcrypt, pbkdf2_sha256 or Django hashes)."""
     started = time.perf_counter()
-    rows, problems, hashed = read_rows(file)
+    rows, problems, hashed = read_file(file)
     problems.update(match_existing(rows, update))
     end_read_transaction()  # hashing is slow; the writes start their own transaction
     for line, problem in sorted(problems.items()):
@@ -61,9 +61,20 @@ def import_command(file: TextIO, update: bool, skip_invalid: bool) -> None:
                f"{len(problems)} skipped in {time.perf_counter() - started:.1f} s")
 
 
-def read_rows(file: TextIO) -> tuple[list[Row], dict[int, str], bool]:
-    """The valid rows, the problems by line number, and whether the file holds hashes."""
+def read_file(file: TextIO) -> tuple[list[Row], dict[int, str], bool]:
+    """read_rows, with a file that isn't CSV in UTF-8 as one line for the operator."""
     reader = csv.reader(file)
+    try:
+        return read_rows(reader)
+    except UnicodeDecodeError as e:
+        raise click.ClickException(f"{file.name} is not UTF-8 text (it has the byte "
+                                   f"{e.object[e.start]:#04x}): save it as UTF-8") from None
+    except csv.Error as e:
+        raise click.ClickException(f"{file.name} line {reader.line_num}: {e}") from None
+
+
+def read_rows(reader: "csv._reader") -> tuple[list[Row], dict[int, str], bool]:
+    """The valid rows, the problems by line number, and whether the file holds hashes."""
     header = next(reader, None)
     if header is None or {h.strip() for h in header} not in HEADERS or len(header) != 2:
         raise click.ClickException("the first line must be the header username,password or "

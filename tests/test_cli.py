@@ -253,3 +253,18 @@ def test_import_of_a_missing_file(runner, tmp_path):
     result = invoke(runner, "users", "import", str(tmp_path / "nope.csv"))
     assert result.exit_code == 2
     assert "No such file or directory" in result.output
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"username,password\nalice,pw\nb\xffob,pw\n",
+     "is not UTF-8 text (it has the byte 0xff): save it as UTF-8"),
+    (b"username,password\nalice," + b"x" * 200_000 + b"\n",
+     "line 2: field larger than field limit (131072)"),
+])
+def test_import_of_a_file_that_isnt_csv_in_utf8_is_one_line(app, runner, tmp_path, content,
+                                                            message):
+    path = tmp_path / "users.csv"
+    path.write_bytes(content)
+    result = invoke(runner, "users", "import", str(path))
+    assert (result.exit_code, result.output) == (1, f"Error: {path} {message}\n")
+    assert users(app) == {}
