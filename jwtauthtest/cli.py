@@ -20,6 +20,7 @@ from .database import database_label, db, schema_is_current
 from .models import User
 from .sessions import purge_expired_sessions
 from .user_import import import_command
+from .usernames import printable
 from .users import UserError, add_user, change_password, delete_user, read_password_line, set_active
 
 tokens_cli = AppGroup("tokens", help="Manage issued tokens.")
@@ -68,7 +69,7 @@ def add_and_report(username: str, password_stdin: bool) -> None:
     password = read_new_password(password_stdin)
     with user_errors():
         user = add_user(username, password)
-    click.echo(f"Added user {user.username!r} (id {user.id}) to {database_label()}")
+    click.echo(f"Added user '{printable(user.username)}' (id {user.id}) to {database_label()}")
 
 
 @users_cli.command("add")
@@ -87,12 +88,13 @@ def list_command(as_json: bool) -> None:
     rows = [{"id": u.id, "username": u.username, "active": u.active,
              "created_at": iso(u.created_at), "last_login_at": iso(u.last_login_at)}
             for u in users]
-    if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    if as_json:  # names with every non-ASCII character escaped: JSON readers restore them
+        click.echo(json.dumps(rows, indent=2))
         return
     header = {"id": "ID", "username": "USERNAME", "active": "ACTIVE",
               "created_at": "CREATED", "last_login_at": "LAST LOGIN"}
-    table = [header] + [{**r, "active": "yes" if r["active"] else "no",
+    table = [header] + [{**r, "username": printable(r["username"]),
+                         "active": "yes" if r["active"] else "no",
                          "last_login_at": r["last_login_at"] or "never"} for r in rows]
     widths = {key: max(len(str(row[key] or "")) for row in table) for key in header}
     for row in table:
@@ -110,7 +112,7 @@ def passwd_command(username: str, password_stdin: bool) -> None:
     """Set a new password; tokens issued before are refused from the next request on."""
     with user_errors():
         user = change_password(username, read_new_password(password_stdin))
-    click.echo(f"Changed the password of {user.username!r} in {database_label()}; "
+    click.echo(f"Changed the password of '{printable(user.username)}' in {database_label()}; "
                "earlier tokens are revoked")
 
 
@@ -120,7 +122,8 @@ def disable_command(username: str) -> None:
     """Stop a user from logging in; their tokens are refused."""
     with user_errors():
         user = set_active(username, False)
-    click.echo(f"Disabled {user.username!r} in {database_label()}; their tokens are revoked")
+    click.echo(f"Disabled '{printable(user.username)}' in {database_label()}; "
+               "their tokens are revoked")
 
 
 @users_cli.command("enable")
@@ -129,7 +132,7 @@ def enable_command(username: str) -> None:
     """Let a disabled user log in again (old tokens stay revoked)."""
     with user_errors():
         user = set_active(username, True)
-    click.echo(f"Enabled {user.username!r} in {database_label()}")
+    click.echo(f"Enabled '{printable(user.username)}' in {database_label()}")
 
 
 @users_cli.command("delete")
@@ -138,10 +141,11 @@ def enable_command(username: str) -> None:
 def delete_command(username: str, yes: bool) -> None:
     """Delete a user; their tokens are refused afterwards."""
     if not yes:
-        click.confirm(f"Delete user {username!r} from {database_label()}?", abort=True)
+        click.confirm(f"Delete user '{printable(username)}' from {database_label()}?",
+                      abort=True)
     with user_errors():
         user = delete_user(username)
-    click.echo(f"Deleted {user.username!r} from {database_label()}")
+    click.echo(f"Deleted '{printable(user.username)}' from {database_label()}")
 
 
 @tokens_cli.command("purge")

@@ -7,8 +7,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .audit import log_login
 from .errors import JWTError
-from .models import MAX_USERNAME_LENGTH, is_text, normalise_username
 from .passwords import MAX_PASSWORD_LENGTH
+from .usernames import MAX_USERNAME_LENGTH, is_text, normalise_username
 
 
 def request_json() -> Any:

@@ -1,7 +1,6 @@
 """The tables: users, and token_families (login sessions)."""
 
 import time
-import unicodedata
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Float, ForeignKey, String, true
@@ -9,30 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from . import passwords
 from .database import db
-
-MAX_USERNAME_LENGTH = 150
-
-
-def normalise_username(username: str) -> str:
-    """The form a username is stored and shown in (Unicode NFKC)."""
-    return unicodedata.normalize("NFKC", username)
-
-
-def is_text(value: str) -> bool:
-    """Storable everywhere: no NUL (PostgreSQL refuses it) and no unpaired surrogate
-    (not encodable as UTF-8)."""
-    if "\x00" in value:
-        return False
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def username_key(username: str) -> str:
-    """What makes two usernames the same: NFKC with case folded (Unicode's NFKC_Casefold)."""
-    return unicodedata.normalize("NFKC", normalise_username(username).casefold())
+from .usernames import MAX_USERNAME_LENGTH, normalise_username, username_key
 
 
 def utcnow() -> datetime:
@@ -47,8 +23,8 @@ class User(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(MAX_USERNAME_LENGTH))
-    # Unique, so the database itself refuses "Admin" beside "admin"; kept in step by
-    # the validator below, and the column logins are looked up by.
+    # Unique, so the database itself refuses "Admin" (or "Аdmin", with a Cyrillic А) beside
+    # "admin"; kept in step by the validator below, and the column logins are looked up by.
     username_key: Mapped[str] = mapped_column(String, unique=True)
     # The passlib hash; the plain password is never stored.
     password: Mapped[str] = mapped_column(String(255))

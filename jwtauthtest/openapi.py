@@ -3,8 +3,8 @@
 from collections.abc import Mapping
 from typing import Any
 
-from .models import MAX_USERNAME_LENGTH
 from .passwords import MAX_PASSWORD_LENGTH
+from .usernames import MAX_USERNAME_LENGTH
 
 JSON = "application/json"
 NO_NUL = "^[^\\u0000]*$"  # PostgreSQL cannot store NUL; /auth refuses it with 400

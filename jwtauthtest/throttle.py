@@ -23,8 +23,8 @@ from .counters import DATABASE_STORAGE, DatabaseCounters
 from .credentials import request_json
 from .database import db
 from .errors import JWTError
-from .models import username_key
 from .secret import ConfigurationError
+from .usernames import username_key
 
 EXTENSION_KEY = "jwtauthtest.throttle"
 CONFIG_DEFAULTS = {

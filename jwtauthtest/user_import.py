@@ -14,14 +14,9 @@ from sqlalchemy import delete, insert, select, update
 
 from .database import database_label, db, end_read_transaction
 from .hash_costs import cost_problem
-from .models import (
-    TokenFamily,
-    User,
-    normalise_username,
-    username_key,
-    utcnow,
-)
+from .models import TokenFamily, User, utcnow
 from .passwords import password_context
+from .usernames import normalise_username, printable, username_key
 from .users import UserError, check_password, check_username
 
 HEADERS = ({"username", "password"}, {"username", "password_hash"})
@@ -96,7 +91,8 @@ def read_rows(reader: "csv._reader") -> tuple[list[Row], dict[int, str], bool]:
         problem = check_row(username, secret, hashed)
         key = username_key(username)
         if problem is None and key in first_line:
-            problem = f"duplicate username {username!r} (first on line {first_line[key]})"
+            problem = (f"duplicate username '{printable(username)}' (first on line "
+                       f"{first_line[key]})")
         if problem is not None:
             problems[line] = problem
             continue
@@ -146,7 +142,7 @@ def match_existing(rows: list[Row], update: bool) -> dict[int, str]:
             if update:
                 row.user_id = user_id
             else:
-                problems[row.line] = f"user already exists: {row.username}"
+                problems[row.line] = f"user already exists: {printable(row.username)}"
     return problems
 
 

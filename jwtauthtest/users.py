@@ -8,16 +8,9 @@ from sqlalchemy.exc import IntegrityError
 
 from .database import db, end_read_transaction
 from .hash_costs import hash_kind
-from .models import (
-    MAX_USERNAME_LENGTH,
-    TokenFamily,
-    User,
-    is_text,
-    normalise_username,
-    username_key,
-    utcnow,
-)
+from .models import TokenFamily, User, utcnow
 from .passwords import MAX_PASSWORD_LENGTH
+from .usernames import is_text, printable, username_key, username_problem
 
 
 class UserError(Exception):
@@ -28,8 +21,9 @@ def add_user(username: str, password: str) -> User:
     """Hash the password and store a new user, or raise UserError and store nothing."""
     check_username(username)
     check_password(password)
-    if find_user(username) is not None:
-        raise UserError(f"user already exists: {normalise_username(username)}")
+    existing = find_user(username)
+    if existing is not None:
+        raise UserError(f"user already exists: {printable(existing.username)}")
     end_read_transaction()  # hashing is slow; the insert starts its own transaction
     user = User(username=username)
     user.hash_password(password)
@@ -38,7 +32,7 @@ def add_user(username: str, password: str) -> User:
         db.session.commit()
     except IntegrityError:  # added by someone else since find_user
         db.session.rollback()
-        raise UserError(f"user already exists: {user.username}") from None
+        raise UserError(f"user already exists: {printable(user.username)}") from None
     return user
 
 
@@ -101,18 +95,15 @@ def record_login(user: User, new_hash: str | None) -> bool:
 def get_user(username: str) -> User:
     user = find_user(username)
     if user is None:
-        raise UserError(f"no such user: {username}")
+        raise UserError(f"no such user: {printable(username)}")
     end_read_transaction()  # the change that follows starts its own transaction
     return user
 
 
 def check_username(username: str) -> None:
-    if not username.strip():
-        raise UserError("username must not be empty")
-    if not is_text(username):
-        raise UserError("username must not contain NUL characters or unpaired surrogates")
-    if len(normalise_username(username)) > MAX_USERNAME_LENGTH:
-        raise UserError(f"username must be at most {MAX_USERNAME_LENGTH} characters")
+    problem = username_problem(username)
+    if problem is not None:
+        raise UserError(problem)
 
 
 def check_password(password: str) -> None:

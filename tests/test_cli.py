@@ -63,7 +63,7 @@ def test_add_prompts_twice_without_echo(app, runner):
 def test_add_normalises_like_auth(app, runner, user):
     result = invoke(runner, "users", "add", "ＡＤＭＩＮ", "--password-stdin", input="x\n")
     assert result.exit_code == 1
-    assert result.output == "Error: user already exists: ADMIN\n"
+    assert result.output == "Error: user already exists: admin\n"  # the one who exists
     assert list(users(app)) == [USERNAME]
 
 

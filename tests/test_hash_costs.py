@@ -9,7 +9,8 @@ from passlib.hash import argon2, bcrypt, django_pbkdf2_sha256, pbkdf2_sha256, sh
 from sqlalchemy import insert, select
 
 from jwtauthtest.database import db
-from jwtauthtest.models import User, username_key
+from jwtauthtest.models import User
+from jwtauthtest.usernames import username_key
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD

@@ -14,6 +14,7 @@ from jwtauthtest import create_app
 from jwtauthtest.database import db
 from jwtauthtest.models import User
 from jwtauthtest.passwords import password_context
+from jwtauthtest.usernames import username_key
 from jwtauthtest.users import UserError, add_user
 
 from conftest import PASSWORD, SECRET, USERNAME
@@ -215,7 +216,7 @@ def test_the_database_refuses_a_case_variant(app):
         db.session.rollback()
         with pytest.raises(IntegrityError):
             db.session.execute(text("INSERT INTO users (username, username_key, password)"
-                                    " VALUES ('aDMIN', 'admin', 'x')"))
+                                    " VALUES ('aDMIN', :key, 'x')"), {"key": username_key("aDMIN")})
         db.session.rollback()
         assert db.session.scalar(text("SELECT count(*) FROM users")) == 1
 
