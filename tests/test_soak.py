@@ -80,7 +80,9 @@ def test_soak(tmp_path, database_uri):
     env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
                          FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
                          FLASK_DATABASE_AUTO_UPGRADE="true",
-                         FLASK_RATELIMIT_LOGIN_FAILURES="100000 per minute")
+                         FLASK_RATELIMIT_LOGIN_FAILURES="100000 per minute",
+                         FLASK_RATELIMIT_LOGIN_ATTEMPTS="100000 per minute",
+                         FLASK_MAX_SESSIONS_PER_USER="100000")
     users = [(f"soak{i}", f"password {i}") for i in range(CLIENTS)]
     for name, password in users:
         assert run_flask(env, "users", "add", name, "--password-stdin",
