@@ -50,8 +50,9 @@ def test_an_empty_secret_file(tmp_path, content):
     secret_file.parent.mkdir(mode=0o700)
     secret_file.write_text(content)
     secret_file.chmod(0o600)
-    assert_one_line(refusals(env, server=content == ""), f"{secret_file} is empty: delete it to have a new secret "
-                                   "made at the next start, or write one in it")
+    assert_one_line(refusals(env, server=content == ""),
+                    f"{secret_file} is empty: delete it to have a new secret made at the next "
+                    "start, or write one in it")
 
 
 def test_a_secret_file_others_can_read(tmp_path):
@@ -66,6 +67,6 @@ def test_a_secret_file_others_can_read(tmp_path):
 
 def test_a_short_secret_in_the_environment(tmp_path):
     env = subprocess_env(tmp_path, FLASK_SECRET_KEY="changeme")
-    assert_one_line(refusals(env, server=True), "SECRET_KEY is 8 bytes; a signing secret needs at least 32 "
-                                   "random bytes, e.g. python -c 'import secrets; "
-                                   "print(secrets.token_hex(32))'")
+    assert_one_line(refusals(env, server=True),
+                    "SECRET_KEY is 8 bytes; a signing secret needs at least 32 random bytes, "
+                    "e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
