@@ -11,11 +11,12 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .audit import init_audit
 from .cli import init_cli
-from .database import SCHEMA_OUTDATED, configure_database, db, init_db, schema_is_current
+from .database import configure_database, init_engine
 from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from .passwords import init_passwords, time_stored_hashes
+from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
 from .throttle import init_throttle
 
@@ -39,7 +40,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     configure_secret(app)
     configure_database(app)
 
-    db.init_app(app)
+    init_engine(app)
     init_passwords(app)
     init_audit(app)
     jwt_extension.init_app(app)

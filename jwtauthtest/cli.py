@@ -16,14 +16,13 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .database import database_label, db, schema_is_current
+from .database import database_label, db
 from .models import User
+from .schema import UPGRADE_COMMAND, schema_is_current, unreachable
 from .sessions import purge_expired_sessions
 from .user_import import import_command
 from .usernames import printable
 from .users import UserError, add_user, change_password, delete_user, read_password_line, set_active
-
-tokens_cli = AppGroup("tokens", help="Manage issued tokens.")
 
 
 @click.group("users", cls=AppGroup)
@@ -33,16 +32,22 @@ def users_cli() -> None:
     require_current_schema()
 
 
+@click.group("tokens", cls=AppGroup)
+@with_appcontext
+def tokens_cli() -> None:
+    """Manage issued tokens."""
+    require_current_schema()
+
+
 def require_current_schema() -> None:
     """A one-line error, not a traceback, when the database can't be used yet."""
     try:
         current = schema_is_current()
     except SQLAlchemyError as e:
-        raise click.ClickException(f"the database is unreachable: {getattr(e, 'orig', e)}"
-                                   ) from None
+        raise click.ClickException(unreachable(e)) from None
     if not current:
         raise click.ClickException("the database schema is not up to date: run "
-                                   "`flask --app jwtauthtest db upgrade` first")
+                                   f"`{UPGRADE_COMMAND}` first")
 password_stdin_option = click.option(
     "--password-stdin", is_flag=True,
     help="Read the password from one line of standard input instead of prompting.")

@@ -28,6 +28,9 @@ def request_json() -> Any:
 def read_credentials() -> tuple[str, str]:
     data = request_json()
     if not isinstance(data, dict):
+        if request.get_data(cache=True) and not request.is_json:
+            raise JWTError("Bad Request", "Request body must be JSON, sent with Content-Type: "
+                           "application/json", 400)
         raise JWTError("Bad Request", "Request body must be a JSON object", 400)
     username = data.get(current_app.config["JWT_AUTH_USERNAME_KEY"])
     password = data.get(current_app.config["JWT_AUTH_PASSWORD_KEY"])

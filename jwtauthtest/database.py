@@ -1,29 +1,20 @@
-"""The Flask-SQLAlchemy handle, connection settings and schema migrations."""
+"""The Flask-SQLAlchemy handle, connection settings, and the protected requests' query."""
 
-import fcntl
 import functools
 import os
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-import alembic.command
-import flask_migrate
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import Dialect, MetaData, PoolProxiedConnection, Select, event, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
 
-MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                          "migrations")
+from .secret import ConfigurationError
+
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CONNECT_TIMEOUT_S = 3
-SCHEMA_OUTDATED = ("The database schema is not up to date: run "
-                   "`flask --app jwtauthtest db upgrade`")
 
 
 class Base(DeclarativeBase):
@@ -39,7 +30,6 @@ class Base(DeclarativeBase):
 # Flask-SQLAlchemy removes the scoped session when each app context ends.
 # Objects stay usable after a commit, so reads can end their transaction early.
 db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
-migrate = flask_migrate.Migrate(directory=MIGRATIONS)
 
 
 def _configure_sqlite(dbapi_connection: object, _record: object) -> None:
@@ -60,7 +50,12 @@ def configure_database(app: Flask) -> None:
     No ping before each use (a round trip per request): a connection the server dropped
     is found on use, and SQLAlchemy then replaces the pooled ones (fetch_first retries).
     """
-    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    except ArgumentError:
+        raise ConfigurationError("SQLALCHEMY_DATABASE_URI is not a database URL, such as "
+                                 "sqlite:///path or postgresql+psycopg://user:password@host/name"
+                                 ) from None
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         create_private_file(os.path.join(app.instance_path, url.database))
@@ -70,6 +65,23 @@ def configure_database(app: Flask) -> None:
     app.config.setdefault("DATABASE_AUTO_UPGRADE", url.get_backend_name() == "sqlite")
 
 
+def init_engine(app: Flask) -> None:
+    """Flask-SQLAlchemy's engine for the app; a URL naming a driver that isn't installed is
+    a ConfigurationError."""
+    try:
+        db.init_app(app)
+        with app.app_context():
+            event.listen(db.engine, "connect", _configure_sqlite)  # before its first connection
+    except NoSuchModuleError as e:
+        raise ConfigurationError(f"SQLALCHEMY_DATABASE_URI names a database this app has no "
+                                 f"driver for ({e}); use sqlite:///... or "
+                                 "postgresql+psycopg://...") from None
+    except ImportError as e:
+        raise ConfigurationError(f"SQLALCHEMY_DATABASE_URI needs the driver {e.name}, which "
+                                 "isn't installed; for PostgreSQL, psycopg 3 is: "
+                                 "postgresql+psycopg://...") from None
+
+
 def create_private_file(path: str) -> None:
     """Create the SQLite database file readable by its owner only (it holds the password
     hashes); SQLite gives its -wal and -shm files the same mode. An existing file is kept."""
@@ -77,38 +89,6 @@ def create_private_file(path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError:  # it exists, or can't be made here: SQLite says why when it opens it
         pass
-
-
-def init_db(app: Flask) -> None:
-    """Bring the schema up to date where that is the app's job (SQLite, by default)."""
-    from . import models  # noqa: F401  (registers the tables on the metadata)
-
-    migrate.init_app(app, db)
-    with app.app_context():
-        event.listen(db.engine, "connect", _configure_sqlite)  # before its first connection
-        if app.config["DATABASE_AUTO_UPGRADE"]:
-            with upgrade_lock(app.instance_path):
-                # Alembic itself, not flask_migrate.upgrade, which exits the process on errors.
-                alembic.command.upgrade(migrate.get_config(), "head")
-
-
-@contextmanager
-def upgrade_lock(instance_path: str) -> Iterator[None]:
-    """One process at a time migrates (several workers may start at once)."""
-    with open(os.path.join(instance_path, ".upgrade.lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        yield
-
-
-def schema_is_current() -> bool:
-    """Whether the database is at the newest migration (one query)."""
-    with db.engine.connect() as connection:
-        return set(MigrationContext.configure(connection).get_current_heads()) == newest()
-
-
-@functools.cache
-def newest() -> set[str]:
-    return set(ScriptDirectory(MIGRATIONS).get_heads())
 
 
 @functools.cache

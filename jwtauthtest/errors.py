@@ -1,11 +1,12 @@
 """Every error as JSON in the contract's shape {"status_code", "error", "description"}."""
 
 from flask import Flask, Response, current_app, jsonify
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from .database import db
+from .schema import SCHEMA_OUTDATED, driver_message, schema_missing
 
 
 class JWTError(Exception):
@@ -24,7 +25,7 @@ class JWTError(Exception):
 def init_errors(app: Flask) -> None:
     # Also covers the 500 Flask makes of an unhandled exception (after logging it).
     app.register_error_handler(HTTPException, http_error_response)
-    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+    for unavailable in (DBAPIError, PoolTimeout):
         app.register_error_handler(unavailable, database_unavailable)
     app.register_error_handler(JWTError, jwt_error_response)
 
@@ -40,10 +41,12 @@ def http_error_response(error: HTTPException) -> Response:
 
 
 def database_unavailable(error: DBAPIError | PoolTimeout) -> Response:
-    """The database is unreachable, its connections all busy, or (SQLite) locked past
-    the busy timeout: 503, not 500."""
-    reason = error.orig if isinstance(error, DBAPIError) else error
-    current_app.logger.warning("Database unavailable: %s", str(reason).strip())
+    """Any error from the database: unreachable, its connections all busy, (SQLite) locked
+    past the busy timeout, or without the tables this code needs yet: 503, not 500."""
+    if schema_missing(error):
+        current_app.logger.warning("%s (%s)", SCHEMA_OUTDATED, driver_message(error))
+    else:
+        current_app.logger.warning("Database unavailable: %s", driver_message(error))
     db.session.rollback()
     return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))
 

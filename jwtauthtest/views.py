@@ -4,9 +4,9 @@ from flask import Blueprint, Response, current_app, g
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import tokens
-from .database import schema_is_current
 from .jwt import JWTError, current_identity, jwt_required
 from .openapi import openapi_document
+from .schema import schema_is_current
 from .sessions import end_session, rotate_session
 
 bp = Blueprint("views", __name__)

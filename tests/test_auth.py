@@ -53,20 +53,27 @@ def test_refused_credentials(client, user, body):
     assert response.get_json() == INVALID_CREDENTIALS
 
 
-@pytest.mark.parametrize("data,content_type", [
-    ("username=admin&password=x", "application/x-www-form-urlencoded"),
-    ('{"username": "admin", "password":', "application/json"),
-    ('["admin", "mysupersecretpassword"]', "application/json"),
-    ("null", "application/json"),
-    ('"admin"', "application/json"),
-    ("", "application/json"),
-    ('{"username": "admin", "password": "x"}', "text/plain"),
-], ids=["form", "broken-json", "list", "null", "string", "empty", "not-json-type"])
-def test_body_that_is_not_a_json_object(client, user, data, content_type):
+NOT_AN_OBJECT = "Request body must be a JSON object"
+NOT_SENT_AS_JSON = "Request body must be JSON, sent with Content-Type: application/json"
+
+
+@pytest.mark.parametrize("data,content_type,description", [
+    ("username=admin&password=x", "application/x-www-form-urlencoded", NOT_SENT_AS_JSON),
+    ('{"username": "admin", "password":', "application/json", NOT_AN_OBJECT),
+    ('["admin", "mysupersecretpassword"]', "application/json", NOT_AN_OBJECT),
+    ("null", "application/json", NOT_AN_OBJECT),
+    ('"admin"', "application/json", NOT_AN_OBJECT),
+    ("", "application/json", NOT_AN_OBJECT),
+    ("", None, NOT_AN_OBJECT),
+    ('{"username": "admin", "password": "x"}', "text/plain", NOT_SENT_AS_JSON),
+    ('{"username": "admin", "password": "x"}', None, NOT_SENT_AS_JSON),
+], ids=["form", "broken-json", "list", "null", "string", "empty", "nothing", "text-plain",
+        "no-type"])
+def test_body_that_is_not_a_json_object(client, user, data, content_type, description):
     response = client.post("/auth", data=data, content_type=content_type)
     assert response.status_code == 400
     assert response.get_json() == {"status_code": 400, "error": "Bad Request",
-                                   "description": "Request body must be a JSON object"}
+                                   "description": description}
 
 
 @pytest.mark.parametrize("body", [

@@ -80,3 +80,32 @@ def test_all_connections_busy_is_503(make_app, user):
         finally:
             held.close()
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_database_not_upgraded_yet_is_503_everywhere_with_the_fix_in_the_log(make_app,
+                                                                               caplog):
+    """Before `flask db upgrade` (the operator's job off SQLite) every route that reads the
+    database answers 503, not 500 (PostgreSQL's UndefinedTable, SQLite's no such table)."""
+    client = make_app(DATABASE_AUTO_UPGRADE=False).test_client()
+    access = sign(flask_jwt_claims(1), SECRET)
+    refresh = sign({**flask_jwt_claims(1), "type": "refresh", "fam": "f", "jti": "j"}, SECRET)
+    healthz = client.get("/healthz")
+    assert (healthz.status_code, healthz.get_json()["description"]) == (
+        503, "The database schema is not up to date")
+    requests = [
+        ("POST", "/auth", None, {"username": "admin", "password": "pw"}),
+        ("GET", "/hello", access, None),
+        ("GET", "/me", access, None),
+        ("POST", "/auth/refresh", refresh, None),
+        ("POST", "/auth/logout", access, None),
+    ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
+        for method, path, token, body in requests:
+            response = client.open(path, method=method, json=body,
+                                   headers={"Authorization": f"JWT {token}"} if token else {})
+            assert (response.status_code, response.get_json()) == (503, UNAVAILABLE), path
+    logged = [r.getMessage() for r in caplog.records if r.name == "jwtauthtest"]
+    assert len(logged) == len(requests)
+    assert all(line.startswith("The database schema is not up to date: run "
+                               "`flask --app jwtauthtest db upgrade` (") for line in logged)

@@ -14,7 +14,7 @@ from jwtauthtest import create_app
 from jwtauthtest.database import db
 
 from conftest import FAST_HASHING, SECRET, TEST_DATABASE_URI
-from processes import REPO_ROOT, subprocess_env
+from processes import REPO_ROOT, run_flask, subprocess_env
 
 TUTORIAL_SCHEMA = """
 CREATE TABLE users (
@@ -140,3 +140,20 @@ def test_an_outdated_schema_fails_health_and_commands_cleanly(tmp_path):
                             timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
     assert client.get("/healthz").status_code == 200
+
+
+def test_flask_db_upgrade_says_what_it_did(tmp_path):
+    path = tmp_path / "new.sqlite"
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}",
+                         FLASK_DATABASE_AUTO_UPGRADE="false")
+    first = run_flask(env, "db", "upgrade")
+    assert (first.returncode, first.stderr) == (0, "")
+    steps = [("an empty database", "0001"), ("0001", "0002"), ("0002", "0003"), ("0003", "0004")]
+    lines = first.stdout.splitlines()
+    assert len(lines) == len(steps)
+    for line, (source, destination) in zip(lines, steps, strict=True):
+        assert line.startswith(f"Upgraded sqlite:///{path} from {source} to {destination}: ")
+    again = run_flask(env, "db", "upgrade")
+    assert (again.returncode, again.stdout) == (
+        0, f"sqlite:///{path} is already at 0004: nothing to do\n")

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 
+from conftest import SECRET
 from processes import (
     REPO_ROOT,
     instance_path,
@@ -70,3 +71,51 @@ def test_a_short_secret_in_the_environment(tmp_path):
     assert_one_line(refusals(env, server=True),
                     "SECRET_KEY is 8 bytes; a signing secret needs at least 32 random bytes, "
                     "e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+
+
+@pytest.mark.parametrize("uri,message", [
+    ("not a url", "SQLALCHEMY_DATABASE_URI is not a database URL, such as sqlite:///path or "
+                  "postgresql+psycopg://user:password@host/name"),
+    ("mysql://me@127.0.0.1/db", "SQLALCHEMY_DATABASE_URI needs the driver MySQLdb, which "
+                                "isn't installed; for PostgreSQL, psycopg 3 is: "
+                                "postgresql+psycopg://..."),
+    ("nosuchdb://me@host/db", "SQLALCHEMY_DATABASE_URI names a database this app has no driver "
+                              "for (Can't load plugin: sqlalchemy.dialects:nosuchdb); use "
+                              "sqlite:///... or postgresql+psycopg://..."),
+    ("sqlite:////no/such/folder/db.sqlite", "the database sqlite:////no/such/folder/db.sqlite "
+                                            "is unreachable (unable to open database file): "
+                                            "check SQLALCHEMY_DATABASE_URI"),
+])
+def test_a_database_url_that_cannot_work(tmp_path, uri, message):
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET, FLASK_SQLALCHEMY_DATABASE_URI=uri)
+    assert_one_line(refusals(env, server=uri.startswith("sqlite")), message)
+
+
+def test_a_duration_that_is_not_a_number(tmp_path):
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET, FLASK_JWT_EXPIRATION_DELTA="abc")
+    assert_one_line(refusals(env), "JWT_EXPIRATION_DELTA must be a number of seconds or a "
+                                   "timedelta, not 'abc'")
+
+
+def test_commands_on_a_database_not_upgraded_yet(tmp_path, database_uri):
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
+                         FLASK_DATABASE_AUTO_UPGRADE="false")
+    expected = ("Error: the database schema is not up to date: run "
+                "`flask --app jwtauthtest db upgrade` first\n")
+    for args in (["tokens", "purge"], ["users", "list"]):
+        result = run_flask(env, *args)
+        assert (result.returncode, result.stderr) == (1, expected), args
+    useradd = run_useradd(env, ["--username", "a", "--password-stdin"], "a password\n")
+    assert (useradd.returncode, useradd.stderr) == (1, expected)
+
+
+def test_commands_on_an_unreachable_database(tmp_path):
+    uri = "postgresql+psycopg://nobody@127.0.0.1:9/nothing"  # the discard port: refused
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET, FLASK_SQLALCHEMY_DATABASE_URI=uri)
+    for args in (["tokens", "purge"], ["users", "list"], ["db", "upgrade"]):
+        result = run_flask(env, *args)
+        assert result.returncode == 1, args
+        assert result.stderr.startswith(f"Error: the database {uri} is unreachable ("), args
+        assert result.stderr.endswith("): check SQLALCHEMY_DATABASE_URI\n"), args
+        assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr

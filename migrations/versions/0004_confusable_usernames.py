@@ -1,5 +1,7 @@
-"""Usernames that look alike are one name: username_key becomes the case-folded UTS #39
-skeleton of the name (so "аlice", with a Cyrillic а, is "alice").
+"""Usernames that look alike are one name (UTS #39 skeletons).
+
+username_key becomes the case-folded skeleton of the name, so "аlice", with a Cyrillic а,
+is "alice".
 
 Revision ID: 0004
 Revises: 0003

@@ -1,0 +1,77 @@
+"""The schema: migrations (Alembic through Flask-Migrate), applied at start where that is the
+app's job, and whether the database is up to date."""
+
+import fcntl
+import functools
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import alembic.command
+import flask_migrate
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+
+from .database import database_label, db
+from .secret import ConfigurationError
+
+MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                          "migrations")
+UPGRADE_COMMAND = "flask --app jwtauthtest db upgrade"
+SCHEMA_OUTDATED = f"The database schema is not up to date: run `{UPGRADE_COMMAND}`"
+
+migrate = flask_migrate.Migrate(directory=MIGRATIONS)
+
+
+def init_db(app: Flask) -> None:
+    """Bring the schema up to date where that is the app's job (SQLite, by default)."""
+    from . import models  # noqa: F401  (registers the tables on the metadata)
+
+    migrate.init_app(app, db)
+    if app.config["DATABASE_AUTO_UPGRADE"]:
+        with app.app_context(), upgrade_lock(app.instance_path):
+            try:
+                # Alembic itself, not flask_migrate.upgrade, which exits on errors.
+                alembic.command.upgrade(migrate.get_config(), "head")
+            except SQLAlchemyError as e:
+                raise ConfigurationError(unreachable(e)) from None
+
+
+@contextmanager
+def upgrade_lock(instance_path: str) -> Iterator[None]:
+    """One process at a time migrates (several workers may start at once)."""
+    with open(os.path.join(instance_path, ".upgrade.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def schema_is_current() -> bool:
+    """Whether the database is at the newest migration (one query)."""
+    with db.engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads()) == newest()
+
+
+@functools.cache
+def newest() -> set[str]:
+    return set(ScriptDirectory(MIGRATIONS).get_heads())
+
+
+def unreachable(error: SQLAlchemyError) -> str:
+    """One line for a database that can't be used: which, why, and the setting to check."""
+    return (f"the database {database_label()} is unreachable ({driver_message(error)}): "
+            "check SQLALCHEMY_DATABASE_URI")
+
+
+def driver_message(error: SQLAlchemyError) -> str:
+    """The database's own words for what went wrong, on one line."""
+    reason = error.orig if isinstance(error, DBAPIError) else error
+    return " ".join(str(reason).split())
+
+
+def schema_missing(error: SQLAlchemyError) -> bool:
+    """Whether a query failed because a table or column isn't there (not upgraded yet)."""
+    reason = getattr(error, "orig", None)
+    return (getattr(reason, "sqlstate", None) in ("42P01", "42703")  # PostgreSQL
+            or "no such table" in str(reason) or "no such column" in str(reason))  # SQLite
