@@ -9,12 +9,12 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .audit import init_audit
 from .cli import init_cli
 from .database import configure_database, init_engine
 from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
+from .logs import init_logging
 from .passwords import init_passwords, time_stored_hashes
 from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
@@ -36,13 +36,13 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
                 instance_path=os.path.abspath(instance_path) if instance_path else None)
     app.session_interface = NoCookieSession()
     load_config(app, test_config)
+    init_logging(app)
     os.makedirs(app.instance_path, mode=0o700, exist_ok=True)  # the secret, the database
     configure_secret(app)
     configure_database(app)
 
     init_engine(app)
     init_passwords(app)
-    init_audit(app)
     jwt_extension.init_app(app)
     init_errors(app)
     init_throttle(app)

@@ -1,22 +1,25 @@
-"""The login audit log: one line per attempt, never a password or a token."""
+"""The audit log: one event per login attempt and per change to a user or a session,
+never a password or a token."""
 
 import logging
 
-from flask import Flask, request
+from flask import request
+
+from .logs import log_event
 
 logger = logging.getLogger("jwtauthtest.audit")
 MAX_LOGGED_USERNAME = 64
+SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
 
 
-def init_audit(app: Flask) -> None:
-    # app.logger gives the "jwtauthtest" logger Flask's stderr handler; the audit
-    # lines are INFO, which the default WARNING threshold would drop.
-    app.logger.getChild("audit").setLevel(logging.INFO)
-
-
-def log_login(succeeded: bool, username: object, reason: str) -> None:
-    """Log an attempt; the username is shown as typed, truncated and quoted (no log injection)."""
+def log_login(outcome: str, username: object, reason: str) -> None:
+    """A login attempt; the username as typed, cut to 64 characters."""
     shown = username[:MAX_LOGGED_USERNAME] if isinstance(username, str) else None
-    logger.log(logging.INFO if succeeded else logging.WARNING,
-               "login %s: username=%r address=%s reason=%s",
-               "succeeded" if succeeded else "failed", shown, request.remote_addr, reason)
+    log_event(logger, logging.INFO if outcome == SUCCESS else logging.WARNING, "login",
+              outcome=outcome, username=shown, address=request.remote_addr, reason=reason)
+
+
+def log_change(event: str, **fields: object) -> None:
+    """A change to users or sessions: logout, refresh_reuse, password_change, ..."""
+    level = logging.WARNING if event == "refresh_reuse" else logging.INFO
+    log_event(logger, level, event, **fields)

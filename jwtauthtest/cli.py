@@ -16,6 +16,7 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from .audit import log_change
 from .database import database_label, db
 from .models import User
 from .schema import UPGRADE_COMMAND, schema_is_current, unreachable
@@ -117,6 +118,7 @@ def passwd_command(username: str, password_stdin: bool) -> None:
     """Set a new password; tokens issued before are refused from the next request on."""
     with user_errors():
         user = change_password(username, read_new_password(password_stdin))
+    log_change("password_change", username=user.username)
     click.echo(f"Changed the password of '{printable(user.username)}' in {database_label()}; "
                "earlier tokens are revoked")
 
@@ -127,6 +129,7 @@ def disable_command(username: str) -> None:
     """Stop a user from logging in; their tokens are refused."""
     with user_errors():
         user = set_active(username, False)
+    log_change("user_disabled", username=user.username)
     click.echo(f"Disabled '{printable(user.username)}' in {database_label()}; "
                "their tokens are revoked")
 
@@ -137,6 +140,7 @@ def enable_command(username: str) -> None:
     """Let a disabled user log in again (old tokens stay revoked)."""
     with user_errors():
         user = set_active(username, True)
+    log_change("user_enabled", username=user.username)
     click.echo(f"Enabled '{printable(user.username)}' in {database_label()}")
 
 
@@ -150,6 +154,7 @@ def delete_command(username: str, yes: bool) -> None:
                       abort=True)
     with user_errors():
         user = delete_user(username)
+    log_change("user_deleted", username=user.username)
     click.echo(f"Deleted '{printable(user.username)}' from {database_label()}")
 
 

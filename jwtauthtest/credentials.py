@@ -5,7 +5,7 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .audit import log_login
+from .audit import FAILURE, log_login
 from .errors import JWTError
 from .passwords import MAX_PASSWORD_LENGTH
 from .usernames import MAX_USERNAME_LENGTH, is_text, normalise_username
@@ -48,6 +48,6 @@ def read_credentials() -> tuple[str, str]:
                        f"Password must be at most {MAX_PASSWORD_LENGTH} characters", 400)
     # Flask-JWT's criteria: both present and non-empty, and nothing else in the body.
     if not (username and password and len(data) == 2):
-        log_login(False, username, "incomplete credentials")
+        log_login(FAILURE, username, "incomplete credentials")
         raise JWTError("Bad Request", "Invalid credentials")
     return username, password

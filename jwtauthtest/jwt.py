@@ -15,7 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.local import LocalProxy
 
 from . import tokens
-from .audit import log_login
+from .audit import FAILURE, SUCCESS, log_login
 from .credentials import read_credentials
 from .database import end_read_transaction
 from .errors import JWTError
@@ -66,10 +66,10 @@ def authenticate(username: str, password: str) -> User | None:
         else:
             new_hash = hash_password(password) if verified.outdated else None
             if record_login(user, new_hash):
-                log_login(True, username, "rehashed" if new_hash else "ok")
+                log_login(SUCCESS, username, "rehashed" if new_hash else "ok")
                 return user
             reason = "changed during login"  # password changed, disabled or deleted meanwhile
-    log_login(False, username, reason)
+    log_login(FAILURE, username, reason)
     return None
 
 

@@ -18,7 +18,7 @@ from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from .attempts import LoginAttempts
-from .audit import log_login
+from .audit import THROTTLED, log_login
 from .counters import DATABASE_STORAGE, DatabaseCounters
 from .credentials import request_json
 from .database import db
@@ -61,7 +61,6 @@ class LoginThrottle:
 def init_throttle(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
-    logger.setLevel(logging.INFO)  # the recovery line is INFO; Python's default shows WARNING+
     endpoint = app.config["JWT_AUTH_ENDPOINT"]
     if not app.config["RATELIMIT_ENABLED"] or endpoint not in app.view_functions:
         return
@@ -105,8 +104,8 @@ def throttled(login_view: Callable) -> Callable:
             keys.append(f"address:{address}")
         try:
             counted = throttle.attempts.count(keys)
-        except TooManyRequests:
-            log_login(False, typed_username(), "throttled")
+        except TooManyRequests as refused:
+            log_login(THROTTLED, typed_username(), str(refused.description).lower())
             raise
         try:
             response = login_view(*args, **kwargs)

@@ -12,6 +12,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import delete, insert, select, update
 
+from .audit import log_change
 from .database import database_label, db, end_read_transaction
 from .hash_costs import cost_problem
 from .models import TokenFamily, User, utcnow
@@ -52,6 +53,7 @@ def import_command(file: TextIO, update: bool, skip_invalid: bool) -> None:
     rows = [row for row in rows if row.line not in problems]
     hashes = [row.secret for row in rows] if hashed else hash_all([row.secret for row in rows])
     added, updated = store(rows, hashes)
+    log_change("users_imported", file=file.name, added=added, updated=updated)
     click.echo(f"Imported {file.name} into {database_label()}: {added} added, {updated} updated, "
                f"{len(problems)} skipped in {time.perf_counter() - started:.1f} s")
 

@@ -1,9 +1,10 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint, Response, current_app, g
+from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import tokens
+from .audit import log_change
 from .jwt import JWTError, current_identity, jwt_required
 from .openapi import openapi_document
 from .schema import schema_is_current
@@ -44,6 +45,7 @@ def refresh() -> Response:
     claims = g.jwt_payload
     pair = rotate_session(current_identity.id, claims["fam"], claims["jti"])
     if pair is None:
+        log_change("refresh_reuse", user_id=current_identity.id, address=request.remote_addr)
         raise JWTError("Invalid token",
                        "Refresh token was already used; its session has been revoked")
     return tokens.token_response(pair)
@@ -57,4 +59,5 @@ def logout() -> dict:
         raise JWTError("Bad Request", "This token has no session to end (it was issued by "
                        "Flask-JWT); it stays valid until it expires", 400)
     end_session(family)
+    log_change("logout", user_id=current_identity.id, address=request.remote_addr)
     return {"status": "logged out"}

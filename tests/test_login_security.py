@@ -84,12 +84,12 @@ def test_legacy_hash_verifies_and_is_upgraded_in_the_same_request(app, client, c
     assert upgraded.startswith("$argon2id$v=19$m=1024,t=1,p=1$")
     with app.app_context():
         assert password_context().verify(PASSWORD, upgraded)
-    assert "reason=rehashed" in caplog.text
+    assert 'reason="rehashed"' in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="jwtauthtest.audit"):
         assert login(client).status_code == 200
     assert stored_hash(app, user_id) == upgraded
-    assert "reason=ok" in caplog.text
+    assert 'reason="ok"' in caplog.text
 
 
 def test_wrong_password_leaves_a_legacy_hash_alone(app, client):

@@ -232,3 +232,37 @@ def stop(process):
     if process.poll() is None:
         process.terminate()
         process.wait(5)
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server is not installed")
+def test_redis_outage_and_recovery_reach_the_servers_own_log(tmp_path):
+    """Operators read the server's output: the fallback and the recovery are each one line
+    there, not only in a logger nobody listens to."""
+    port = free_port()
+    redis_server = start_redis(port, tmp_path)
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}")
+    assert run_flask(env, "users", "add", "alice", "--password-stdin",
+                     input=PASSWORD + "\n").returncode == 0
+    try:
+        with start_procfile_server(env, workers=1) as server:
+            assert login(server, password="wrong")[0] == 401
+            stop(redis_server)
+            assert login(server, password="wrong")[0] == 401  # counted in memory meanwhile
+            redis_server = start_redis(port, tmp_path)
+            deadline = time.monotonic() + 30  # re-checked every 10 s
+            while "Throttle storage answers again" not in server.stderr():
+                assert time.monotonic() < deadline, server.output()
+                login(server, password="wrong")
+                time.sleep(0.5)
+            throttle_lines = [line for line in server.stderr().splitlines()
+                              if "jwtauthtest.throttle" in line]
+    finally:
+        stop(redis_server)
+    assert len(throttle_lines) == 2, throttle_lines
+    assert throttle_lines[0].endswith(
+        f"WARNING jwtauthtest.throttle: Throttle storage unreachable (Error 111 connecting to "
+        f"127.0.0.1:{port}. Connection refused.): counting in this process's memory until it "
+        "answers again")
+    assert throttle_lines[1].endswith(
+        "INFO jwtauthtest.throttle: Throttle storage answers again: counting in it again")

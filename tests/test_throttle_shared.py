@@ -53,7 +53,7 @@ def test_concurrent_failures_in_two_processes_count_exactly_and_outlive_a_restar
             thread.start()
         for thread in threads:
             thread.join(timeout=60)
-        checked = [server.stderr().count("reason=bad password") for server in (first, second)]
+        checked = [server.stderr().count('reason="bad password"') for server in (first, second)]
     assert sorted(statuses) == [401] * 10 + [429] * 20
     assert sum(checked) == 10 and all(checked), checked  # both processes checked passwords
 
