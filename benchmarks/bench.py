@@ -9,7 +9,8 @@ alternating runs so that drift in the machine's load hits both alike, and report
 median of the per-round ratios:
 
 1. authenticated ``GET /hello``: ours / the tutorial's, on SQLite;
-2. the same with throttling on / off (``FLASK_RATELIMIT_ENABLED``);
+2. the same with throttling on / off (``FLASK_RATELIMIT_ENABLED``), and with metrics on / off
+   (``FLASK_METRICS_ENABLED``);
 3. with ``--postgres URL`` (an empty database the script may fill): ours on PostgreSQL /
    the tutorial's (on its SQLite);
 4. 50 clients that send a header line every 5 s for 30 s: the share of ``/healthz`` probes
@@ -80,6 +81,10 @@ def run(args) -> dict:
         ours_off = servers.enter_context(start_ours(
             work / "sqlite", f"sqlite:///{work}/ours.sqlite", FLASK_RATELIMIT_ENABLED="false"))
         results["throttle_on_vs_off"] = compare(ours_off, ours, args)
+        ours_metrics = servers.enter_context(start_ours(
+            work / "sqlite", f"sqlite:///{work}/ours.sqlite", FLASK_METRICS_ENABLED="true",
+            PROMETHEUS_MULTIPROC_DIR=str(work / "metrics")))
+        results["metrics_on_vs_off"] = compare(ours, ours_metrics, args)
         if args.postgres:
             ours_pg = servers.enter_context(start_ours(work / "postgres", args.postgres))
             results["postgresql"] = compare(tutorial, ours_pg, args)
@@ -247,10 +252,11 @@ def print_table(r: dict) -> None:
                      f"{rps(r['postgresql']['measured_rps'])} / "
                      f"{rps(r['postgresql']['baseline_rps'])}",
                      f"{r['postgresql']['ratio']:.2f}x (target >= 1.5)"))
-    on_off = r["throttle_on_vs_off"]
-    rows.append(("GET /hello, throttling on / off (req/s)",
-                 f"{rps(on_off['measured_rps'])} / {rps(on_off['baseline_rps'])}",
-                 f"{on_off['ratio']:.2f} (target >= 0.95)"))
+    for key, name in (("throttle_on_vs_off", "throttling"), ("metrics_on_vs_off", "metrics")):
+        on_off = r[key]
+        rows.append((f"GET /hello, {name} on / off (req/s)",
+                     f"{rps(on_off['measured_rps'])} / {rps(on_off['baseline_rps'])}",
+                     f"{on_off['ratio']:.2f} (target >= 0.95)"))
     slow = r["slow_clients"]
     for name in ("ours", "tutorial"):
         rows.append((f"{slow['clients']} slow clients, {slow['seconds']} s: probes answered "

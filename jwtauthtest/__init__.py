@@ -15,6 +15,7 @@ from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from .logs import init_logging
+from .metrics import init_metrics
 from .passwords import init_passwords, time_stored_hashes
 from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
@@ -49,6 +50,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     trust_proxies(app)
     from . import views
     app.register_blueprint(views.bp)
+    init_metrics(app)
     init_cli(app)
 
     init_db(app)

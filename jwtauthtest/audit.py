@@ -5,6 +5,7 @@ import logging
 
 from flask import request
 
+from . import metrics
 from .logs import log_event
 
 logger = logging.getLogger("jwtauthtest.audit")
@@ -15,6 +16,7 @@ SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
 def log_login(outcome: str, username: object, reason: str) -> None:
     """A login attempt; the username as typed, cut to 64 characters."""
     shown = username[:MAX_LOGGED_USERNAME] if isinstance(username, str) else None
+    metrics.count("logins", outcome=outcome)
     log_event(logger, logging.INFO if outcome == SUCCESS else logging.WARNING, "login",
               outcome=outcome, username=shown, address=request.remote_addr, reason=reason)
 

@@ -89,6 +89,11 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     }
     if config["JWT_AUTH_URL_RULE"]:
         paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}
+    if config.get("METRICS_ENABLED"):
+        paths["/metrics"] = {"get": {
+            "summary": "Prometheus metrics, added up across the worker processes",
+            "responses": {"200": ok("The metrics", {"type": "string"},
+                                    "text/plain; version=0.0.4; charset=utf-8")}}}
     return {
         "openapi": "3.1.0",
         "info": {"title": "jwtauthtest", "version": "1.0.0",

@@ -3,8 +3,9 @@
 from flask import Blueprint, Response, current_app, g, request
 from werkzeug.exceptions import ServiceUnavailable
 
-from . import tokens
+from . import metrics, tokens
 from .audit import log_change
+from .errors import REFRESH_REUSED
 from .jwt import JWTError, current_identity, jwt_required
 from .openapi import openapi_document
 from .schema import schema_is_current
@@ -46,8 +47,8 @@ def refresh() -> Response:
     pair = rotate_session(current_identity.id, claims["fam"], claims["jti"])
     if pair is None:
         log_change("refresh_reuse", user_id=current_identity.id, address=request.remote_addr)
-        raise JWTError("Invalid token",
-                       "Refresh token was already used; its session has been revoked")
+        raise JWTError("Invalid token", REFRESH_REUSED)
+    metrics.count("token_refreshes", outcome="rotated")
     return tokens.token_response(pair)
 
 

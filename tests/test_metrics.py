@@ -1,0 +1,76 @@
+"""Prometheus metrics at /metrics, added up across the Procfile server's workers (issue 12)."""
+
+import json
+import re
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from conftest import PASSWORD, SECRET, USERNAME
+from processes import http, run_flask, start_procfile_server, subprocess_env
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def test_metrics_count_known_traffic_across_two_workers(tmp_path):
+    directory = tmp_path / "metrics"
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET, FLASK_METRICS_ENABLED="true",
+                         FLASK_RATELIMIT_LOGIN_FAILURES="4 per minute",
+                         PROMETHEUS_MULTIPROC_DIR=str(directory))
+    assert run_flask(env, "users", "add", USERNAME, "--password-stdin",
+                     input=PASSWORD + "\n").returncode == 0
+    with start_procfile_server(env, workers=2) as server:
+        def call(method, path, body=None, token=None):
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"JWT {token}"
+            status, _, data = http(method, server.url + path,
+                                   json.dumps(body) if body is not None else None, headers)
+            return status, data
+
+        def login(password=PASSWORD):
+            status, data = call("POST", "/auth", {"username": USERNAME, "password": password})
+            return status, json.loads(data)
+
+        pairs = [login()[1] for _ in range(3)]
+        assert [login("wrong")[0] for _ in range(5)] == [401] * 4 + [429]
+        for _ in range(6):
+            assert call("GET", "/hello", token=pairs[0]["access_token"])[0] == 200
+        assert call("GET", "/hello")[0] == 401  # no token
+        assert call("GET", "/hello", token="not.a.token")[0] == 401
+        assert call("POST", "/auth/refresh", token=pairs[1]["refresh_token"])[0] == 200
+        assert call("POST", "/auth/refresh", token=pairs[2]["refresh_token"])[0] == 200
+        assert call("POST", "/auth/refresh", token=pairs[2]["refresh_token"])[0] == 401
+        status, text = call("GET", "/metrics")
+    assert status == 200
+    values = samples(text.decode())
+    expected = {
+        ("jwtauthtest_logins_total", (("outcome", "success"),)): 3,
+        ("jwtauthtest_logins_total", (("outcome", "failure"),)): 4,
+        ("jwtauthtest_logins_total", (("outcome", "throttled"),)): 1,
+        ("jwtauthtest_token_refreshes_total", (("outcome", "rotated"),)): 2,
+        ("jwtauthtest_token_refreshes_total", (("outcome", "reused"),)): 1,
+        ("jwtauthtest_tokens_rejected_total", (("reason", "missing"),)): 1,
+        ("jwtauthtest_tokens_rejected_total", (("reason", "invalid"),)): 1,
+        ("jwtauthtest_request_duration_seconds_count", (("endpoint", "views.hello"),)): 8,
+        ("jwtauthtest_request_duration_seconds_count", (("endpoint", "jwt"),)): 8,
+        ("jwtauthtest_request_duration_seconds_count", (("endpoint", "views.refresh"),)): 3,
+    }
+    assert {key: values.get(key) for key in expected} == expected
+    # Both workers answered, and /metrics added up both.
+    pids = {re.fullmatch(r"counter_(\d+)\.db", f.name).group(1)
+            for f in directory.iterdir() if f.name.startswith("counter_")}
+    assert len(pids) == 2, pids
+
+
+def test_no_metrics_unless_enabled(client):
+    assert client.get("/metrics").status_code == 404
+
+
+def test_the_openapi_document_lists_metrics_when_they_are_on(make_app, tmp_path, monkeypatch):
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "metrics"))
+    client = make_app(METRICS_ENABLED=True).test_client()
+    assert "/metrics" in client.get("/openapi.json").get_json()["paths"]
+    assert client.get("/metrics").status_code == 200
