@@ -20,6 +20,7 @@ from .passwords import init_passwords, time_stored_hashes
 from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
 from .throttle import init_throttle
+from .tokens import init_tokens
 
 INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
 
@@ -45,6 +46,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_engine(app)
     init_passwords(app)
     jwt_extension.init_app(app)
+    init_tokens(app)
     init_errors(app)
     init_throttle(app)
     trust_proxies(app)

@@ -3,7 +3,7 @@ never a password or a token."""
 
 import logging
 
-from flask import request
+from flask import g, request
 
 from . import metrics
 from .logs import log_event
@@ -16,9 +16,14 @@ SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
 def log_login(outcome: str, username: object, reason: str) -> None:
     """A login attempt; the username as typed, cut to 64 characters."""
     shown = username[:MAX_LOGGED_USERNAME] if isinstance(username, str) else None
+    g._jwtauthtest_login_logged = True
     metrics.count("logins", outcome=outcome)
     log_event(logger, logging.INFO if outcome == SUCCESS else logging.WARNING, "login",
               outcome=outcome, username=shown, address=request.remote_addr, reason=reason)
+
+
+def logged_this_login() -> bool:
+    return g.get("_jwtauthtest_login_logged", False)
 
 
 def log_change(event: str, **fields: object) -> None:

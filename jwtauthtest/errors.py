@@ -6,23 +6,12 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from . import metrics
+from .audit import FAILURE, log_login, logged_this_login
 from .database import db
+from .flask_jwt import JWTError, request_json
 from .schema import SCHEMA_OUTDATED, driver_message, schema_missing
 
 REFRESH_REUSED = "Refresh token was already used; its session has been revoked"
-
-
-class JWTError(Exception):
-    """The one error of the JWT layer (Flask-JWT's): answered with its status, 401 unless
-    said otherwise. Also importable as jwtauthtest.jwt.JWTError."""
-
-    def __init__(self, error: str, description: str, status_code: int = 401,
-                 headers: dict[str, str] | None = None) -> None:
-        super().__init__(error, description)
-        self.error = error
-        self.description = description
-        self.status_code = status_code
-        self.headers = headers or {}
 
 
 def init_errors(app: Flask) -> None:
@@ -30,7 +19,7 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error_response)
     for unavailable in (DBAPIError, PoolTimeout):
         app.register_error_handler(unavailable, database_unavailable)
-    app.register_error_handler(JWTError, jwt_error_response)
+    # JWTError's handler is Flask-JWT's, which calls jwt_error_response (jwt.py).
 
 
 def http_error_response(error: HTTPException) -> Response:
@@ -61,10 +50,17 @@ REJECTIONS = {"Signature has expired": "expired", "Token has been revoked": "rev
 
 
 def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
+    """Flask-JWT's answer without its ERROR log line for every refusal; counted in the
+    metrics, and a login refused for incomplete credentials is an audit event too."""
+    login = request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]
+    if login and error.status_code == 401 and not logged_this_login():
+        body = request_json()
+        log_login(FAILURE, body.get(current_app.config["JWT_AUTH_USERNAME_KEY"])
+                  if isinstance(body, dict) else None, "incomplete credentials")
     count_rejection(error)
     body = {"status_code": error.status_code, "error": error.error,
             "description": error.description}
-    return jsonify(body), error.status_code, error.headers
+    return jsonify(body), error.status_code, error.headers or {}
 
 
 def count_rejection(error: JWTError) -> None:

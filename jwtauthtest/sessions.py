@@ -13,10 +13,24 @@ from .models import TokenFamily, User
 
 @dataclass(frozen=True)
 class Identity:
-    """Who a verified, unrevoked token speaks for: ``current_identity`` in a view."""
+    """Who a verified, unrevoked token speaks for: ``current_identity`` in a view, with the
+    session (token family) and token id when the token has them (ours do, Flask-JWT's not)."""
 
     id: int
     username: str
+    family: str | None = None
+    token_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a login started: the authentication handler's identity, which the token
+    handlers turn into an access token and a refresh token."""
+
+    id: int  # the user's, as Flask-JWT's default handlers expect
+    username: str
+    family: str
+    refresh_jti: str
 
 
 _users, _families = User.__table__, TokenFamily.__table__
@@ -30,8 +44,8 @@ TOKEN_OWNER = (
     .where(_users.c.id == bindparam("user_id")))
 
 
-def load_token_owner(user_id: int, family_id: str | None,
-                     earliest_issue: float) -> tuple[Identity | None, bool]:
+def load_token_owner(user_id: int, family_id: str | None, earliest_issue: float,
+                     token_id: str | None = None) -> tuple[Identity | None, bool]:
     """The token's active user (None if deleted or disabled), and whether the token is
     revoked, in one query by primary keys.
 
@@ -49,12 +63,12 @@ def load_token_owner(user_id: int, family_id: str | None,
         revoked = earliest_issue < tokens_valid_after
     else:
         revoked = family_found is None
-    return Identity(user_id, username), revoked
+    return Identity(user_id, username, family_id, token_id), revoked
 
 
-def start_session(user: User) -> dict[str, str]:
-    """A new family for a login, and its first pair of tokens (committed). Past
-    MAX_SESSIONS_PER_USER, the user's oldest sessions end."""
+def start_session(user: User) -> Session:
+    """A new family for a login (committed). Past MAX_SESSIONS_PER_USER, the user's oldest
+    sessions end."""
     family = TokenFamily(id=tokens.new_id(), user_id=user.id, refresh_jti=tokens.new_id(),
                          expires_at=tokens.session_expires_at())
     db.session.add(family)
@@ -65,7 +79,7 @@ def start_session(user: User) -> dict[str, str]:
     db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id,
                                                  TokenFamily.id.not_in(newest)))
     db.session.commit()
-    return token_pair(user.id, family.id, family.refresh_jti)
+    return Session(user.id, user.username, family.id, family.refresh_jti)
 
 
 def rotate_session(user_id: int, family_id: str, presented_jti: str) -> dict[str, str] | None:

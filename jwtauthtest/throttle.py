@@ -20,9 +20,8 @@ from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 from .attempts import LoginAttempts
 from .audit import THROTTLED, log_login
 from .counters import DATABASE_STORAGE, DatabaseCounters
-from .credentials import request_json
 from .database import db
-from .errors import JWTError
+from .flask_jwt import JWTError, request_json
 from .secret import ConfigurationError
 from .usernames import username_key
 

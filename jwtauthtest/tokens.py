@@ -11,12 +11,9 @@ from .secret import ConfigurationError
 
 ACCESS = "access"
 REFRESH = "refresh"
+# Flask-JWT's own settings (JWT_ALGORITHM, JWT_LEEWAY, ...) get their defaults from it.
 CONFIG_DEFAULTS = {
-    "JWT_ALGORITHM": "HS256",
-    "JWT_LEEWAY": timedelta(seconds=10),
-    "JWT_EXPIRATION_DELTA": timedelta(seconds=300),
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
-    "JWT_NOT_BEFORE_DELTA": timedelta(seconds=0),
     # Live sessions a user may have; a login past it ends the oldest (sessions.py).
     "MAX_SESSIONS_PER_USER": 100,
 }
@@ -29,6 +26,7 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def init_tokens(app: Flask) -> None:
+    """Our settings' defaults, and every duration as a timedelta (after Flask-JWT's init)."""
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
     for key in DURATION_KEYS:
@@ -49,11 +47,11 @@ def new_id() -> str:
     return secrets.token_urlsafe(16)
 
 
-def encode_token(user_id: int, token_type: str, family: str, jti: str | None = None) -> str:
-    """A token with Flask-JWT's claims (exp, iat, nbf, identity) and ours (jti, type, fam)."""
+def claims(user_id: int, token_type: str, family: str, jti: str | None = None) -> dict[str, Any]:
+    """Flask-JWT's claims (exp, iat, nbf, identity) and ours (jti, type, fam)."""
     config = current_app.config
     issued_at = datetime.now(timezone.utc)
-    payload = {
+    return {
         "exp": issued_at + config[LIFETIME_KEYS[token_type]],
         "iat": issued_at,
         "nbf": issued_at + config["JWT_NOT_BEFORE_DELTA"],
@@ -62,7 +60,12 @@ def encode_token(user_id: int, token_type: str, family: str, jti: str | None = N
         "type": token_type,
         "fam": family,
     }
-    return pyjwt.encode(payload, config["JWT_SECRET_KEY"], algorithm=config["JWT_ALGORITHM"])
+
+
+def encode_token(user_id: int, token_type: str, family: str, jti: str | None = None) -> str:
+    config = current_app.config
+    return pyjwt.encode(claims(user_id, token_type, family, jti), config["JWT_SECRET_KEY"],
+                        algorithm=config["JWT_ALGORITHM"])
 
 
 def token_response(tokens: dict[str, str]) -> Response:

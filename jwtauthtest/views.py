@@ -1,12 +1,12 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import metrics, tokens
 from .audit import log_change
 from .errors import REFRESH_REUSED
-from .jwt import JWTError, current_identity, jwt_required
+from .jwt import JWTError, current_identity, jwt_required, refresh_token_required
 from .openapi import openapi_document
 from .schema import schema_is_current
 from .sessions import end_session, rotate_session
@@ -41,10 +41,10 @@ def me() -> dict:
 
 
 @bp.post("/auth/refresh")
-@jwt_required(token_type=tokens.REFRESH)
+@refresh_token_required
 def refresh() -> Response:
-    claims = g.jwt_payload
-    pair = rotate_session(current_identity.id, claims["fam"], claims["jti"])
+    pair = rotate_session(current_identity.id, current_identity.family,
+                          current_identity.token_id)
     if pair is None:
         log_change("refresh_reuse", user_id=current_identity.id, address=request.remote_addr)
         raise JWTError("Invalid token", REFRESH_REUSED)
@@ -55,7 +55,7 @@ def refresh() -> Response:
 @bp.post("/auth/logout")
 @jwt_required()
 def logout() -> dict:
-    family = g.jwt_payload.get("fam")
+    family = current_identity.family
     if family is None:
         raise JWTError("Bad Request", "This token has no session to end (it was issued by "
                        "Flask-JWT); it stays valid until it expires", 400)
