@@ -14,6 +14,7 @@ from .database import configure_database, init_engine
 from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
+from .keys import init_keys, prepare_signing_key
 from .logs import init_logging
 from .metrics import init_metrics
 from .passwords import init_passwords, time_stored_hashes
@@ -47,6 +48,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_passwords(app)
     jwt_extension.init_app(app)
     init_tokens(app)
+    init_keys(app)
     init_errors(app)
     init_throttle(app)
     trust_proxies(app)
@@ -56,6 +58,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_cli(app)
 
     init_db(app)
+    prepare_signing_key(app)
     if starting_a_server():
         report_database_state(app)
     return app

@@ -166,6 +166,9 @@ def purge_command() -> None:
 
 
 def init_cli(app: Flask) -> None:
+    from .key_commands import keys_cli
+
     users_cli.add_command(import_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(keys_cli)

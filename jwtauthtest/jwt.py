@@ -10,7 +10,7 @@ from typing import Any
 from flask import Response, current_app, g
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import tokens
+from . import signing, tokens
 from .audit import FAILURE, SUCCESS, log_login
 from .credentials import check_credentials
 from .database import end_read_transaction
@@ -94,6 +94,12 @@ jwt = JWT(authentication_handler=authenticate, identity_handler=identity)
 @jwt.jwt_payload_handler
 def access_token_claims(session: Session) -> dict[str, Any]:
     return tokens.claims(session.id, tokens.ACCESS, session.family)
+
+
+@jwt.jwt_encode_handler
+def encode(session: Session) -> bytes:
+    """Signed with the key set's signing key, and named by its kid (keys.py)."""
+    return signing.sign(jwt.jwt_payload_callback(session)).encode("utf-8")
 
 
 @jwt.jwt_decode_handler

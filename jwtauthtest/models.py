@@ -75,3 +75,16 @@ class ThrottleCounter(db.Model):
     key: Mapped[str] = mapped_column(String, primary_key=True)
     hits: Mapped[int]
     expires_at: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds
+
+
+class SigningKey(db.Model):
+    """A key that signs and verifies tokens (keys.py): its id is the tokens' ``kid``."""
+
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    # The PEM private key or the HMAC secret, encrypted with a key derived from SECRET_KEY.
+    private_key: Mapped[str] = mapped_column(String)
+    created_at: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds
+    retired_at: Mapped[float | None] = mapped_column(Float)  # no longer verifies from then on

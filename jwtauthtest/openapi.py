@@ -105,6 +105,12 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                                         ok("Hello world!", {"const": "Hello world!"},
                                            "text/html"))},
             "/me": {"get": protected("The token's user", ok("The user", ref("Identity")))},
+            "/.well-known/jwks.json": {"get": {
+                "summary": "The public keys that verify our tokens (none with an HMAC "
+                           "algorithm)",
+                "responses": {"200": ok("An RFC 7517 key set", {
+                    "type": "object", "required": ["keys"],
+                    "properties": {"keys": {"type": "array", "items": {"type": "object"}}}})}}},
             "/healthz": {"get": {
                 "summary": "Whether the app can reach its database",
                 "responses": {"200": ok("Healthy", {

@@ -7,7 +7,9 @@ from typing import Any
 import jwt as pyjwt
 from flask import Flask, Response, current_app, jsonify
 
+from . import signing
 from .secret import ConfigurationError
+from .signing import REQUIRED_CLAIMS
 
 ACCESS = "access"
 REFRESH = "refresh"
@@ -19,7 +21,6 @@ CONFIG_DEFAULTS = {
 }
 DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
                  "JWT_NOT_BEFORE_DELTA")
-REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
 # RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -63,9 +64,7 @@ def claims(user_id: int, token_type: str, family: str, jti: str | None = None) -
 
 
 def encode_token(user_id: int, token_type: str, family: str, jti: str | None = None) -> str:
-    config = current_app.config
-    return pyjwt.encode(claims(user_id, token_type, family, jti), config["JWT_SECRET_KEY"],
-                        algorithm=config["JWT_ALGORITHM"])
+    return signing.sign(claims(user_id, token_type, family, jti))
 
 
 def token_response(tokens: dict[str, str]) -> Response:
@@ -76,10 +75,9 @@ def token_response(tokens: dict[str, str]) -> Response:
 
 
 def decode_token(token: str) -> dict[str, Any]:
-    """The verified claims; raises pyjwt.InvalidTokenError with PyJWT's own message."""
-    config = current_app.config
-    payload = pyjwt.decode(token, config["JWT_SECRET_KEY"], algorithms=[config["JWT_ALGORITHM"]],
-                           leeway=config["JWT_LEEWAY"], options={"require": REQUIRED_CLAIMS})
+    """The verified claims, of the types the app relies on; raises pyjwt.InvalidTokenError
+    with PyJWT's own message."""
+    payload = signing.verify(token)
     check_claims(payload)
     return payload
 

@@ -1,12 +1,13 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import metrics, tokens
 from .audit import log_change
 from .errors import REFRESH_REUSED
 from .jwt import JWTError, current_identity, jwt_required, refresh_token_required
+from .keys import key_set
 from .openapi import openapi_document
 from .schema import schema_is_current
 from .sessions import end_session, rotate_session
@@ -17,6 +18,17 @@ bp = Blueprint("views", __name__)
 @bp.route("/openapi.json")
 def openapi() -> dict:
     return openapi_document(current_app.config)
+
+
+@bp.route("/.well-known/jwks.json")
+def jwks() -> Response:
+    """The public keys that can verify our tokens (RFC 7517); none with an HMAC algorithm,
+    whose secret is no one else's business."""
+    keys = [jwk for key in key_set().live_keys() if (jwk := key.public_jwk()) is not None]
+    response = jsonify({"keys": keys})
+    response.cache_control.public = True
+    response.cache_control.max_age = int(current_app.config["JWT_KEY_REFRESH_SECONDS"])
+    return response
 
 
 @bp.route("/healthz")

@@ -46,7 +46,8 @@ def test_without_a_login_route_the_document_has_none(make_app):
     response = app.test_client().get("/openapi.json")
     assert response.status_code == 200
     assert sorted(response.get_json()["paths"]) == [
-        "/auth/logout", "/auth/refresh", "/healthz", "/hello", "/me", "/openapi.json"]
+        "/.well-known/jwks.json", "/auth/logout", "/auth/refresh", "/healthz", "/hello", "/me",
+        "/openapi.json"]
 
 
 def test_fuzzed_requests_conform_and_never_fail(app, user):
@@ -61,7 +62,7 @@ def test_fuzzed_requests_conform_and_never_fail(app, user):
         label = f"{operation.method.upper()} {operation.path}"
         requests_made[label] = fuzz(operation, token)
     # schemathesis leaves out GET /openapi.json, the document it loaded (tested above).
-    assert len(requests_made) == 6, sorted(requests_made.items())
+    assert len(requests_made) == 7, sorted(requests_made.items())
     assert sum(requests_made.values()) >= MIN_REQUESTS, requests_made
 
 

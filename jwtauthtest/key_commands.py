@@ -1,0 +1,90 @@
+"""``flask --app jwtauthtest keys list|rotate|retire``: the signing keys (keys.py)."""
+
+import time
+from datetime import datetime, timezone
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select
+
+from .database import db
+from .keys import key_set
+from .models import SigningKey
+
+
+@click.group("keys", cls=AppGroup)
+@with_appcontext
+def keys_cli() -> None:
+    """Manage the keys that sign and verify tokens."""
+    from .cli import require_current_schema
+
+    require_current_schema()
+
+
+def utc(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def all_keys() -> list[SigningKey]:
+    return list(db.session.scalars(select(SigningKey).order_by(SigningKey.created_at)))
+
+
+@keys_cli.command("list")
+def list_command() -> None:
+    """List the keys: id, algorithm, created, state (signing, verifying, retired)."""
+    keys = key_set()
+    keys.refresh()
+    signing = keys.signing_kid
+    rows = [("KID", "ALGORITHM", "CREATED", "STATE")]
+    for key in all_keys():
+        state = ("retired" if key.retired_at is not None else
+                 "signing" if key.kid == signing else "verifying")
+        rows.append((key.kid, key.algorithm, utc(key.created_at), state))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
+                                                                         strict=True)).rstrip())
+
+
+@keys_cli.command("rotate")
+def rotate_command() -> None:
+    """Make a new signing key; the others keep verifying until retired."""
+    keys = key_set()
+    kid = keys.create(keys.algorithm)
+    click.echo(f"Made key {kid} ({keys.algorithm}): it signs new tokens, on every instance "
+               f"within {current_app.config['JWT_KEY_REFRESH_SECONDS']} s; the older keys "
+               "keep verifying")
+
+
+@keys_cli.command("retire")
+@click.argument("kid")
+@click.option("--force", is_flag=True, help="Retire it even while tokens it signed are valid.")
+def retire_command(kid: str, force: bool) -> None:
+    """Stop a key from verifying: the tokens it signed are refused."""
+    keys = key_set()
+    stored = {key.kid: key for key in all_keys()}
+    key = stored.get(kid)
+    if key is None:
+        raise click.ClickException(f"no such key: {kid}")
+    if key.retired_at is not None:
+        raise click.ClickException(f"key {kid} is retired already")
+    keys.refresh()
+    if kid == keys.signing_kid and not force:
+        raise click.ClickException(f"key {kid} signs new tokens: rotate first")
+    later = [other.created_at for other in stored.values() if other.created_at > key.created_at]
+    safe_at = min(later, default=time.time()) + token_lifetime()
+    if safe_at > time.time() and not force:
+        raise click.ClickException(
+            f"tokens key {kid} signed can be valid until {utc(safe_at)}: retire it then, or "
+            "now with --force (those tokens are then refused)")
+    keys.retire(kid)
+    click.echo(f"Retired key {kid}: the tokens it signed are refused, on every instance "
+               f"within {current_app.config['JWT_KEY_REFRESH_SECONDS']} s")
+
+
+def token_lifetime() -> float:
+    """How long after a key stops signing a token it signed can still be accepted."""
+    config = current_app.config
+    return (max(config["JWT_EXPIRATION_DELTA"], config["JWT_REFRESH_EXPIRATION_DELTA"])
+            + config["JWT_LEEWAY"]).total_seconds()

@@ -1,0 +1,210 @@
+"""Signing keys: a set with ids (``kid``), in the database so that every instance shares it.
+
+The newest key of ``JWT_ALGORITHM`` that isn't retired signs; every key that isn't retired
+verifies. Private parts are stored encrypted with a key derived from ``SECRET_KEY``. Each
+process keeps the set in memory and reads it again at least every
+``JWT_KEY_REFRESH_SECONDS``, and when a token names a key it doesn't know.
+"""
+
+import base64
+import hashlib
+import json
+import logging
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask, current_app
+from jwt.algorithms import get_default_algorithms
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from .database import db
+from .entrypoints import starting_a_server
+from .models import SigningKey
+from .secret import ConfigurationError
+
+EXTENSION_KEY = "jwtauthtest.keys"
+logger = logging.getLogger("jwtauthtest.keys")
+HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # bytes of secret
+ALGORITHMS = [*HMAC_ALGORITHMS, "RS256", "ES256", "EdDSA"]
+UNKNOWN_KID_REFRESH_S = 1.0  # a burst of made-up kids costs at most one query a second
+_keys = SigningKey.__table__
+
+
+@dataclass(frozen=True)
+class Key:
+    kid: str
+    algorithm: str
+    signing: Any  # a private key, or the HMAC secret
+    verifying: Any  # its public key, or the same secret
+    created_at: float
+
+    def public_jwk(self) -> dict[str, Any] | None:
+        """RFC 7517's public key, for /.well-known/jwks.json (None for a shared secret)."""
+        if self.algorithm in HMAC_ALGORITHMS:
+            return None
+        jwk = json.loads(get_default_algorithms()[self.algorithm].to_jwk(self.verifying))
+        return {**jwk, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
+
+
+def new_private_key(algorithm: str) -> Any:
+    if algorithm == "RS256":
+        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    if algorithm == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    return ed25519.Ed25519PrivateKey.generate()
+
+
+class KeySet:
+    def __init__(self, algorithm: str, secret: bytes, configured_secret: bytes,
+                 refresh_seconds: float) -> None:
+        self.algorithm = algorithm
+        self.configured_secret = configured_secret
+        self.fernet = Fernet(base64.urlsafe_b64encode(HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None,
+            info=b"jwtauthtest signing keys").derive(secret)))
+        self.refresh_seconds = refresh_seconds
+        self._keys: dict[str, Key] = {}
+        self._signing: Key | None = None
+        self._next_refresh = 0.0
+        self._next_unknown_refresh = 0.0
+        self._unreadable: set[str] = set()
+        self._lock = threading.Lock()
+
+    def signing_key(self) -> Key:
+        self._refresh_if_due()
+        if self._signing is None:  # the database was away at start, or all were retired
+            self.ensure_signing_key()
+        assert self._signing is not None  # noqa: S101 (ensure_signing_key made one)
+        return self._signing
+
+    @property
+    def signing_kid(self) -> str | None:
+        """The key that signs now, as last read (None before a first one is made)."""
+        self._refresh_if_due()
+        return self._signing.kid if self._signing is not None else None
+
+    def verifying_key(self, kid: str) -> Key | None:
+        self._refresh_if_due()
+        key = self._keys.get(kid)
+        if key is None and time.monotonic() >= self._next_unknown_refresh:
+            self._next_unknown_refresh = time.monotonic() + UNKNOWN_KID_REFRESH_S
+            self.refresh()  # a key another instance made since
+            key = self._keys.get(kid)
+        return key
+
+    def live_keys(self) -> list[Key]:
+        self._refresh_if_due()
+        return sorted(self._keys.values(), key=lambda key: key.created_at)
+
+    def _refresh_if_due(self) -> None:
+        if time.monotonic() >= self._next_refresh:
+            self.refresh()
+
+    def refresh(self) -> None:
+        """Read the keys that aren't retired; made the first for JWT_ALGORITHM if none."""
+        rows = db.session.execute(select(_keys).where(_keys.c.retired_at.is_(None))
+                                  .order_by(_keys.c.created_at)).all()
+        db.session.commit()
+        loaded = [self._load(row) for row in rows]
+        keys = {key.kid: key for key in loaded if key is not None}
+        signing = [key for key in keys.values() if key.algorithm == self.algorithm]
+        with self._lock:
+            self._keys = keys
+            self._signing = signing[-1] if signing else None
+            self._next_refresh = time.monotonic() + self.refresh_seconds
+
+    def _load(self, row: Any) -> Key | None:
+        try:
+            private = self.fernet.decrypt(row.private_key.encode())
+        except InvalidToken:  # tokens it signed are refused; a new key signs if need be
+            if row.kid not in self._unreadable:
+                self._unreadable.add(row.kid)
+                logger.warning("Signing key %s was stored with another SECRET_KEY: it neither "
+                               "signs nor verifies here; set that SECRET_KEY back, or retire "
+                               "it with `flask --app jwtauthtest keys retire %s --force`",
+                               row.kid, row.kid)
+            return None
+        if row.algorithm in HMAC_ALGORITHMS:
+            return Key(row.kid, row.algorithm, private, private, row.created_at)
+        signing = serialization.load_pem_private_key(private, password=None)
+        return Key(row.kid, row.algorithm, signing, signing.public_key(), row.created_at)
+
+    def create(self, algorithm: str, secret: bytes | None = None) -> str:
+        """Store a new key (for HMAC the given secret, else a random one); its kid."""
+        if algorithm in HMAC_ALGORITHMS:
+            material = secret or secrets.token_bytes(HMAC_ALGORITHMS[algorithm])
+            kid = "hs-" + hashlib.sha256(b"jwtauthtest kid" + material).hexdigest()[:16]
+        else:
+            material = new_private_key(algorithm).private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption())
+            kid = secrets.token_urlsafe(12)
+        db.session.execute(insert(_keys).values(
+            kid=kid, algorithm=algorithm, created_at=time.time(),
+            private_key=self.fernet.encrypt(material).decode()))
+        db.session.commit()
+        self._next_refresh = 0.0
+        return kid
+
+    def ensure_signing_key(self) -> None:
+        """The first key, made once (by whichever process is first): for HMAC the
+        configured secret itself, so that tokens still verify with it."""
+        self.refresh()
+        if self._signing is not None:
+            return
+        try:
+            self.create(self.algorithm, self.configured_secret
+                        if self.algorithm in HMAC_ALGORITHMS else None)
+        except IntegrityError:  # another process made the same HMAC key first
+            db.session.rollback()
+        self.refresh()
+
+    def retire(self, kid: str) -> None:
+        db.session.execute(update(_keys).where(_keys.c.kid == kid)
+                           .values(retired_at=time.time()))
+        db.session.commit()
+        self._next_refresh = 0.0
+
+
+def init_keys(app: Flask) -> None:
+    algorithm = app.config["JWT_ALGORITHM"]
+    if algorithm not in ALGORITHMS:
+        raise ConfigurationError(f"JWT_ALGORITHM must be one of {', '.join(ALGORITHMS)}, "
+                                 f"not {algorithm!r}")
+    needed, secret = HMAC_ALGORITHMS.get(algorithm, 0), as_bytes(app.config["JWT_SECRET_KEY"])
+    if len(secret) < needed:  # RFC 7518 section 3.2: at least as long as the hash
+        raise ConfigurationError(
+            f"JWT_ALGORITHM {algorithm} needs a JWT_SECRET_KEY of at least {needed} bytes, not "
+            f"{len(secret)}: e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+    app.config.setdefault("JWT_KEY_REFRESH_SECONDS", 60)
+    app.extensions[EXTENSION_KEY] = KeySet(
+        algorithm, as_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
+        as_bytes(app.config["JWT_SECRET_KEY"]), float(app.config["JWT_KEY_REFRESH_SECONDS"]))
+
+
+def as_bytes(secret: str | bytes) -> bytes:
+    return secret.encode() if isinstance(secret, str) else secret
+
+
+def prepare_signing_key(app: Flask) -> None:
+    """A starting server reads the keys, making the first one if there is none (a database
+    that is away or not upgraded yet is read at the first login instead)."""
+    if not starting_a_server():
+        return  # commands other than `keys` never need one
+    with app.app_context():
+        try:
+            key_set().ensure_signing_key()
+        except SQLAlchemyError:
+            db.session.rollback()
+
+
+def key_set() -> KeySet:
+    return current_app.extensions[EXTENSION_KEY]
