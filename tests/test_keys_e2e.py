@@ -1,0 +1,77 @@
+"""Another service verifies our tokens knowing only our JWKS URL, issuer and audience, and a
+key rotation and retirement reach both (issue 14). Real processes: the Procfile server with
+EdDSA, examples/resource_server.py under flask run, the keys commands."""
+
+import json
+import sys
+import time
+
+import jwt as pyjwt
+
+from conftest import PASSWORD, SECRET, USERNAME
+from processes import (
+    free_port,
+    http,
+    run_flask,
+    start_procfile_server,
+    start_server,
+    subprocess_env,
+)
+
+ISSUER, AUDIENCE = "https://auth.example", "api"
+
+
+def test_a_resource_server_follows_rotation_and_retirement(tmp_path):
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET, FLASK_JWT_ALGORITHM="EdDSA",
+                         FLASK_JWT_ISSUER=ISSUER, FLASK_JWT_AUDIENCE=AUDIENCE,
+                         FLASK_JWT_KEY_REFRESH_SECONDS="1")
+    assert run_flask(env, "users", "add", USERNAME, "--password-stdin",
+                     input=PASSWORD + "\n").returncode == 0
+    with start_procfile_server(env, workers=2) as ours:
+        port = free_port()
+        resource_env = {**env, "JWKS_URL": f"{ours.url}/.well-known/jwks.json",
+                        "JWT_ISSUER": ISSUER, "JWT_AUDIENCE": AUDIENCE,
+                        "JWKS_CACHE_SECONDS": "1"}
+        argv = [sys.executable, "-m", "flask", "--app", "examples/resource_server.py", "run",
+                "--port", str(port)]
+        with start_server(argv, resource_env, port, f"Running on http://127.0.0.1:{port}") \
+                as resource:
+            def log_in():
+                status, _, body = http("POST", ours.url + "/auth", json.dumps(
+                    {"username": USERNAME, "password": PASSWORD}),
+                    {"Content-Type": "application/json"})
+                assert status == 200, body
+                return json.loads(body)["access_token"]
+
+            def answers(token):
+                auth = {"Authorization": f"JWT {token}"}
+                return (http("GET", ours.url + "/hello", headers=auth)[0],
+                        http("GET", resource.url + "/whoami", headers=auth)[0])
+
+            def published():
+                return {key["kid"] for key in json.loads(
+                    http("GET", ours.url + "/.well-known/jwks.json")[2])["keys"]}
+
+            old = log_in()
+            old_kid = pyjwt.get_unverified_header(old)["kid"]
+            assert answers(old) == (200, 200)
+            assert json.loads(http("GET", resource.url + "/whoami",
+                                   headers={"Authorization": f"JWT {old}"})[2]) == {
+                "identity": 1}
+
+            rotated = run_flask(env, "keys", "rotate")
+            assert rotated.returncode == 0, rotated.stderr
+            new_kid = rotated.stdout.split()[2]
+            time.sleep(1.5)  # both workers read the key set again
+            new = log_in()
+            assert pyjwt.get_unverified_header(new)["kid"] == new_kid
+            assert answers(new) == (200, 200)
+            assert answers(old) == (200, 200)
+            assert published() == {old_kid, new_kid}
+
+            retired = run_flask(env, "keys", "retire", old_kid, "--force")
+            assert retired.returncode == 0, retired.stderr
+            time.sleep(1.5)  # the workers and the resource server's cache read again
+            assert answers(old) == (401, 401)
+            assert answers(new) == (200, 200)
+            assert published() == {new_kid}
