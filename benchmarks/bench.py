@@ -9,8 +9,8 @@ alternating runs so that drift in the machine's load hits both alike, and report
 median of the per-round ratios:
 
 1. authenticated ``GET /hello``: ours / the tutorial's, on SQLite;
-2. the same with throttling on / off (``FLASK_RATELIMIT_ENABLED``), and with metrics on / off
-   (``FLASK_METRICS_ENABLED``);
+2. the same with throttling on / off (``FLASK_RATELIMIT_ENABLED``), with metrics on / off
+   (``FLASK_METRICS_ENABLED``), and with EdDSA / HS256 tokens (``FLASK_JWT_ALGORITHM``);
 3. with ``--postgres URL`` (an empty database the script may fill): ours on PostgreSQL /
    the tutorial's (on its SQLite);
 4. 50 clients that send a header line every 5 s for 30 s: the share of ``/healthz`` probes
@@ -85,6 +85,9 @@ def run(args) -> dict:
             work / "sqlite", f"sqlite:///{work}/ours.sqlite", FLASK_METRICS_ENABLED="true",
             PROMETHEUS_MULTIPROC_DIR=str(work / "metrics")))
         results["metrics_on_vs_off"] = compare(ours, ours_metrics, args)
+        ours_eddsa = servers.enter_context(start_ours(
+            work / "eddsa", f"sqlite:///{work}/eddsa.sqlite", FLASK_JWT_ALGORITHM="EdDSA"))
+        results["eddsa_vs_hs256"] = compare(ours, ours_eddsa, args)
         if args.postgres:
             ours_pg = servers.enter_context(start_ours(work / "postgres", args.postgres))
             results["postgresql"] = compare(tutorial, ours_pg, args)
@@ -257,6 +260,10 @@ def print_table(r: dict) -> None:
         rows.append((f"GET /hello, {name} on / off (req/s)",
                      f"{rps(on_off['measured_rps'])} / {rps(on_off['baseline_rps'])}",
                      f"{on_off['ratio']:.2f} (target >= 0.95)"))
+    eddsa = r["eddsa_vs_hs256"]
+    rows.append(("GET /hello, EdDSA / HS256 tokens (req/s)",
+                 f"{rps(eddsa['measured_rps'])} / {rps(eddsa['baseline_rps'])}",
+                 f"{eddsa['ratio']:.2f} (target >= 0.8)"))
     slow = r["slow_clients"]
     for name in ("ours", "tutorial"):
         rows.append((f"{slow['clients']} slow clients, {slow['seconds']} s: probes answered "

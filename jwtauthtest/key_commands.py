@@ -36,8 +36,12 @@ def list_command() -> None:
     keys = key_set()
     keys.refresh()
     signing = keys.signing_kid
+    stored = all_keys()
+    if not stored:
+        click.echo("No keys yet: a starting server makes the first, or run `keys rotate`")
+        return
     rows = [("KID", "ALGORITHM", "CREATED", "STATE")]
-    for key in all_keys():
+    for key in stored:
         state = ("retired" if key.retired_at is not None else
                  "signing" if key.kid == signing else "verifying")
         rows.append((key.kid, key.algorithm, utc(key.created_at), state))

@@ -146,7 +146,7 @@ class KeySet:
             material = new_private_key(algorithm).private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                 serialization.NoEncryption())
-            kid = secrets.token_urlsafe(12)
+            kid = f"{algorithm.lower()}-{secrets.token_hex(8)}"  # never "-...", an option
         db.session.execute(insert(_keys).values(
             kid=kid, algorithm=algorithm, created_at=time.time(),
             private_key=self.fernet.encrypt(material).decode()))

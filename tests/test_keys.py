@@ -2,11 +2,12 @@
 (issue 14)."""
 
 import base64
+import re
 import time
 
 import jwt as pyjwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from jwtauthtest.database import db
 from jwtauthtest.keys import ALGORITHMS, HMAC_ALGORITHMS
@@ -16,7 +17,6 @@ from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
-
 
 LONG_SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0" * 2  # 64 bytes, for HS512
 
@@ -144,6 +144,7 @@ def test_rotate_then_retire_from_the_command_line(app_with):
     assert rotated.exit_code == 0, rotated.output
     new_kid = rotated.output.split()[2]
     assert rotated.output.startswith(f"Made key {new_kid} (EdDSA): it signs new tokens")
+    assert re.fullmatch(r"eddsa-[0-9a-f]{16}", new_kid)  # never "-...", read as an option
     new = login(client)
     assert pyjwt.get_unverified_header(new["access_token"])["kid"] == new_kid
     assert hello(client, old["access_token"]).status_code == 200  # the old key still verifies
@@ -168,6 +169,46 @@ def test_rotate_then_retire_from_the_command_line(app_with):
     assert [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]] == [
         new_kid]
     assert runner.invoke(args=["keys", "list"]).output.splitlines()[1].endswith("retired")
+
+
+def test_a_key_can_be_retired_once_its_tokens_have_expired(app_with):
+    app = app_with(JWT_EXPIRATION_DELTA=1, JWT_REFRESH_EXPIRATION_DELTA=1, JWT_LEEWAY=0,
+                   JWT_KEY_REFRESH_SECONDS=0)
+    client, runner = app.test_client(), app.test_cli_runner()
+    old_kid = pyjwt.get_unverified_header(login(client)["access_token"])["kid"]
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    time.sleep(1.1)  # the old key's last tokens have expired
+    assert runner.invoke(args=["keys", "retire", old_kid]).output == (
+        f"Retired key {old_kid}: the tokens it signed are refused, on every instance within "
+        "0 s\n")
+    for kid, message in ((old_kid, f"key {old_kid} is retired already"),
+                         ("made-up", "no such key: made-up")):
+        result = runner.invoke(args=["keys", "retire", kid])
+        assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
+
+
+def test_keys_list_says_when_there_are_none(app_with):
+    app = app_with()
+    with app.app_context():  # as before a server's first start
+        db.session.execute(delete(SigningKey))
+        db.session.commit()
+    assert app.test_cli_runner().invoke(args=["keys", "list"]).output == (
+        "No keys yet: a starting server makes the first, or run `keys rotate`\n")
+
+
+def test_rotating_the_hmac_secret_keeps_its_tokens_and_flask_jwts_valid(app_with):
+    app = app_with(JWT_KEY_REFRESH_SECONDS=0)
+    client, runner = app.test_client(), app.test_cli_runner()
+    old = login(client)["access_token"]
+    rotated = runner.invoke(args=["keys", "rotate"])
+    assert rotated.output.startswith("Made key hs-")
+    new = login(client)["access_token"]
+    assert pyjwt.get_unverified_header(new)["kid"] == rotated.output.split()[2]
+    with pytest.raises(pyjwt.InvalidSignatureError):  # signed by a new random secret
+        pyjwt.decode(new, SECRET, algorithms=["HS256"])
+    for token in (old, new, sign(flask_jwt_claims(1), SECRET)):
+        assert hello(client, token).status_code == 200
+    assert client.get("/.well-known/jwks.json").get_json() == {"keys": []}
 
 
 def test_a_key_stored_under_another_secret_is_skipped_with_a_warning(make_app, caplog):
