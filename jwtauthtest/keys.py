@@ -184,10 +184,21 @@ def init_keys(app: Flask) -> None:
         raise ConfigurationError(
             f"JWT_ALGORITHM {algorithm} needs a JWT_SECRET_KEY of at least {needed} bytes, not "
             f"{len(secret)}: e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+    check_issuer_and_audience(app.config.get("JWT_ISSUER"), app.config.get("JWT_AUDIENCE"))
     app.config.setdefault("JWT_KEY_REFRESH_SECONDS", 60)
     app.extensions[EXTENSION_KEY] = KeySet(
         algorithm, as_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
         as_bytes(app.config["JWT_SECRET_KEY"]), float(app.config["JWT_KEY_REFRESH_SECONDS"]))
+
+
+def check_issuer_and_audience(issuer: object, audience: object) -> None:
+    if issuer is not None and not isinstance(issuer, str):
+        raise ConfigurationError(f"JWT_ISSUER must be a string, not {issuer!r}")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if audience not in (None, "") and not (audiences and all(isinstance(a, str) and a
+                                                       for a in audiences)):
+        raise ConfigurationError("JWT_AUDIENCE must be a string or a JSON list of strings, "
+                                 f"not {audience!r}")
 
 
 def as_bytes(secret: str | bytes) -> bytes:

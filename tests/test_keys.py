@@ -231,6 +231,20 @@ def test_an_hmac_secret_shorter_than_its_hash_is_refused(make_app, algorithm, ne
         make_app(JWT_ALGORITHM=algorithm)
 
 
+@pytest.mark.parametrize(("setting", "value", "message"), [
+    ("JWT_ISSUER", 1, "JWT_ISSUER must be a string, not 1"),
+    ("JWT_AUDIENCE", [], "JWT_AUDIENCE must be a string or a JSON list of strings, not []"),
+    ("JWT_AUDIENCE", ["api", 2], "JWT_AUDIENCE must be a string or a JSON list of strings, "
+                                 "not ['api', 2]"),
+    ("JWT_AUDIENCE", {"a": 1}, "JWT_AUDIENCE must be a string or a JSON list of strings, "
+                               "not {'a': 1}"),
+])
+def test_an_issuer_or_audience_of_the_wrong_type_is_refused(make_app, setting, value,
+                                                            message):
+    with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
+        make_app(**{setting: value})
+
+
 def test_an_unknown_algorithm_is_refused(make_app):
     with pytest.raises(ValueError, match="^JWT_ALGORITHM must be one of HS256, HS384, HS512, "
                        "RS256, ES256, EdDSA, not 'none'$"):
