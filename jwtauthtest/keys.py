@@ -163,9 +163,12 @@ class KeySet:
         try:
             self.create(self.algorithm, self.configured_secret
                         if self.algorithm in HMAC_ALGORITHMS else None)
-        except IntegrityError:  # another process made the same HMAC key first
-            db.session.rollback()
+        except IntegrityError:  # another process made the same HMAC key first, or it was
+            db.session.rollback()  # retired (keys retire --force): then a random one signs
         self.refresh()
+        if self._signing is None:
+            self.create(self.algorithm)
+            self.refresh()
 
     def retire(self, kid: str) -> None:
         db.session.execute(update(_keys).where(_keys.c.kid == kid)

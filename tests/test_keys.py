@@ -187,6 +187,20 @@ def test_a_key_can_be_retired_once_its_tokens_have_expired(app_with):
         assert (result.exit_code, result.output) == (1, f"Error: {message}\n")
 
 
+@pytest.mark.parametrize("algorithm", ["HS256", "EdDSA"])
+def test_retiring_the_signing_key_by_force_makes_a_new_one(app_with, algorithm):
+    """After a leak: its tokens are refused, and the next login is signed by a new key."""
+    app = app_with(JWT_ALGORITHM=algorithm, JWT_KEY_REFRESH_SECONDS=0)
+    client, runner = app.test_client(), app.test_cli_runner()
+    old = login(client)["access_token"]
+    old_kid = pyjwt.get_unverified_header(old)["kid"]
+    assert runner.invoke(args=["keys", "retire", old_kid, "--force"]).exit_code == 0
+    assert hello(client, old).get_json() == refused("Unknown key id")
+    new = login(client)["access_token"]
+    assert pyjwt.get_unverified_header(new)["kid"] not in (old_kid, None)
+    assert hello(client, new).status_code == 200
+
+
 def test_keys_list_says_when_there_are_none(app_with):
     app = app_with()
     with app.app_context():  # as before a server's first start
