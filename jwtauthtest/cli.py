@@ -166,6 +166,7 @@ def purge_command() -> None:
 
 
 def init_cli(app: Flask) -> None:
+    from . import session_commands  # noqa: F401 (registers users logout, tokens revoke-all)
     from .key_commands import keys_cli
 
     users_cli.add_command(import_command)

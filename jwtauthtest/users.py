@@ -64,10 +64,28 @@ def delete_user(username: str) -> User:
     return user
 
 
-def revoke_tokens(user: User) -> None:
-    """End all the user's sessions, and refuse their Flask-JWT tokens issued until now."""
+def revoke_tokens(user: User) -> int:
+    """End all the user's sessions, and refuse their Flask-JWT tokens issued until now; how
+    many sessions ended."""
     user.tokens_valid_after = time.time()
-    db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id))
+    return db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id)).rowcount
+
+
+def log_out_everywhere(username: str) -> tuple[User, int]:
+    """An operator ends every session of a user (who can log in again)."""
+    user = get_user(username)
+    ended = revoke_tokens(user)
+    db.session.commit()
+    return user, ended
+
+
+def revoke_everyone() -> int:
+    """After an incident: end every session, and refuse every Flask-JWT token issued until now;
+    how many sessions ended."""
+    db.session.execute(update(User).values(tokens_valid_after=time.time()))
+    ended = db.session.execute(delete(TokenFamily)).rowcount
+    db.session.commit()
+    return ended
 
 
 def record_login(user: User, new_hash: str | None) -> bool:
