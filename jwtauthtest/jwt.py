@@ -15,7 +15,7 @@ from .audit import FAILURE, SUCCESS, log_login
 from .credentials import check_credentials
 from .database import end_read_transaction
 from .errors import jwt_error_response
-from .flask_jwt import JWT, JWTError, _jwt_required, current_identity, jwt_required
+from .flask_jwt import JWT, JWTError, _jwt_required, current_identity
 from .passwords import hash_password, spend_verification_time, verify_password
 from .sessions import (
     Identity,
@@ -85,6 +85,7 @@ def identity(payload: dict[str, Any]) -> Identity | None:
                                       payload.get("jti"))
     if owner is not None and revoked:
         raise JWTError("Invalid token", "Token has been revoked")
+    g._jwtauthtest_fresh = tokens.is_fresh(payload)
     return owner
 
 
@@ -93,7 +94,8 @@ jwt = JWT(authentication_handler=authenticate, identity_handler=identity)
 
 @jwt.jwt_payload_handler
 def access_token_claims(session: Session) -> dict[str, Any]:
-    return tokens.claims(session.id, tokens.ACCESS, session.family)
+    """A password login's access token: fresh (a refresh's tokens are not)."""
+    return {**tokens.claims(session.id, tokens.ACCESS, session.family), "fresh": True}
 
 
 @jwt.jwt_encode_handler
@@ -121,6 +123,23 @@ def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
 
 
 jwt.jwt_error_handler(jwt_error_response)
+
+
+def jwt_required(realm: str | None = None, fresh: bool = False) -> Callable:
+    """Flask-JWT's ``jwt_required()``; with ``fresh=True`` (for sensitive acts) only for an
+    access token of a password login less than JWT_FRESH_DELTA old."""
+
+    def wrapper(view: Callable) -> Callable:
+        @wraps(view)
+        def decorator(*args: Any, **kwargs: Any) -> Any:
+            _jwt_required(realm or current_app.config["JWT_DEFAULT_REALM"])
+            if fresh and not g.get("_jwtauthtest_fresh"):
+                raise JWTError("Invalid token", "Fresh token required")
+            return view(*args, **kwargs)
+
+        return decorator
+
+    return wrapper
 
 
 def refresh_token_required(view: Callable) -> Callable:

@@ -1,6 +1,7 @@
 """Minting and checking the JWTs: claims, lifetimes, types."""
 
 import secrets
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -16,11 +17,13 @@ REFRESH = "refresh"
 # Flask-JWT's own settings (JWT_ALGORITHM, JWT_LEEWAY, ...) get their defaults from it.
 CONFIG_DEFAULTS = {
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
+    # How long after a password login its access tokens count as fresh (jwt_required(fresh=True)).
+    "JWT_FRESH_DELTA": timedelta(minutes=15),
     # Live sessions a user may have; a login past it ends the oldest (sessions.py).
     "MAX_SESSIONS_PER_USER": 100,
 }
 DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
-                 "JWT_NOT_BEFORE_DELTA")
+                 "JWT_NOT_BEFORE_DELTA", "JWT_FRESH_DELTA")
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
 # RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -93,8 +96,16 @@ def check_claims(payload: dict[str, Any]) -> None:
     for claim in ("fam", "jti"):
         if claim in payload and not isinstance(payload[claim], str):
             raise pyjwt.InvalidTokenError(f"The {claim} claim must be a string")
+    if "fresh" in payload and not isinstance(payload["fresh"], bool):
+        raise pyjwt.InvalidTokenError("The fresh claim must be true or false")
     if kind == REFRESH and not ("fam" in payload and "jti" in payload):
         raise pyjwt.InvalidTokenError("A refresh token needs fam and jti claims")
+
+
+def is_fresh(payload: dict[str, Any]) -> bool:
+    """Minted by a password login (not by a refresh) less than JWT_FRESH_DELTA ago."""
+    fresh_until = payload["iat"] + current_app.config["JWT_FRESH_DELTA"].total_seconds()
+    return payload.get("fresh") is True and time.time() < fresh_until
 
 
 def token_type(payload: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ def test_valid_credentials_give_a_token(client, user):
     header = pyjwt.get_unverified_header(body["access_token"])
     assert header["alg"] == "HS256"
     claims = pyjwt.decode(body["access_token"], SECRET, algorithms=["HS256"])
-    assert set(claims) == {"exp", "iat", "nbf", "identity", "jti", "type", "fam"}
+    assert set(claims) == {"exp", "iat", "nbf", "identity", "jti", "type", "fam", "fresh"}
     assert claims["identity"] == user
     assert claims["type"] == "access"
     assert claims["exp"] - claims["iat"] == 300
