@@ -20,6 +20,7 @@ from .metrics import init_metrics
 from .passwords import init_passwords, time_stored_hashes
 from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
+from .signing import init_signing
 from .throttle import init_throttle
 from .tokens import init_tokens
 
@@ -49,6 +50,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     jwt_extension.init_app(app)
     init_tokens(app)
     init_keys(app)
+    init_signing(app)
     init_errors(app)
     init_throttle(app)
     trust_proxies(app)

@@ -6,60 +6,34 @@ process keeps the set in memory and reads it again at least every
 ``JWT_KEY_REFRESH_SECONDS``, and when a token names a key it doesn't know.
 """
 
-import base64
-import hashlib
-import json
 import logging
-import secrets
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.fernet import InvalidToken
 from flask import Flask, current_app
-from jwt.algorithms import get_default_algorithms
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from .database import db
 from .entrypoints import starting_a_server
+from .key_material import (
+    ALGORITHMS,
+    HMAC_ALGORITHMS,
+    Key,
+    first_kid,
+    load_key,
+    new_key_material,
+    storage_cipher,
+)
 from .models import SigningKey
 from .secret import ConfigurationError
 
 EXTENSION_KEY = "jwtauthtest.keys"
 logger = logging.getLogger("jwtauthtest.keys")
-HMAC_ALGORITHMS = {"HS256": 32, "HS384": 48, "HS512": 64}  # bytes of secret
-ALGORITHMS = [*HMAC_ALGORITHMS, "RS256", "ES256", "EdDSA"]
 UNKNOWN_KID_REFRESH_S = 1.0  # a burst of made-up kids costs at most one query a second
 _keys = SigningKey.__table__
-
-
-@dataclass(frozen=True)
-class Key:
-    kid: str
-    algorithm: str
-    signing: Any  # a private key, or the HMAC secret
-    verifying: Any  # its public key, or the same secret
-    created_at: float
-
-    def public_jwk(self) -> dict[str, Any] | None:
-        """RFC 7517's public key, for /.well-known/jwks.json (None for a shared secret)."""
-        if self.algorithm in HMAC_ALGORITHMS:
-            return None
-        jwk = json.loads(get_default_algorithms()[self.algorithm].to_jwk(self.verifying))
-        return {**jwk, "kid": self.kid, "alg": self.algorithm, "use": "sig"}
-
-
-def new_private_key(algorithm: str) -> Any:
-    if algorithm == "RS256":
-        return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    if algorithm == "ES256":
-        return ec.generate_private_key(ec.SECP256R1())
-    return ed25519.Ed25519PrivateKey.generate()
 
 
 class KeySet:
@@ -67,9 +41,7 @@ class KeySet:
                  refresh_seconds: float) -> None:
         self.algorithm = algorithm
         self.configured_secret = configured_secret
-        self.fernet = Fernet(base64.urlsafe_b64encode(HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None,
-            info=b"jwtauthtest signing keys").derive(secret)))
+        self.fernet = storage_cipher(secret)
         self.refresh_seconds = refresh_seconds
         self._keys: dict[str, Key] = {}
         self._signing: Key | None = None
@@ -132,21 +104,11 @@ class KeySet:
                                "it with `flask --app jwtauthtest keys retire %s --force`",
                                row.kid, row.kid)
             return None
-        if row.algorithm in HMAC_ALGORITHMS:
-            return Key(row.kid, row.algorithm, private, private, row.created_at)
-        signing = serialization.load_pem_private_key(private, password=None)
-        return Key(row.kid, row.algorithm, signing, signing.public_key(), row.created_at)
+        return load_key(row.kid, row.algorithm, private, row.created_at)
 
-    def create(self, algorithm: str, secret: bytes | None = None) -> str:
+    def create(self, algorithm: str, secret: bytes | None = None, kid: str | None = None) -> str:
         """Store a new key (for HMAC the given secret, else a random one); its kid."""
-        if algorithm in HMAC_ALGORITHMS:
-            material = secret or secrets.token_bytes(HMAC_ALGORITHMS[algorithm])
-            kid = "hs-" + hashlib.sha256(b"jwtauthtest kid" + material).hexdigest()[:16]
-        else:
-            material = new_private_key(algorithm).private_bytes(
-                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption())
-            kid = f"{algorithm.lower()}-{secrets.token_hex(8)}"  # never "-...", an option
+        kid, material = new_key_material(algorithm, secret, kid)
         db.session.execute(insert(_keys).values(
             kid=kid, algorithm=algorithm, created_at=time.time(),
             private_key=self.fernet.encrypt(material).decode()))
@@ -155,15 +117,17 @@ class KeySet:
         return kid
 
     def ensure_signing_key(self) -> None:
-        """The first key, made once (by whichever process is first): for HMAC the
-        configured secret itself, so that tokens still verify with it."""
+        """The first key, made once (by whichever process is first: they all try the same
+        kid): for HMAC the configured secret itself, so that tokens still verify with it."""
         self.refresh()
         if self._signing is not None:
             return
         try:
-            self.create(self.algorithm, self.configured_secret
-                        if self.algorithm in HMAC_ALGORITHMS else None)
-        except IntegrityError:  # another process made the same HMAC key first, or it was
+            if self.algorithm in HMAC_ALGORITHMS:
+                self.create(self.algorithm, secret=self.configured_secret)
+            else:
+                self.create(self.algorithm, kid=first_kid(self.algorithm, self.configured_secret))
+        except IntegrityError:  # another process made the same key first, or it was
             db.session.rollback()  # retired (keys retire --force): then a random one signs
         self.refresh()
         if self._signing is None:
@@ -187,21 +151,14 @@ def init_keys(app: Flask) -> None:
         raise ConfigurationError(
             f"JWT_ALGORITHM {algorithm} needs a JWT_SECRET_KEY of at least {needed} bytes, not "
             f"{len(secret)}: e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
-    check_issuer_and_audience(app.config.get("JWT_ISSUER"), app.config.get("JWT_AUDIENCE"))
-    app.config.setdefault("JWT_KEY_REFRESH_SECONDS", 60)
+    refresh_seconds = app.config.setdefault("JWT_KEY_REFRESH_SECONDS", 60)
+    if not isinstance(refresh_seconds, (int, float)) or isinstance(refresh_seconds, bool) \
+            or refresh_seconds < 0:
+        raise ConfigurationError(
+            f"JWT_KEY_REFRESH_SECONDS must be a number of seconds, not {refresh_seconds!r}")
     app.extensions[EXTENSION_KEY] = KeySet(
         algorithm, as_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
-        as_bytes(app.config["JWT_SECRET_KEY"]), float(app.config["JWT_KEY_REFRESH_SECONDS"]))
-
-
-def check_issuer_and_audience(issuer: object, audience: object) -> None:
-    if issuer is not None and not isinstance(issuer, str):
-        raise ConfigurationError(f"JWT_ISSUER must be a string, not {issuer!r}")
-    audiences = audience if isinstance(audience, list) else [audience]
-    if audience not in (None, "") and not (audiences and all(isinstance(a, str) and a
-                                                       for a in audiences)):
-        raise ConfigurationError("JWT_AUDIENCE must be a string or a JSON list of strings, "
-                                 f"not {audience!r}")
+        as_bytes(app.config["JWT_SECRET_KEY"]), float(refresh_seconds))
 
 
 def as_bytes(secret: str | bytes) -> bytes:

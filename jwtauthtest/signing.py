@@ -6,20 +6,38 @@ against JWT_SECRET_KEY, as Flask-JWT checked it."""
 from typing import Any
 
 import jwt as pyjwt
-from flask import current_app
+from flask import Flask, current_app
 
-from .keys import HMAC_ALGORITHMS, key_set
+from .key_material import HMAC_ALGORITHMS
+from .keys import key_set
+from .secret import ConfigurationError
 
 REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
+ISSUER_AND_AUDIENCE = {"iss": "JWT_ISSUER", "aud": "JWT_AUDIENCE"}
+
+
+def init_signing(app: Flask) -> None:
+    issuer, audience = app.config.get("JWT_ISSUER"), app.config.get("JWT_AUDIENCE")
+    if issuer is not None and not isinstance(issuer, str):
+        raise ConfigurationError(f"JWT_ISSUER must be a string, not {issuer!r}")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if audience not in (None, "") and not (audiences and all(isinstance(a, str) and a
+                                                             for a in audiences)):
+        raise ConfigurationError("JWT_AUDIENCE must be a string or a JSON list of strings, "
+                                 f"not {audience!r}")
+
+
+def configured_claims() -> dict[str, Any]:
+    """iss and aud, those of them that are configured."""
+    config = current_app.config
+    return {claim: config[setting] for claim, setting in ISSUER_AND_AUDIENCE.items()
+            if config.get(setting)}
 
 
 def sign(payload: dict[str, Any]) -> str:
     key = key_set().signing_key()
-    config = current_app.config
-    for claim, setting in (("iss", "JWT_ISSUER"), ("aud", "JWT_AUDIENCE")):
-        if config.get(setting):
-            payload = {**payload, claim: config[setting]}
-    return pyjwt.encode(payload, key.signing, algorithm=key.algorithm, headers={"kid": key.kid})
+    return pyjwt.encode({**payload, **configured_claims()}, key.signing,
+                        algorithm=key.algorithm, headers={"kid": key.kid})
 
 
 def verify(token: str) -> dict[str, Any]:
@@ -35,9 +53,7 @@ def verify(token: str) -> dict[str, Any]:
         if key is None:
             raise pyjwt.InvalidTokenError("Unknown key id")
         secret, algorithms = key.verifying, [key.algorithm]
-    required = REQUIRED_CLAIMS + [claim for claim, setting in (("iss", "JWT_ISSUER"),
-                                                              ("aud", "JWT_AUDIENCE"))
-                                  if config.get(setting)]
+    required = REQUIRED_CLAIMS + list(configured_claims())
     return pyjwt.decode(token, secret, algorithms=algorithms, leeway=config["JWT_LEEWAY"],
-                        options={"require": required}, issuer=config.get("JWT_ISSUER"),
-                        audience=config.get("JWT_AUDIENCE"))
+                        options={"require": required}, issuer=config.get("JWT_ISSUER") or None,
+                        audience=config.get("JWT_AUDIENCE") or None)

@@ -24,7 +24,7 @@ def openapi() -> dict:
 def jwks() -> Response:
     """The public keys that can verify our tokens (RFC 7517); none with an HMAC algorithm,
     whose secret is no one else's business."""
-    keys = [jwk for key in key_set().live_keys() if (jwk := key.public_jwk()) is not None]
+    keys = [key.public_jwk for key in key_set().live_keys() if key.public_jwk is not None]
     response = jsonify({"keys": keys})
     response.cache_control.public = True
     response.cache_control.max_age = int(current_app.config["JWT_KEY_REFRESH_SECONDS"])

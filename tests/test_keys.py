@@ -7,10 +7,11 @@ import time
 
 import jwt as pyjwt
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from jwtauthtest.database import db
-from jwtauthtest.keys import ALGORITHMS, HMAC_ALGORITHMS
+from jwtauthtest.key_material import ALGORITHMS, HMAC_ALGORITHMS
+from jwtauthtest.keys import KeySet
 from jwtauthtest.models import SigningKey
 from jwtauthtest.secret import ConfigurationError
 from jwtauthtest.users import add_user
@@ -201,6 +202,23 @@ def test_retiring_the_signing_key_by_force_makes_a_new_one(app_with, algorithm):
     assert hello(client, new).status_code == 200
 
 
+@pytest.mark.parametrize("algorithm", ["HS256", "EdDSA"])
+def test_workers_starting_at_once_make_one_first_key(app_with, algorithm):
+    """Two processes both read an empty key set before either made the first key."""
+    app = app_with(JWT_ALGORITHM=algorithm)
+    with app.app_context():
+        db.session.execute(delete(SigningKey))
+        db.session.commit()
+        first, second = (KeySet(algorithm, SECRET.encode(), SECRET.encode(), 60)
+                         for _ in range(2))
+        read_too_early = second.refresh
+        second.refresh = lambda: setattr(second, "refresh", read_too_early)  # sees nothing
+        first.ensure_signing_key()
+        second.ensure_signing_key()
+        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 1
+        assert first.signing_kid == second.signing_kid is not None
+
+
 def test_keys_list_says_when_there_are_none(app_with):
     app = app_with()
     with app.app_context():  # as before a server's first start
@@ -252,8 +270,12 @@ def test_an_hmac_secret_shorter_than_its_hash_is_refused(make_app, algorithm, ne
                                  "not ['api', 2]"),
     ("JWT_AUDIENCE", {"a": 1}, "JWT_AUDIENCE must be a string or a JSON list of strings, "
                                "not {'a': 1}"),
+    ("JWT_KEY_REFRESH_SECONDS", "soon", "JWT_KEY_REFRESH_SECONDS must be a number of seconds, "
+                                        "not 'soon'"),
+    ("JWT_KEY_REFRESH_SECONDS", -1, "JWT_KEY_REFRESH_SECONDS must be a number of seconds, "
+                                    "not -1"),
 ])
-def test_an_issuer_or_audience_of_the_wrong_type_is_refused(make_app, setting, value,
+def test_key_settings_of_the_wrong_type_are_refused(make_app, setting, value,
                                                             message):
     with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
         make_app(**{setting: value})
