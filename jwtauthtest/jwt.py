@@ -125,13 +125,15 @@ def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
 jwt.jwt_error_handler(jwt_error_response)
 
 
-def jwt_required(realm: str | None = None, fresh: bool = False) -> Callable:
+def jwt_required(realm: str | None = None, fresh: bool = False,
+                 token_type: str = tokens.ACCESS) -> Callable:
     """Flask-JWT's ``jwt_required()``; with ``fresh=True`` (for sensitive acts) only for an
     access token of a password login less than JWT_FRESH_DELTA old."""
 
     def wrapper(view: Callable) -> Callable:
         @wraps(view)
         def decorator(*args: Any, **kwargs: Any) -> Any:
+            g._jwtauthtest_token_type = token_type  # read by the identity handler
             _jwt_required(realm or current_app.config["JWT_DEFAULT_REALM"])
             if fresh and not g.get("_jwtauthtest_fresh"):
                 raise JWTError("Invalid token", "Fresh token required")
@@ -142,14 +144,6 @@ def jwt_required(realm: str | None = None, fresh: bool = False) -> Callable:
     return wrapper
 
 
-def refresh_token_required(view: Callable) -> Callable:
-    """``jwt_required()`` for a refresh token (Flask-JWT has one kind of token; ours are
-    access and refresh tokens, told apart by their ``type`` claim)."""
-
-    @wraps(view)
-    def decorator(*args: Any, **kwargs: Any) -> Any:
-        g._jwtauthtest_token_type = tokens.REFRESH
-        _jwt_required(current_app.config["JWT_DEFAULT_REALM"])
-        return view(*args, **kwargs)
-
-    return decorator
+# Flask-JWT has one kind of token; ours are access and refresh tokens, told apart by their
+# ``type`` claim: ``/auth/refresh`` wants the latter.
+refresh_token_required = jwt_required(token_type=tokens.REFRESH)
