@@ -17,6 +17,7 @@ from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from .keys import init_keys, prepare_signing_key
 from .logs import init_logging
 from .metrics import init_metrics
+from .password_policy import init_password_policy
 from .passwords import init_passwords, time_stored_hashes
 from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
@@ -47,6 +48,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
 
     init_engine(app)
     init_passwords(app)
+    init_password_policy(app)
     jwt_extension.init_app(app)
     init_tokens(app)
     init_keys(app)

@@ -54,8 +54,10 @@ def import_command(file: TextIO, update: bool, skip_invalid: bool) -> None:
     hashes = [row.secret for row in rows] if hashed else hash_all([row.secret for row in rows])
     added, updated = store(rows, hashes)
     log_change("users_imported", file=file.name, added=added, updated=updated)
+    unchecked = (f"; {len(rows)} imported as hashes, not checked against the password policy"
+                 if hashed else "")
     click.echo(f"Imported {file.name} into {database_label()}: {added} added, {updated} updated, "
-               f"{len(problems)} skipped in {time.perf_counter() - started:.1f} s")
+               f"{len(problems)} skipped in {time.perf_counter() - started:.1f} s{unchecked}")
 
 
 def read_file(file: TextIO) -> tuple[list[Row], dict[int, str], bool]:
@@ -104,11 +106,12 @@ def read_rows(reader: "csv._reader") -> tuple[list[Row], dict[int, str], bool]:
 
 
 def check_row(username: str, secret: str, hashed: bool) -> str | None:
-    """What is wrong with a line: the checks of flask users add, or of the hash."""
+    """What is wrong with a line: the checks of flask users add, or of the hash (a hash can't
+    be checked against the password policy)."""
     try:
         check_username(username)
         if not hashed:
-            check_password(secret)
+            check_password(secret, username)
     except UserError as e:
         return str(e)
     return check_hash(secret) if hashed else None

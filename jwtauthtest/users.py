@@ -9,8 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from .database import db, end_read_transaction
 from .hash_costs import hash_kind
 from .models import TokenFamily, User, utcnow
-from .passwords import MAX_PASSWORD_LENGTH
-from .usernames import is_text, printable, username_key, username_problem
+from .password_policy import password_problem
+from .usernames import printable, username_key, username_problem
 
 
 class UserError(Exception):
@@ -20,7 +20,7 @@ class UserError(Exception):
 def add_user(username: str, password: str) -> User:
     """Hash the password and store a new user, or raise UserError and store nothing."""
     check_username(username)
-    check_password(password)
+    check_password(password, username)
     existing = find_user(username)
     if existing is not None:
         raise UserError(f"user already exists: {printable(existing.username)}")
@@ -38,8 +38,8 @@ def add_user(username: str, password: str) -> User:
 
 def change_password(username: str, password: str) -> User:
     """Store a new password; every token issued to the user before is refused from now on."""
-    check_password(password)
     user = get_user(username)
+    check_password(password, user.username)
     user.hash_password(password)
     revoke_tokens(user)
     db.session.commit()
@@ -124,13 +124,11 @@ def check_username(username: str) -> None:
         raise UserError(problem)
 
 
-def check_password(password: str) -> None:
-    if not password:
-        raise UserError("password must not be empty")
-    if not is_text(password):
-        raise UserError("password must not contain NUL characters or unpaired surrogates")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise UserError(f"password must be at most {MAX_PASSWORD_LENGTH} characters")
+def check_password(password: str, username: str) -> None:
+    """The password policy (password_policy.py), for a user of this name."""
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise UserError(problem)
 
 
 def count_users() -> int:

@@ -113,9 +113,10 @@ def test_custom_credential_keys_and_rule(make_app):
     app = make_app(JWT_AUTH_URL_RULE="/login", JWT_AUTH_USERNAME_KEY="email",
                    JWT_AUTH_PASSWORD_KEY="secret")
     with app.app_context():
-        add_user("a@example.com", "pw")
+        add_user("a@example.com", "pw-long-1")
     client = app.test_client()
-    assert client.post("/auth", json={"email": "a@example.com", "secret": "pw"}).status_code == 404
-    response = client.post("/login", json={"email": "a@example.com", "secret": "pw"})
+    credentials = {"email": "a@example.com", "secret": "pw-long-1"}
+    assert client.post("/auth", json=credentials).status_code == 404
+    response = client.post("/login", json=credentials)
     assert response.status_code == 200
     assert "access_token" in response.get_json()

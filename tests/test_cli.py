@@ -54,14 +54,15 @@ def test_add_with_password_stdin(app, runner):
 
 
 def test_add_prompts_twice_without_echo(app, runner):
-    result = invoke(runner, "users", "add", "alice", input="pw one\npw one\n")
+    result = invoke(runner, "users", "add", "alice", input="pass phrase one\npass phrase one\n")
     assert result.exit_code == 0, result.output
     assert "Password: \nRepeat for confirmation: \n" in result.output
-    assert "pw one" not in result.output
+    assert "pass phrase one" not in result.output
 
 
 def test_add_normalises_like_auth(app, runner, user):
-    result = invoke(runner, "users", "add", "ＡＤＭＩＮ", "--password-stdin", input="x\n")
+    result = invoke(runner, "users", "add", "ＡＤＭＩＮ", "--password-stdin",
+                    input="a long passphrase\n")
     assert result.exit_code == 1
     assert result.output == "Error: user already exists: admin\n"  # the one who exists
     assert list(users(app)) == [USERNAME]
@@ -92,7 +93,7 @@ def test_passwords_are_not_accepted_as_arguments(runner):
 
 
 def test_list_table_and_json(app, runner, client, user):
-    invoke(runner, "users", "add", "bob", "--password-stdin", input="pw\n")
+    invoke(runner, "users", "add", "bob", "--password-stdin", input="long enough pw\n")
     invoke(runner, "users", "disable", "bob")
     assert login(client).status_code == 200
     table = invoke(runner, "users", "list")
@@ -110,14 +111,14 @@ def test_list_table_and_json(app, runner, client, user):
 
 def test_passwd_revokes_earlier_tokens(app, runner, client, user):
     token = login(client).get_json()["access_token"]
-    result = invoke(runner, "users", "passwd", "ADMIN", "--password-stdin", input="new pw\n")
+    result = invoke(runner, "users", "passwd", "ADMIN", "--password-stdin", input="new pw 2\n")
     assert result.exit_code == 0
     assert result.output == (f"Changed the password of 'admin' in {database(app)}; "
                              "earlier tokens are revoked\n")
     assert hello(client, token).get_json()["description"] == "Token has been revoked"
     assert login(client).status_code == 401
-    assert hello(client, login(client, password="new pw").get_json()["access_token"]).status_code \
-        == 200
+    token = login(client, password="new pw 2").get_json()["access_token"]
+    assert hello(client, token).status_code == 200
 
 
 def test_disable_and_enable(app, runner, client, user):
@@ -161,14 +162,14 @@ def write(tmp_path, text, name="users.csv"):
 
 
 def test_import_plain_passwords(app, runner, client, tmp_path):
-    path = write(tmp_path, "username,password\nalice,pw-a\nBob,pw-b\n")
+    path = write(tmp_path, "username,password\nalice,pw-a long enough\nBob,pw-b long enough\n")
     result = invoke(runner, "users", "import", path)
     assert result.exit_code == 0, result.output
     assert f"Imported {path} into {database(app)}: 2 added, 0 updated, 0 skipped in" \
         in result.output
     assert "Hashing passwords" in result.output
     assert sorted(users(app)) == ["Bob", "alice"]
-    assert login(client, "bob", "pw-b").status_code == 200
+    assert login(client, "bob", "pw-b long enough").status_code == 200
 
 
 HASHES = {
@@ -221,7 +222,7 @@ def test_import_validates_the_whole_file_first(app, runner, user, tmp_path):
 
 
 def test_import_skip_invalid(app, runner, user, tmp_path):
-    path = write(tmp_path, "username,password\nnew,pw\nadmin,pw\nempty,\n")
+    path = write(tmp_path, "username,password\nnew,long enough pw\nadmin,long enough pw\nempty,\n")
     result = invoke(runner, "users", "import", path, "--skip-invalid")
     assert result.exit_code == 0
     assert "skipped line 3: user already exists: admin" in result.output
@@ -232,12 +233,12 @@ def test_import_skip_invalid(app, runner, user, tmp_path):
 
 def test_import_update_replaces_passwords_and_revokes_tokens(app, runner, client, user, tmp_path):
     token = login(client).get_json()["access_token"]
-    path = write(tmp_path, "username,password\nADMIN,replaced\nfresh,pw\n")
+    path = write(tmp_path, "username,password\nADMIN,replaced pw 1\nfresh,new pw 1234\n")
     result = invoke(runner, "users", "import", path, "--update")
     assert result.exit_code == 0, result.output
     assert "1 added, 1 updated, 0 skipped" in result.output
     assert login(client).status_code == 401
-    assert login(client, password="replaced").status_code == 200
+    assert login(client, password="replaced pw 1").status_code == 200
     assert hello(client, token).get_json()["description"] == "Token has been revoked"
 
 

@@ -14,7 +14,7 @@ from conftest import SECRET
 from processes import http, run_flask, run_useradd, start_procfile_server, subprocess_env
 
 LEGACY_USERS = 24
-PASSWORD = "pw"
+PASSWORD = "long enough pw"
 
 
 def test_cli_writes_while_the_server_logs_users_in(tmp_path, database_uri):

@@ -26,9 +26,9 @@ def test_login_refresh_reuse_logout_over_http(tmp_path, database_uri):
     env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
                          FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
                          FLASK_DATABASE_AUTO_UPGRADE="true")
-    added = run_useradd(env, ["--username", "alice", "--password-stdin"], "pw\n")
+    added = run_useradd(env, ["--username", "alice", "--password-stdin"], "long enough pw\n")
     assert added.returncode == 0, added.stderr
-    credentials = {"username": "alice", "password": "pw"}
+    credentials = {"username": "alice", "password": "long enough pw"}
 
     with start_flask(env) as server:
         url = server.url
@@ -65,7 +65,7 @@ def test_users_import_as_a_real_command(tmp_path, database_uri):
                          FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
                          FLASK_DATABASE_AUTO_UPGRADE="true")
     plain = tmp_path / "plain.csv"
-    plain.write_text("username,password\ncarol,pw-c\ndave,pw-d\n")
+    plain.write_text("username,password\ncarol,pw-c long enough\ndave,pw-d long enough\n")
     hashed = tmp_path / "hashed.csv"
     with hashed.open("w", newline="") as f:
         csv.writer(f).writerows([("username", "password_hash"),
@@ -88,6 +88,6 @@ def test_users_import_as_a_real_command(tmp_path, database_uri):
     listed = json.loads(run_flask(env, "users", "list", "--json").stdout)
     assert [u["username"] for u in listed] == ["carol", "dave", "erin"]
     with start_flask(env) as server:
-        for name, password in [("carol", "pw-c"), ("erin", "pw-e")]:
+        for name, password in [("carol", "pw-c long enough"), ("erin", "pw-e")]:
             status, _ = post(server.url, "/auth", {"username": name, "password": password})
             assert status == 200, name

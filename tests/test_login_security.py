@@ -201,7 +201,7 @@ def test_usernames_are_unique_case_insensitively_and_under_nfkc(app, client):
         assert user.username == "Admin"
         for twin in ("admin", "ADMIN", "Admin"):
             with pytest.raises(UserError, match="^user already exists: "):
-                add_user(twin, "other")
+                add_user(twin, "another password")
     for spelling in ("admin", "ADMIN", "Admin", "Ａｄｍｉｎ", "aDmIn"):
         response = login(client, spelling)
         assert response.status_code == 200, spelling

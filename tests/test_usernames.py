@@ -56,7 +56,7 @@ def test_names_that_look_alike_are_one_name(app, client, runner):
                       "\u0430l\u0456c\u0435",  # Cyrillic а, і and е
                       "ALICE", "ａｌｉｃｅ"):
         result = runner.invoke(args=["users", "add", lookalike, "--password-stdin"],
-                               input="pw\n")
+                               input="long enough pw\n")
         assert (result.exit_code, result.output) == (1, "Error: user already exists: alice\n")
         response = client.post("/auth", json={"username": lookalike, "password": PASSWORD})
         assert response.status_code == 200, lookalike  # the same user
