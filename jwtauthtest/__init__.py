@@ -11,6 +11,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .cli import init_cli
 from .database import configure_database, init_engine
+from .docs import init_docs
 from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
 from .errors import init_errors
 from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
@@ -59,6 +60,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     from . import views
     app.register_blueprint(views.bp)
     init_metrics(app)
+    init_docs(app)
     init_cli(app)
 
     init_db(app)

@@ -119,6 +119,9 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             "/openapi.json": {"get": {
                 "summary": "This document",
                 "responses": {"200": ok("The OpenAPI document", {"type": "object"})}}},
+            "/docs": {"get": {"summary": "This document, rendered by Swagger UI",
+                              "responses": {"200": ok("A page", {"type": "string"},
+                                                      "text/html")}}},
         },
         "components": {
             "securitySchemes": {"JWT": {
