@@ -57,8 +57,9 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_errors(app)
     init_throttle(app)
     trust_proxies(app)
-    from . import views
+    from . import account, views
     app.register_blueprint(views.bp)
+    app.register_blueprint(account.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)

@@ -99,9 +99,14 @@ def list_command(as_json: bool) -> None:
         return
     header = {"id": "ID", "username": "USERNAME", "active": "ACTIVE",
               "created_at": "CREATED", "last_login_at": "LAST LOGIN"}
-    table = [header] + [{**r, "username": printable(r["username"]),
+    echo_table(header, [{**r, "username": printable(r["username"]),
                          "active": "yes" if r["active"] else "no",
-                         "last_login_at": r["last_login_at"] or "never"} for r in rows]
+                         "last_login_at": r["last_login_at"] or "never"} for r in rows])
+
+
+def echo_table(header: dict[str, str], rows: list[dict]) -> None:
+    """Columns as wide as their widest value, under the header's titles."""
+    table = [header, *rows]
     widths = {key: max(len(str(row[key] or "")) for row in table) for key in header}
     for row in table:
         click.echo("  ".join(str(row[k] or "").ljust(widths[k]) for k in header).rstrip())
@@ -166,7 +171,7 @@ def purge_command() -> None:
 
 
 def init_cli(app: Flask) -> None:
-    from . import session_commands  # noqa: F401 (registers users logout, tokens revoke-all)
+    from . import session_commands  # noqa: F401 (registers its commands)
     from .key_commands import keys_cli
 
     users_cli.add_command(import_command)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import signing, tokens
@@ -58,7 +58,7 @@ def authenticate(username: str, password: str) -> Session | None:
         else:
             new_hash = hash_password(password) if verified.outdated else None
             if record_login(user, new_hash):
-                session = start_session(user)
+                session = start_session(user, request.user_agent.string, request.remote_addr)
                 log_login(SUCCESS, username, "rehashed" if new_hash else "ok")
                 return session
             reason = "changed during login"  # password changed, disabled or deleted meanwhile

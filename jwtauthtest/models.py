@@ -10,6 +10,9 @@ from . import passwords
 from .database import db
 from .usernames import MAX_USERNAME_LENGTH, normalise_username, username_key
 
+MAX_USER_AGENT_LENGTH = 256
+MAX_ADDRESS_LENGTH = 64
+
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
@@ -61,6 +64,10 @@ class TokenFamily(db.Model):
     refresh_jti: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+    last_used_at: Mapped[float | None] = mapped_column(Float)  # the last refresh
+    # Of the login, for the user to recognise the session (GET /auth/sessions).
+    user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
+    address: Mapped[str | None] = mapped_column(String(MAX_ADDRESS_LENGTH))
 
 
 class ThrottleCounter(db.Model):

@@ -40,6 +40,9 @@ UNAUTHORIZED = error("No token, a malformed or refused token, a revoked token, a
                      {"WWW-Authenticate": {"description": "Sent when there is no token",
                                            "schema": {"type": "string"}}})
 SECURED = [{"JWT": []}]
+THROTTLED = error("Too many failed logins from this address or for this username",
+                  {"Retry-After": {"description": "Seconds to wait",
+                                   "schema": {"type": "integer"}}})
 
 
 def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,11 +64,51 @@ def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
             "400": error("The body is not a JSON object, or a value is not text or too long"),
             "401": error("Invalid credentials"),
             "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
-            "429": error("Too many failed logins from this address or for this username",
-                         {"Retry-After": {"description": "Seconds to wait",
-                                          "schema": {"type": "integer"}}}),
+            "429": THROTTLED,
             "503": UNAVAILABLE,
         }}
+
+
+def password_change_operation(config: Mapping[str, Any]) -> dict[str, Any]:
+    password = {"type": "string", "maxLength": MAX_PASSWORD_LENGTH, "pattern": NO_NUL}
+    new_password = {**password, "minLength": config["PASSWORD_MIN_LENGTH"],
+                    "description": "Not a common password, nor containing the username"}
+    body = {"type": "object", "additionalProperties": False,
+            "required": ["current_password", "new_password"],
+            "properties": {"current_password": password, "new_password": new_password}}
+    return {**protected(
+        "Change your password: every session of yours ends, and a new one starts",
+        tokens_issued("Changed; the tokens of a new session"),
+        {"400": error("The body is not a JSON object with exactly these keys, or the new "
+                      "password breaks a rule of the password policy (named)"),
+         "401": error("A refused token, or the current password is not right"),
+         "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
+         "429": THROTTLED}),
+        "requestBody": {"required": True, "content": {JSON: {"schema": body}}}}
+
+
+def sessions_operations() -> dict[str, Any]:
+    return {
+        "/auth/sessions": {
+            "get": protected("Your live sessions, oldest first",
+                             ok("The sessions", {"type": "object", "required": ["sessions"],
+                                                 "properties": {"sessions": {
+                                                     "type": "array",
+                                                     "items": ref("Session")}}})),
+            "delete": protected(
+                "End all your sessions but this token's (a fresh token is required)",
+                ok("Ended", {"type": "object", "required": ["status", "ended"],
+                             "properties": {"status": {"const": "other sessions ended"},
+                                            "ended": {"type": "integer", "minimum": 0}}}),
+                {"401": error("A refused token, or one that is not fresh")})},
+        "/auth/sessions/{session_id}": {"delete": {
+            **protected("End one of your sessions: all its tokens are revoked",
+                        ok("Ended", {"type": "object", "required": ["status"],
+                                     "properties": {"status": {"const": "session ended"}}}),
+                        {"404": error("You have no session with this id")}),
+            "parameters": [{"name": "session_id", "in": "path", "required": True,
+                            "schema": {"type": "string"}}]}},
+    }
 
 
 def protected(summary: str, success: dict[str, Any],
@@ -86,6 +129,8 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             ok("Logged out", {"type": "object", "required": ["status"],
                               "properties": {"status": {"const": "logged out"}}}),
             {"400": error("A Flask-JWT token: it has no session to end")})},
+        "/auth/password": {"post": password_change_operation(config)},
+        **sessions_operations(),
     }
     if config["JWT_AUTH_URL_RULE"]:
         paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}
@@ -136,6 +181,21 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                 "Tokens": {"type": "object", "required": ["access_token", "refresh_token"],
                            "properties": {"access_token": {"type": "string"},
                                           "refresh_token": {"type": "string"}}},
+                "Session": {"type": "object",
+                            "required": ["id", "created_at", "last_used_at", "user_agent",
+                                         "address", "current"],
+                            "properties": {
+                                "id": {"type": "string"},
+                                "created_at": {"type": "string", "format": "date-time"},
+                                "last_used_at": {"type": ["string", "null"],
+                                                 "format": "date-time",
+                                                 "description": "The last refresh"},
+                                "user_agent": {"type": ["string", "null"],
+                                               "description": "The login's"},
+                                "address": {"type": ["string", "null"],
+                                            "description": "The login's client address"},
+                                "current": {"type": "boolean",
+                                            "description": "The session of this token"}}},
                 "Identity": {"type": "object", "required": ["id", "username"],
                              "properties": {"id": {"type": "integer"},
                                             "username": {"type": "string"}}},

@@ -2,13 +2,14 @@
 
 import time
 from dataclasses import dataclass
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, select, update
 
 from . import tokens
 from .database import db, fetch_first
-from .models import TokenFamily, User
+from .models import MAX_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH, TokenFamily, User
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,14 @@ def load_token_owner(user_id: int, family_id: str | None, earliest_issue: float,
     return Identity(user_id, username, family_id, token_id), revoked
 
 
-def start_session(user: User) -> Session:
-    """A new family for a login (committed). Past MAX_SESSIONS_PER_USER, the user's oldest
-    sessions end."""
+def start_session(user: User, user_agent: str | None = None,
+                  address: str | None = None) -> Session:
+    """A new family for a login (committed), noting the client's user agent and address for
+    the user's list of sessions. Past MAX_SESSIONS_PER_USER, the user's oldest sessions end."""
     family = TokenFamily(id=tokens.new_id(), user_id=user.id, refresh_jti=tokens.new_id(),
-                         expires_at=tokens.session_expires_at())
+                         expires_at=tokens.session_expires_at(),
+                         user_agent=storable(user_agent, MAX_USER_AGENT_LENGTH),
+                         address=storable(address, MAX_ADDRESS_LENGTH))
     db.session.add(family)
     db.session.flush()
     newest = (select(TokenFamily.id).where(TokenFamily.user_id == user.id)
@@ -92,7 +96,8 @@ def rotate_session(user_id: int, family_id: str, presented_jti: str) -> dict[str
     spent = db.session.execute(
         update(TokenFamily)
         .where(TokenFamily.id == family_id, TokenFamily.refresh_jti == presented_jti)
-        .values(refresh_jti=next_jti, expires_at=tokens.session_expires_at()))
+        .values(refresh_jti=next_jti, expires_at=tokens.session_expires_at(),
+                last_used_at=time.time()))
     if spent.rowcount != 1:
         end_session(family_id)
         return None
@@ -104,6 +109,51 @@ def end_session(family_id: str) -> None:
     """Revoke every token of the family (committed)."""
     db.session.execute(delete(TokenFamily).where(TokenFamily.id == family_id))
     db.session.commit()
+
+
+def live_sessions(user_id: int) -> list[TokenFamily]:
+    """The user's sessions whose tokens may still be valid, oldest first."""
+    return list(db.session.scalars(
+        select(TokenFamily).where(TokenFamily.user_id == user_id,
+                                  TokenFamily.expires_at >= time.time())
+        .order_by(TokenFamily.created_at, TokenFamily.id)))
+
+
+def session_details(family: TokenFamily) -> dict[str, str | None]:
+    """What the user (GET /auth/sessions) or an operator (users sessions) sees of a session."""
+    return {"id": family.id, "created_at": iso_time(family.created_at),
+            "last_used_at": iso_time(family.last_used_at), "user_agent": family.user_agent,
+            "address": family.address}
+
+
+def iso_time(epoch_seconds: float | None) -> str | None:
+    if epoch_seconds is None:
+        return None
+    return datetime.fromtimestamp(epoch_seconds, timezone.utc).isoformat(timespec="seconds")
+
+
+def end_users_session(user_id: int, family_id: str) -> bool:
+    """End one of the user's sessions (committed); False if the user has none of that id."""
+    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.id == family_id,
+                                                         TokenFamily.user_id == user_id))
+    db.session.commit()
+    return ended.rowcount == 1
+
+
+def end_other_sessions(user_id: int, kept_family_id: str) -> int:
+    """End every session of the user but one (committed); how many ended."""
+    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id,
+                                                         TokenFamily.id != kept_family_id))
+    db.session.commit()
+    return ended.rowcount
+
+
+def storable(text: str | None, max_length: int) -> str | None:
+    """Client-supplied text as we keep it: printable characters only (PostgreSQL refuses
+    NUL), cut to the column's length."""
+    if text is None:
+        return None
+    return "".join(c for c in text if c.isprintable())[:max_length] or None
 
 
 def purge_expired_sessions() -> int:

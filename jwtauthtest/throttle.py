@@ -1,14 +1,16 @@
 """Throttling of logins, per client address and per username.
 
 A wrapper around the login view counts them (attempts.py, with `limits`, the library under
-Flask-Limiter, its storages and its ``RATELIMIT_*`` settings): nothing runs for other
-requests. Flask-Limiter's check runs before every request of the app, ~20% of /hello.
+Flask-Limiter, its storages and its ``RATELIMIT_*`` settings), and so does a password change
+for its current password (account.py): nothing runs for other requests. Flask-Limiter's
+check runs before every request of the app, ~20% of /hello.
 """
 
 import hashlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import Any
 
@@ -60,15 +62,16 @@ class LoginThrottle:
 def init_throttle(app: Flask) -> None:
     for key, value in CONFIG_DEFAULTS.items():
         app.config.setdefault(key, value)
-    endpoint = app.config["JWT_AUTH_ENDPOINT"]
-    if not app.config["RATELIMIT_ENABLED"] or endpoint not in app.view_functions:
+    if not app.config["RATELIMIT_ENABLED"]:
         return
     attempts = LoginAttempts(
         make_storage(app), rate_limit(app, "RATELIMIT_LOGIN_ATTEMPTS"),
         rate_limit(app, "RATELIMIT_LOGIN_FAILURES"), app.config["RATELIMIT_KEY_PREFIX"],
         app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
     app.extensions[EXTENSION_KEY] = LoginThrottle(attempts, app.config["JWT_SECRET_KEY"])
-    app.view_functions[endpoint] = throttled(app.view_functions[endpoint])
+    endpoint = app.config["JWT_AUTH_ENDPOINT"]
+    if endpoint in app.view_functions:
+        app.view_functions[endpoint] = throttled(app.view_functions[endpoint])
 
 
 def rate_limit(app: Flask, key: str) -> RateLimitItem:
@@ -93,32 +96,43 @@ def make_storage(app: Flask) -> Storage:
 
 
 def throttled(login_view: Callable) -> Callable:
-    """The login view, counting each attempt first and giving it back unless it failed (401)."""
+    """The login view, counting each attempt first."""
 
     @wraps(login_view)
     def login(*args: Any, **kwargs: Any) -> Any:
-        throttle = current_app.extensions[EXTENSION_KEY]
-        keys = [username_hash_key(throttle)]
-        if address := client_address(throttle):
-            keys.append(f"address:{address}")
-        try:
-            counted = throttle.attempts.count(keys)
-        except TooManyRequests as refused:
-            log_login(THROTTLED, typed_username(), str(refused.description).lower())
-            raise
-        try:
-            response = login_view(*args, **kwargs)
-        except JWTError as error:
-            if error.status_code != 401:  # refused before any password was checked
-                throttle.attempts.give_back(counted)
-            raise
-        except Exception:
-            throttle.attempts.give_back(counted)
-            raise
-        throttle.attempts.give_back(counted)
-        return response
+        with password_attempt(typed_username()):
+            return login_view(*args, **kwargs)
 
     return login
+
+
+@contextmanager
+def password_attempt(username: object) -> Iterator[None]:
+    """Count an attempt at this user's password (a login, or the current password of a
+    change) under the username and the client's address, and give it back unless it failed
+    (401). Raises TooManyRequests past the limits; counts nothing when throttling is off."""
+    throttle = current_app.extensions.get(EXTENSION_KEY)
+    if throttle is None:
+        yield
+        return
+    keys = [username_hash_key(throttle, username)]
+    if address := client_address(throttle):
+        keys.append(f"address:{address}")
+    try:
+        counted = throttle.attempts.count(keys)
+    except TooManyRequests as refused:
+        log_login(THROTTLED, username, str(refused.description).lower())
+        raise
+    try:
+        yield
+    except JWTError as error:
+        if error.status_code != 401:  # refused before any password was checked
+            throttle.attempts.give_back(counted)
+        raise
+    except Exception:
+        throttle.attempts.give_back(counted)
+        raise
+    throttle.attempts.give_back(counted)
 
 
 def client_address(throttle: LoginThrottle) -> str | None:
@@ -137,10 +151,9 @@ def client_address(throttle: LoginThrottle) -> str | None:
     return request.remote_addr
 
 
-def username_hash_key(throttle: LoginThrottle) -> str:
+def username_hash_key(throttle: LoginThrottle, username: object) -> str:
     """Counts failures per user under every spelling of the name. An HMAC, so the
     counters' keys (in Redis, say) don't reveal or confirm names."""
-    username = typed_username()
     key = username_key(username) if isinstance(username, str) else ""
     digest = hmac.new(throttle.counter_key, key.encode("utf-8", "surrogatepass"),
                       hashlib.sha256)

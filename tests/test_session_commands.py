@@ -1,6 +1,7 @@
 """Operators ending sessions: ``users logout NAME`` and ``tokens revoke-all`` (issue 15,
 ASVS 5.0 7.4.5)."""
 
+import json
 import time
 
 from sqlalchemy import func, select
@@ -70,3 +71,36 @@ def test_revoke_all_asks_then_logs_everyone_out(app, runner, client, user):
     assert sessions(app) == 0
     for name in (USERNAME, "bob"):  # everyone can log in again
         assert hello(client, login(client, name).get_json()["access_token"]).status_code == 200
+
+
+def test_sessions_lists_a_users_live_sessions(app, runner, client, user):
+    with app.app_context():
+        add_user("bob", "correct horse battery staple")
+    client.post("/auth", json={"username": USERNAME, "password": PASSWORD},
+                headers={"User-Agent": "curl/8.5.0"}, environ_base={"REMOTE_ADDR": "192.0.2.9"})
+    phone = client.post("/auth", json={"username": USERNAME, "password": PASSWORD},
+                        headers={"User-Agent": "Phone\x1b[31mApp"}).get_json()
+    client.post("/auth/refresh", headers={"Authorization": f"JWT {phone['refresh_token']}"})
+    login(client, "bob", "correct horse battery staple")
+
+    result = invoke(runner, "users", "sessions", "Admin", "--json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    listed = client.get("/auth/sessions", headers={
+        "Authorization": f"JWT {phone['access_token']}"}).get_json()["sessions"]
+    assert rows == [{key: value for key, value in session.items() if key != "current"}
+                    for session in listed]
+    assert [(row["user_agent"], row["address"], row["last_used_at"] is None)
+            for row in rows] == [("curl/8.5.0", "192.0.2.9", True),
+                                 ("Phone[31mApp", "127.0.0.1", False)]
+
+    table = invoke(runner, "users", "sessions", "admin").output.splitlines()
+    assert table[0].split() == ["ID", "CREATED", "LAST", "USED", "ADDRESS", "USER", "AGENT"]
+    assert [line.split()[0] for line in table[1:]] == [row["id"] for row in rows]
+    assert table[1].split()[-3:] == ["never", "192.0.2.9", "curl/8.5.0"]
+    assert table[2].endswith("127.0.0.1  Phone[31mApp")
+
+
+def test_sessions_of_an_unknown_user_is_one_line(runner, user):
+    result = invoke(runner, "users", "sessions", "nobody")
+    assert (result.exit_code, result.output) == (1, "Error: no such user: nobody\n")
