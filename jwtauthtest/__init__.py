@@ -9,6 +9,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from .browser import init_browser
 from .cli import init_cli
 from .database import configure_database, init_engine
 from .docs import init_docs
@@ -56,6 +57,7 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_signing(app)
     init_errors(app)
     init_throttle(app)
+    init_browser(app)
     trust_proxies(app)
     from . import account, views
     app.register_blueprint(views.bp)
@@ -105,7 +107,10 @@ def trust_proxies(app: Flask) -> None:
         raise ConfigurationError(
             f"TRUSTED_PROXIES must be a whole number of proxies, not {count!r}")
     if count:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count)  # type: ignore[method-assign]
+        # The client's address (throttling, logs); the scheme and host the browser sees (the
+        # cookie transport's Origin check).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def report_database_state(app: Flask) -> None:

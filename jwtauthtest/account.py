@@ -8,6 +8,7 @@ from sqlalchemy import delete, update
 from werkzeug.exceptions import NotFound
 
 from .audit import log_change
+from .browser import cookie_transport_requested
 from .database import db, end_read_transaction
 from .flask_jwt import request_json
 from .jwt import JWTError, current_identity, jwt, jwt_required
@@ -34,6 +35,7 @@ SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # tokens.new_id()'s alphabet
 def change_password() -> Response:
     """Check the current password (throttled as a login), set the new one, end every session
     of the user and start a new one for the caller."""
+    cookie_transport_requested()  # an unknown transport is 400 before anything is checked
     current_password, new_password = password_change_request()
     user = db.session.get(User, current_identity.id)
     end_read_transaction()  # the slow verification comes before the write

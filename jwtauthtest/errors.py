@@ -66,10 +66,13 @@ def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
 def count_rejection(error: JWTError) -> None:
     """A refused refresh, or a protected request refused for its token (for metrics; a
     refused login counts as a login)."""
-    if request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]:
-        return
+    if (request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]
+            or error.status_code not in (401, 403) or error.error == "Invalid credentials"):
+        return  # a login, a bad body, a wrong current password: not the token's fault
     reason = REJECTIONS.get(error.description, "invalid")
-    if error.error == "Authorization Required":
+    if error.status_code == 403:
+        reason = "csrf"  # a browser's cookie without the CSRF header or from a foreign origin
+    elif error.error == "Authorization Required":
         reason = "missing"
     elif error.error == "Invalid JWT header":
         reason = "bad_header"

@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from . import signing, tokens
 from .audit import FAILURE, SUCCESS, log_login
+from .browser import cookie_token_response, cookie_transport_requested, refresh_token_from_cookie
 from .credentials import check_credentials
 from .database import end_read_transaction
 from .errors import jwt_error_response
@@ -26,6 +27,7 @@ from .sessions import (
 )
 from .users import find_user, record_login
 
+COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
 WRONG_TYPE = {tokens.ACCESS: "Expected an access token, got a refresh token",
               tokens.REFRESH: "Expected a refresh token, got an access token"}
 
@@ -44,6 +46,7 @@ def authenticate(username: str, password: str) -> Session | None:
     still as verified; starting the session commits both.
     """
     check_credentials(username, password)
+    cookie_transport_requested()  # an unknown transport is 400 before any password check
     user = find_user(username)
     end_read_transaction()  # the slow verification comes before a possible write
     if user is None:
@@ -111,15 +114,34 @@ def decode(token: str) -> dict[str, Any]:
 
 @jwt.auth_response_handler
 def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
-    """Both tokens of the new session, not to be cached; expired sessions go meanwhile."""
-    pair = {"access_token": access_token.decode("utf-8"),
-            "refresh_token": tokens.encode_token(session.id, tokens.REFRESH, session.family,
-                                                 session.refresh_jti)}
+    """Both tokens of the new session, not to be cached — the refresh token in a cookie if
+    the client asked (``?transport=cookie``); expired sessions go meanwhile."""
+    refresh_token = tokens.encode_token(session.id, tokens.REFRESH, session.family,
+                                        session.refresh_jti)
     try:
         purge_expired_sessions()  # now and then is enough; a login is a good moment
     except SQLAlchemyError as e:  # the login itself succeeded; the command can purge
         current_app.logger.warning("Purging expired sessions failed: %s", e)
-    return tokens.token_response(pair)
+    if cookie_transport_requested():
+        return cookie_token_response(access_token.decode("utf-8"), refresh_token,
+                                     new_login=True)
+    return tokens.token_response({"access_token": access_token.decode("utf-8"),
+                                  "refresh_token": refresh_token})
+
+
+token_in_header = jwt.request_callback  # Flask-JWT's: the Authorization header's
+
+
+@jwt.request_handler
+def token_of_the_request() -> str | None:
+    """The Authorization header's token; without one, at /auth/refresh and /auth/logout, the
+    refresh token of a browser's cookie, once the request passes the CSRF checks."""
+    if "Authorization" in request.headers or request.endpoint not in COOKIE_ENDPOINTS:
+        return token_in_header()
+    token = refresh_token_from_cookie()
+    if token is not None:
+        g._jwtauthtest_token_type = tokens.REFRESH  # what the cookie holds, for logout too
+    return token
 
 
 jwt.jwt_error_handler(jwt_error_response)

@@ -3,46 +3,24 @@
 from collections.abc import Mapping
 from typing import Any
 
+from .openapi_parts import (
+    COMPONENTS,
+    CSRF_REFUSED,
+    JSON,
+    NO_NUL,
+    SECURED,
+    SECURED_OR_COOKIE,
+    THROTTLED,
+    TRANSPORT,
+    UNAUTHORIZED,
+    UNAVAILABLE,
+    error,
+    ok,
+    ref,
+    tokens_issued,
+)
 from .passwords import MAX_PASSWORD_LENGTH
 from .usernames import MAX_USERNAME_LENGTH
-
-JSON = "application/json"
-NO_NUL = "^[^\\u0000]*$"  # PostgreSQL cannot store NUL; /auth refuses it with 400
-NO_STORE_HEADERS = {"Cache-Control": {"description": "`no-store`: no cache may keep the tokens",
-                                      "schema": {"const": "no-store"}},
-                    "Pragma": {"description": "`no-cache`, for HTTP/1.0 caches",
-                               "schema": {"const": "no-cache"}}}
-
-
-def ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def error(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
-    response: dict[str, Any] = {"description": description,
-                                "content": {JSON: {"schema": ref("Error")}}}
-    if headers:
-        response["headers"] = headers
-    return response
-
-
-def ok(description: str, schema: dict[str, Any], media_type: str = JSON) -> dict[str, Any]:
-    return {"description": description, "content": {media_type: {"schema": schema}}}
-
-
-def tokens_issued(description: str) -> dict[str, Any]:
-    return {**ok(description, ref("Tokens")), "headers": NO_STORE_HEADERS}
-
-
-UNAVAILABLE = error("The database is unreachable")
-UNAUTHORIZED = error("No token, a malformed or refused token, a revoked token, a token of the "
-                     "wrong type, or a deleted or disabled user",
-                     {"WWW-Authenticate": {"description": "Sent when there is no token",
-                                           "schema": {"type": "string"}}})
-SECURED = [{"JWT": []}]
-THROTTLED = error("Too many failed logins from this address or for this username",
-                  {"Retry-After": {"description": "Seconds to wait",
-                                   "schema": {"type": "integer"}}})
 
 
 def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
@@ -58,11 +36,14 @@ def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
                                               "pattern": NO_NUL}}}
     return {
         "summary": "Log in: trade a username and password for tokens",
+        "parameters": [TRANSPORT],
         "requestBody": {"required": True, "content": {JSON: {"schema": credentials}}},
         "responses": {
             "200": tokens_issued("Logged in; a new session"),
-            "400": error("The body is not a JSON object, or a value is not text or too long"),
+            "400": error("The body is not a JSON object, or a value is not text or too long, "
+                         "or an unknown or disabled transport"),
             "401": error("Invalid credentials"),
+            "403": error("A cookie login from an origin not allowed"),
             "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
             "429": THROTTLED,
             "503": UNAVAILABLE,
@@ -83,7 +64,9 @@ def password_change_operation(config: Mapping[str, Any]) -> dict[str, Any]:
                       "password breaks a rule of the password policy (named)"),
          "401": error("A refused token, or the current password is not right"),
          "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
+         "403": error("A cookie transport from an origin not allowed"),
          "429": THROTTLED}),
+        "parameters": [TRANSPORT],
         "requestBody": {"required": True, "content": {JSON: {"schema": body}}}}
 
 
@@ -121,14 +104,18 @@ def protected(summary: str, success: dict[str, Any],
 def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
     """The document for this app's configuration (login rule, body keys, size limit)."""
     paths = {
-        "/auth/refresh": {"post": protected(
-            "Spend a refresh token (in the Authorization header) for a new pair",
-            tokens_issued("The new pair"))},
-        "/auth/logout": {"post": protected(
-            "End the session of the access token: all its tokens are revoked",
+        "/auth/refresh": {"post": {**protected(
+            "Spend a refresh token (in the Authorization header, or a browser's cookie) for a "
+            "new pair", tokens_issued("The new pair"), {"403": CSRF_REFUSED}),
+            "security": SECURED_OR_COOKIE}},
+        "/auth/logout": {"post": {**protected(
+            "End the session of the access token (or of a browser's refresh-token cookie, "
+            "which is cleared): all its tokens are revoked",
             ok("Logged out", {"type": "object", "required": ["status"],
                               "properties": {"status": {"const": "logged out"}}}),
-            {"400": error("A Flask-JWT token: it has no session to end")})},
+            {"400": error("A Flask-JWT token: it has no session to end"),
+             "403": CSRF_REFUSED}),
+            "security": SECURED_OR_COOKIE}},
         "/auth/password": {"post": password_change_operation(config)},
         **sessions_operations(),
     }
@@ -168,37 +155,5 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                               "responses": {"200": ok("A page", {"type": "string"},
                                                       "text/html")}}},
         },
-        "components": {
-            "securitySchemes": {"JWT": {
-                "type": "apiKey", "in": "header", "name": "Authorization",
-                "description": "`JWT <token>`: an access token, or a refresh token for "
-                               "/auth/refresh"}},
-            "schemas": {
-                "Error": {"type": "object", "required": ["status_code", "error", "description"],
-                          "properties": {"status_code": {"type": "integer"},
-                                         "error": {"type": "string"},
-                                         "description": {"type": "string"}}},
-                "Tokens": {"type": "object", "required": ["access_token", "refresh_token"],
-                           "properties": {"access_token": {"type": "string"},
-                                          "refresh_token": {"type": "string"}}},
-                "Session": {"type": "object",
-                            "required": ["id", "created_at", "last_used_at", "user_agent",
-                                         "address", "current"],
-                            "properties": {
-                                "id": {"type": "string"},
-                                "created_at": {"type": "string", "format": "date-time"},
-                                "last_used_at": {"type": ["string", "null"],
-                                                 "format": "date-time",
-                                                 "description": "The last refresh"},
-                                "user_agent": {"type": ["string", "null"],
-                                               "description": "The login's"},
-                                "address": {"type": ["string", "null"],
-                                            "description": "The login's client address"},
-                                "current": {"type": "boolean",
-                                            "description": "The session of this token"}}},
-                "Identity": {"type": "object", "required": ["id", "username"],
-                             "properties": {"id": {"type": "integer"},
-                                            "username": {"type": "string"}}},
-            },
-        },
+        "components": COMPONENTS,
     }

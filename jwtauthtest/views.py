@@ -1,10 +1,11 @@
 """The API's own views: the tutorial's /hello, and the token lifecycle."""
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, after_this_request, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable
 
 from . import metrics, tokens
 from .audit import log_change
+from .browser import authenticated_by_cookie, clear_session_cookies, cookie_token_response
 from .errors import REFRESH_REUSED
 from .jwt import JWTError, current_identity, jwt_required, refresh_token_required
 from .keys import key_set
@@ -55,22 +56,34 @@ def me() -> dict:
 @bp.post("/auth/refresh")
 @refresh_token_required
 def refresh() -> Response:
+    """A new pair for the refresh token of the Authorization header, or of a browser's
+    cookie (then the new refresh token goes in the cookie)."""
     pair = rotate_session(current_identity.id, current_identity.family,
                           current_identity.token_id)
     if pair is None:
         log_change("refresh_reuse", user_id=current_identity.id, address=request.remote_addr)
+        if authenticated_by_cookie():
+            after_this_request(clear_session_cookies)
         raise JWTError("Invalid token", REFRESH_REUSED)
     metrics.count("token_refreshes", outcome="rotated")
+    if authenticated_by_cookie():
+        return cookie_token_response(pair["access_token"], pair["refresh_token"],
+                                     new_login=False)
     return tokens.token_response(pair)
 
 
 @bp.post("/auth/logout")
 @jwt_required()
-def logout() -> dict:
+def logout() -> Response:
+    """End the session of the access token, or of a browser's refresh-token cookie (and
+    clear the cookies)."""
     family = current_identity.family
     if family is None:
         raise JWTError("Bad Request", "This token has no session to end (it was issued by "
                        "Flask-JWT); it stays valid until it expires", 400)
     end_session(family)
     log_change("logout", user_id=current_identity.id, address=request.remote_addr)
-    return {"status": "logged out"}
+    response = jsonify({"status": "logged out"})
+    if authenticated_by_cookie():
+        clear_session_cookies(response)
+    return response

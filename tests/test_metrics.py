@@ -22,8 +22,8 @@ def test_metrics_count_known_traffic_across_two_workers(tmp_path):
     assert run_flask(env, "users", "add", USERNAME, "--password-stdin",
                      input=PASSWORD + "\n").returncode == 0
     with start_procfile_server(env, workers=2) as server:
-        def call(method, path, body=None, token=None):
-            headers = {"Content-Type": "application/json"}
+        def call(method, path, body=None, token=None, **more_headers):
+            headers = {"Content-Type": "application/json", **more_headers}
             if token:
                 headers["Authorization"] = f"JWT {token}"
             status, _, data = http(method, server.url + path,
@@ -43,6 +43,11 @@ def test_metrics_count_known_traffic_across_two_workers(tmp_path):
         assert call("POST", "/auth/refresh", token=pairs[1]["refresh_token"])[0] == 200
         assert call("POST", "/auth/refresh", token=pairs[2]["refresh_token"])[0] == 200
         assert call("POST", "/auth/refresh", token=pairs[2]["refresh_token"])[0] == 401
+        # A browser's cookie without the CSRF header; a new password the policy refuses.
+        assert call("POST", "/auth/logout", Cookie="__Host-refresh_token=x")[0] == 403
+        assert call("POST", "/auth/password", {"current_password": PASSWORD,
+                                               "new_password": "short"},
+                    token=pairs[0]["access_token"])[0] == 400
         status, text = call("GET", "/metrics")
     assert status == 200
     values = samples(text.decode())
@@ -54,11 +59,15 @@ def test_metrics_count_known_traffic_across_two_workers(tmp_path):
         ("jwtauthtest_token_refreshes_total", (("outcome", "reused"),)): 1,
         ("jwtauthtest_tokens_rejected_total", (("reason", "missing"),)): 1,
         ("jwtauthtest_tokens_rejected_total", (("reason", "invalid"),)): 1,
+        ("jwtauthtest_tokens_rejected_total", (("reason", "csrf"),)): 1,
         ("jwtauthtest_request_duration_seconds_count", (("endpoint", "views.hello"),)): 8,
         ("jwtauthtest_request_duration_seconds_count", (("endpoint", "jwt"),)): 8,
         ("jwtauthtest_request_duration_seconds_count", (("endpoint", "views.refresh"),)): 3,
     }
     assert {key: values.get(key) for key in expected} == expected
+    assert {labels for (name, labels), value in values.items()
+            if name == "jwtauthtest_tokens_rejected_total" and value} == {
+        (("reason", "missing"),), (("reason", "invalid"),), (("reason", "csrf"),)}
     # Both workers answered, and /metrics added up both.
     pids = {re.fullmatch(r"counter_(\d+)\.db", f.name).group(1)
             for f in directory.iterdir() if f.name.startswith("counter_")}
@@ -74,3 +83,4 @@ def test_the_openapi_document_lists_metrics_when_they_are_on(make_app, tmp_path,
     client = make_app(METRICS_ENABLED=True).test_client()
     assert "/metrics" in client.get("/openapi.json").get_json()["paths"]
     assert client.get("/metrics").status_code == 200
+
