@@ -59,9 +59,10 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_throttle(app)
     init_browser(app)
     trust_proxies(app)
-    from . import account, views
+    from . import account, account_page, views
     app.register_blueprint(views.bp)
     app.register_blueprint(account.bp)
+    app.register_blueprint(account_page.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)

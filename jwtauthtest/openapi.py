@@ -154,6 +154,10 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             "/docs": {"get": {"summary": "This document, rendered by Swagger UI",
                               "responses": {"200": ok("A page", {"type": "string"},
                                                       "text/html")}}},
+            "/account": {"get": {"summary": "A page to sign in, see and end your sessions, "
+                                            "change your password and sign out",
+                                 "responses": {"200": ok("A page", {"type": "string"},
+                                                         "text/html")}}},
         },
         "components": COMPONENTS,
     }

@@ -1,0 +1,33 @@
+"""GET /account (issue 16): a page where users sign in, see their sessions and end them,
+change their password and sign out, with the browser transport of browser.py.
+
+The page is one template, one script and one style sheet (``account_assets/``), all served
+here under a Content-Security-Policy that allows nothing but this origin: no inline script
+or style, no eval, no framing. The script keeps the access token in memory only; the refresh
+token stays in its HttpOnly cookie.
+"""
+
+from flask import Blueprint, Response, render_template
+
+CONTENT_SECURITY_POLICY = "; ".join([
+    "default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"])
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+bp = Blueprint("account_page", __name__, url_prefix="/account",
+               static_folder="account_assets", static_url_path="/assets")
+
+
+@bp.get("")
+def account() -> str:
+    return render_template("account.html")
+
+
+@bp.after_request
+def secure(response: Response) -> Response:
+    """The page's and its assets' security headers."""
+    response.headers.update(SECURITY_HEADERS)
+    return response
