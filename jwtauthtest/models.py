@@ -65,6 +65,10 @@ class TokenFamily(db.Model):
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
     last_used_at: Mapped[float | None] = mapped_column(Float)  # the last refresh
+    # The refresh token the last refresh spent, and when: presented again within
+    # JWT_REFRESH_REUSE_GRACE, it is a lost answer, not a theft (sessions.rotate_session).
+    previous_refresh_jti: Mapped[str | None] = mapped_column(String(32))
+    rotated_at: Mapped[float | None] = mapped_column(Float)
     # Of the login, for the user to recognise the session (GET /auth/sessions).
     user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
     address: Mapped[str | None] = mapped_column(String(MAX_ADDRESS_LENGTH))

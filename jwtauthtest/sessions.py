@@ -90,19 +90,39 @@ def rotate_session(user_id: int, family_id: str, presented_jti: str) -> dict[str
     """Spend the presented refresh token for a new pair, or None when it was already spent.
 
     The compare-and-set UPDATE makes the spend atomic: of two concurrent uses of one
-    refresh token, exactly one wins. A loser is treated as theft: the family is deleted.
+    refresh token, exactly one wins. The token the last refresh spent, presented again
+    within JWT_REFRESH_REUSE_GRACE, is an answer that got lost (a reload, a dropped
+    connection, a second tab): it gets the current refresh token again. Any other spent
+    token is treated as theft: the family is deleted.
     """
+    now = time.time()
     next_jti = tokens.new_id()
     spent = db.session.execute(
         update(TokenFamily)
         .where(TokenFamily.id == family_id, TokenFamily.refresh_jti == presented_jti)
-        .values(refresh_jti=next_jti, expires_at=tokens.session_expires_at(),
-                last_used_at=time.time()))
-    if spent.rowcount != 1:
-        end_session(family_id)
+        .values(refresh_jti=next_jti, previous_refresh_jti=presented_jti, rotated_at=now,
+                expires_at=tokens.session_expires_at(), last_used_at=now))
+    if spent.rowcount == 1:
+        db.session.commit()
+        return token_pair(user_id, family_id, next_jti)
+    current_jti = refresh_jti_replacing(family_id, presented_jti, now)
+    if current_jti is not None:
+        return token_pair(user_id, family_id, current_jti)
+    end_session(family_id)
+    return None
+
+
+def refresh_jti_replacing(family_id: str, spent_jti: str, now: float) -> str | None:
+    """The family's refresh token, if the last refresh spent this one within the grace."""
+    grace = current_app.config["JWT_REFRESH_REUSE_GRACE"].total_seconds()
+    if grace <= 0:
         return None
-    db.session.commit()
-    return token_pair(user_id, family_id, next_jti)
+    current_jti = db.session.scalar(
+        select(TokenFamily.refresh_jti)
+        .where(TokenFamily.id == family_id, TokenFamily.previous_refresh_jti == spent_jti,
+               TokenFamily.rotated_at >= now - grace))
+    db.session.commit()  # ends the read transaction
+    return current_jti
 
 
 def end_session(family_id: str) -> None:

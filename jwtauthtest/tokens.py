@@ -19,11 +19,14 @@ CONFIG_DEFAULTS = {
     "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
     # How long after a password login its access tokens count as fresh (jwt_required(fresh=True)).
     "JWT_FRESH_DELTA": timedelta(minutes=15),
+    # How long the refresh token a refresh just spent still gets the current one (a reload or
+    # a lost answer, two tabs at once) instead of revoking the session as a theft.
+    "JWT_REFRESH_REUSE_GRACE": timedelta(seconds=10),
     # Live sessions a user may have; a login past it ends the oldest (sessions.py).
     "MAX_SESSIONS_PER_USER": 100,
 }
 DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
-                 "JWT_NOT_BEFORE_DELTA", "JWT_FRESH_DELTA")
+                 "JWT_NOT_BEFORE_DELTA", "JWT_FRESH_DELTA", "JWT_REFRESH_REUSE_GRACE")
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
 # RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens.
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}

@@ -119,7 +119,11 @@ def test_logout_with_the_cookie_ends_the_session_and_clears_the_cookies(app, cli
         "Authorization": f"JWT {login['access_token']}"}).status_code == 401
 
 
-def test_a_reused_refresh_cookie_revokes_the_session_and_clears_the_cookies(app, client, user):
+def test_a_reused_refresh_cookie_revokes_the_session_and_clears_the_cookies(make_app):
+    app = make_app(JWT_REFRESH_REUSE_GRACE=0)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
     csrf = browser_login(client).get_json()["csrf_token"]
     stolen = client.get_cookie("__Host-refresh_token", domain="api.example.com").value
     assert client.post(f"{BASE}/auth/refresh", headers={**ORIGIN, "X-CSRF-Token": csrf}

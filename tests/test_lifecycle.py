@@ -96,7 +96,11 @@ def test_refresh_rotates_both_tokens(client, user):
     assert third.status_code == 200
 
 
-def test_reusing_a_spent_refresh_token_revokes_the_family(app, client, user):
+def test_reusing_a_spent_refresh_token_revokes_the_family(make_app):
+    app = make_app(JWT_REFRESH_REUSE_GRACE=0)  # see the grace's own tests below
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
     first = login(client)
     second = refresh(client, first["refresh_token"]).get_json()
     other_session = login(client)
@@ -112,6 +116,42 @@ def test_reusing_a_spent_refresh_token_revokes_the_family(app, client, user):
     # Another login of the same user is another family, untouched.
     assert hello(client, other_session["access_token"]).status_code == 200
     assert family_count(app) == 1
+
+
+def refresh_jti(response):
+    return pyjwt.decode(response.get_json()["refresh_token"], SECRET, algorithms=["HS256"])["jti"]
+
+
+def test_a_refresh_token_spent_moments_ago_gets_the_current_one_again(client, user):
+    """A lost answer (a reload, a dropped connection, a second tab) is not a theft: within
+    JWT_REFRESH_REUSE_GRACE the spent token gets the refresh token its spend made."""
+    first = login(client)
+    second = refresh(client, first["refresh_token"])
+    again = refresh(client, first["refresh_token"])
+    assert again.status_code == 200
+    assert refresh_jti(again) == refresh_jti(second)
+    assert hello(client, again.get_json()["access_token"]).status_code == 200
+    third = refresh(client, again.get_json()["refresh_token"])  # the one token, spent once
+    assert third.status_code == 200
+    assert refresh(client, second.get_json()["refresh_token"]).status_code == 200  # grace
+    # Two spends ago is no lost answer: a theft.
+    reuse = refresh(client, first["refresh_token"])
+    assert reuse.get_json()["description"] == (
+        "Refresh token was already used; its session has been revoked")
+    assert hello(client, third.get_json()["access_token"]).get_json() == REVOKED
+
+
+def test_after_the_grace_a_spent_refresh_token_revokes_the_family(make_app):
+    app = make_app(JWT_REFRESH_REUSE_GRACE=1)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    first = login(client)
+    second = refresh(client, first["refresh_token"]).get_json()
+    time.sleep(1.1)
+    assert refresh(client, first["refresh_token"]).status_code == 401
+    assert hello(client, second["access_token"]).get_json() == REVOKED
+    assert family_count(app) == 0
 
 
 def test_token_types_cannot_stand_in_for_each_other(client, user):
