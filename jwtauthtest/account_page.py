@@ -7,15 +7,9 @@ or style, no eval, no framing. The script keeps the access token in memory only;
 token stays in its HttpOnly cookie.
 """
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, render_template
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'self'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"])
-SECURITY_HEADERS = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
+from .page_headers import page_headers
 
 bp = Blueprint("account_page", __name__, url_prefix="/account",
                static_folder="account_assets", static_url_path="/assets")
@@ -26,8 +20,4 @@ def account() -> str:
     return render_template("account.html")
 
 
-@bp.after_request
-def secure(response: Response) -> Response:
-    """The page's and its assets' security headers."""
-    response.headers.update(SECURITY_HEADERS)
-    return response
+bp.after_request(page_headers())

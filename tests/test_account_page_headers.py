@@ -7,7 +7,8 @@ from pathlib import Path
 
 import jwtauthtest
 
-POLICY = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
+          "form-action 'self'")
 SCRIPT = Path(jwtauthtest.__file__).parent / "account_assets" / "account.js"
 
 
