@@ -15,14 +15,9 @@ from .jwt import JWTError, current_identity, jwt, jwt_required
 from .models import TokenFamily, User
 from .password_policy import password_problem
 from .passwords import MAX_PASSWORD_LENGTH, hash_password, verify_password
-from .sessions import (
-    end_other_sessions,
-    end_users_session,
-    live_sessions,
-    session_details,
-    start_session,
-)
+from .sessions import start_session
 from .throttle import password_attempt
+from .user_sessions import end_other_sessions, end_users_session, live_sessions, session_details
 from .usernames import is_text
 
 bp = Blueprint("account", __name__)
@@ -68,7 +63,8 @@ def end_one_session(session_id: str) -> dict:
     if not (SESSION_ID.fullmatch(session_id)
             and end_users_session(current_identity.id, session_id)):
         raise NotFound("You have no session with this id")
-    log_change("session_ended", user_id=current_identity.id, address=request.remote_addr)
+    log_change("session_ended", user_id=current_identity.id, session=session_id,
+               address=request.remote_addr)
     return {"status": "session ended"}
 
 

@@ -11,6 +11,8 @@ from .logs import log_event
 logger = logging.getLogger("jwtauthtest.audit")
 MAX_LOGGED_USERNAME = 64
 SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
+# Events an operator should look at: a possible theft, a wrong current password.
+WARNINGS = ("refresh_reuse", "password_change_refused")
 
 
 def log_login(outcome: str, username: object, reason: str) -> None:
@@ -28,5 +30,5 @@ def logged_this_login() -> bool:
 
 def log_change(event: str, **fields: object) -> None:
     """A change to users or sessions: logout, refresh_reuse, password_change, ..."""
-    level = logging.WARNING if event == "refresh_reuse" else logging.INFO
+    level = logging.WARNING if event in WARNINGS else logging.INFO
     log_event(logger, level, event, **fields)

@@ -3,6 +3,7 @@ page's scripts, and the CSRF defence every request authenticated by that cookie 
 double-submit token and an Origin check — with CORS for browser apps on other origins."""
 
 import hmac
+import re
 import secrets
 from urllib.parse import urlsplit
 
@@ -28,7 +29,9 @@ def init_browser(app: Flask) -> None:
         app.config.setdefault(key, value)
     app.config["CORS_ORIGINS"] = parse_origins(app.config["CORS_ORIGINS"])
     if app.config["CORS_ORIGINS"]:
-        CORS(app, origins=app.config["CORS_ORIGINS"], supports_credentials=True,
+        # Exact patterns: flask-cors reads a string with "[" or "*" as a regular expression.
+        exact = [re.compile(re.escape(origin) + r"\Z") for origin in app.config["CORS_ORIGINS"]]
+        CORS(app, origins=exact, supports_credentials=True,
              allow_headers=["Authorization", "Content-Type", CSRF_HEADER], max_age=600)
 
 
@@ -40,7 +43,7 @@ def parse_origins(value: object) -> list[str]:
         raise ConfigurationError(f"CORS_ORIGINS must be a list of origins, not {value!r}")
     for origin in origins:
         parts = urlsplit(origin)
-        if (parts.scheme not in ("http", "https") or not parts.netloc
+        if (parts.scheme not in ("http", "https") or not parts.netloc or "*" in origin
                 or f"{parts.scheme}://{parts.netloc}" != origin):
             raise ConfigurationError(f"CORS_ORIGINS: {origin!r} is not an origin such as "
                                      "https://app.example.com (no path, no trailing slash)")
@@ -64,9 +67,9 @@ def cookie_transport_requested() -> bool:
 
 def refresh_token_from_cookie() -> str | None:
     """The refresh-token cookie of a request that passes the CSRF checks, or None when
-    there is no such cookie."""
+    there is no such cookie (or JWT_COOKIE_TRANSPORT is off: cookies set before are ignored)."""
     token = request.cookies.get(REFRESH_COOKIE)
-    if token is None:
+    if token is None or not current_app.config["JWT_COOKIE_TRANSPORT"]:
         return None
     check_origin(required=True)
     csrf_cookie = request.cookies.get(CSRF_COOKIE, "")

@@ -60,8 +60,9 @@ def password_change_operation(config: Mapping[str, Any]) -> dict[str, Any]:
     return {**protected(
         "Change your password: every session of yours ends, and a new one starts",
         tokens_issued("Changed; the tokens of a new session"),
-        {"400": error("The body is not a JSON object with exactly these keys, or the new "
-                      "password breaks a rule of the password policy (named)"),
+        {"400": error("The body is not a JSON object with exactly these keys, the new "
+                      "password breaks a rule of the password policy (named), or an unknown "
+                      "or disabled transport"),
          "401": error("A refused token, or the current password is not right"),
          "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
          "403": error("A cookie transport from an origin not allowed"),

@@ -8,7 +8,7 @@ import click
 from .audit import log_change
 from .cli import echo_table, tokens_cli, user_errors, users_cli
 from .database import database_label
-from .sessions import live_sessions, session_details
+from .user_sessions import live_sessions, session_details
 from .usernames import printable
 from .users import get_user, log_out_everywhere, revoke_everyone
 

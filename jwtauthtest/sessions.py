@@ -2,7 +2,6 @@
 
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import and_, bindparam, delete, select, update
@@ -86,14 +85,20 @@ def start_session(user: User, user_agent: str | None = None,
     return Session(user.id, user.username, family.id, family.refresh_jti)
 
 
-def rotate_session(user_id: int, family_id: str, presented_jti: str) -> dict[str, str] | None:
-    """Spend the presented refresh token for a new pair, or None when it was already spent.
+ROTATED, GRACE, REUSED, REVOKED = "rotated", "grace", "reused", "revoked"
+
+
+def rotate_session(user_id: int, family_id: str,
+                   presented_jti: str) -> tuple[dict[str, str] | None, str]:
+    """Spend the presented refresh token for a new pair; the pair (None if refused) and
+    what happened: ROTATED, GRACE, REUSED or REVOKED.
 
     The compare-and-set UPDATE makes the spend atomic: of two concurrent uses of one
-    refresh token, exactly one wins. The token the last refresh spent, presented again
+    refresh token, exactly one wins. The token the last refresh spent, presented again once
     within JWT_REFRESH_REUSE_GRACE, is an answer that got lost (a reload, a dropped
-    connection, a second tab): it gets the current refresh token again. Any other spent
-    token is treated as theft: the family is deleted.
+    connection, a second tab): it gets the current refresh token again (GRACE). Any other
+    spent token is treated as theft: the family is deleted (REUSED). A family ended
+    meanwhile (logout, password change) is just REVOKED.
     """
     now = time.time()
     next_jti = tokens.new_id()
@@ -104,68 +109,33 @@ def rotate_session(user_id: int, family_id: str, presented_jti: str) -> dict[str
                 expires_at=tokens.session_expires_at(), last_used_at=now))
     if spent.rowcount == 1:
         db.session.commit()
-        return token_pair(user_id, family_id, next_jti)
-    current_jti = refresh_jti_replacing(family_id, presented_jti, now)
+        return token_pair(user_id, family_id, next_jti), ROTATED
+    current_jti = claim_grace(family_id, presented_jti, now)
     if current_jti is not None:
-        return token_pair(user_id, family_id, current_jti)
-    end_session(family_id)
-    return None
+        return token_pair(user_id, family_id, current_jti), GRACE
+    return None, REUSED if end_session(family_id) else REVOKED
 
 
-def refresh_jti_replacing(family_id: str, spent_jti: str, now: float) -> str | None:
-    """The family's refresh token, if the last refresh spent this one within the grace."""
+def claim_grace(family_id: str, spent_jti: str, now: float) -> str | None:
+    """The family's refresh token, if the last refresh spent this one within the grace and
+    no one claimed the grace yet (committed)."""
     grace = current_app.config["JWT_REFRESH_REUSE_GRACE"].total_seconds()
-    if grace <= 0:
-        return None
-    current_jti = db.session.scalar(
-        select(TokenFamily.refresh_jti)
+    claimed = grace > 0 and db.session.execute(
+        update(TokenFamily)
         .where(TokenFamily.id == family_id, TokenFamily.previous_refresh_jti == spent_jti,
-               TokenFamily.rotated_at >= now - grace))
-    db.session.commit()  # ends the read transaction
+               TokenFamily.rotated_at >= now - grace)
+        .values(previous_refresh_jti=None)).rowcount == 1
+    current_jti = db.session.scalar(
+        select(TokenFamily.refresh_jti).where(TokenFamily.id == family_id)) if claimed else None
+    db.session.commit()
     return current_jti
 
 
-def end_session(family_id: str) -> None:
-    """Revoke every token of the family (committed)."""
-    db.session.execute(delete(TokenFamily).where(TokenFamily.id == family_id))
-    db.session.commit()
-
-
-def live_sessions(user_id: int) -> list[TokenFamily]:
-    """The user's sessions whose tokens may still be valid, oldest first."""
-    return list(db.session.scalars(
-        select(TokenFamily).where(TokenFamily.user_id == user_id,
-                                  TokenFamily.expires_at >= time.time())
-        .order_by(TokenFamily.created_at, TokenFamily.id)))
-
-
-def session_details(family: TokenFamily) -> dict[str, str | None]:
-    """What the user (GET /auth/sessions) or an operator (users sessions) sees of a session."""
-    return {"id": family.id, "created_at": iso_time(family.created_at),
-            "last_used_at": iso_time(family.last_used_at), "user_agent": family.user_agent,
-            "address": family.address}
-
-
-def iso_time(epoch_seconds: float | None) -> str | None:
-    if epoch_seconds is None:
-        return None
-    return datetime.fromtimestamp(epoch_seconds, timezone.utc).isoformat(timespec="seconds")
-
-
-def end_users_session(user_id: int, family_id: str) -> bool:
-    """End one of the user's sessions (committed); False if the user has none of that id."""
-    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.id == family_id,
-                                                         TokenFamily.user_id == user_id))
+def end_session(family_id: str) -> bool:
+    """Revoke every token of the family (committed); False if it had ended already."""
+    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.id == family_id))
     db.session.commit()
     return ended.rowcount == 1
-
-
-def end_other_sessions(user_id: int, kept_family_id: str) -> int:
-    """End every session of the user but one (committed); how many ended."""
-    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id,
-                                                         TokenFamily.id != kept_family_id))
-    db.session.commit()
-    return ended.rowcount
 
 
 def storable(text: str | None, max_length: int) -> str | None:

@@ -11,9 +11,10 @@ from .jwt import JWTError, current_identity, jwt_required, refresh_token_require
 from .keys import key_set
 from .openapi import openapi_document
 from .schema import schema_is_current
-from .sessions import end_session, rotate_session
+from .sessions import GRACE, REUSED, REVOKED, end_session, rotate_session
 
 bp = Blueprint("views", __name__)
+AUDITED_REFRESHES = {REUSED: "refresh_reuse", GRACE: "refresh_grace"}
 
 
 @bp.route("/openapi.json")
@@ -58,14 +59,18 @@ def me() -> dict:
 def refresh() -> Response:
     """A new pair for the refresh token of the Authorization header, or of a browser's
     cookie (then the new refresh token goes in the cookie)."""
-    pair = rotate_session(current_identity.id, current_identity.family,
-                          current_identity.token_id)
+    pair, outcome = rotate_session(current_identity.id, current_identity.family,
+                                   current_identity.token_id)
+    if outcome == REVOKED:  # ended meanwhile: the cookie may already be a newer session's
+        raise JWTError("Invalid token", "Token has been revoked")
+    if outcome in AUDITED_REFRESHES:
+        log_change(AUDITED_REFRESHES[outcome], user_id=current_identity.id,
+                   address=request.remote_addr)
     if pair is None:
-        log_change("refresh_reuse", user_id=current_identity.id, address=request.remote_addr)
         if authenticated_by_cookie():
             after_this_request(clear_session_cookies)
         raise JWTError("Invalid token", REFRESH_REUSED)
-    metrics.count("token_refreshes", outcome="rotated")
+    metrics.count("token_refreshes", outcome=outcome)
     if authenticated_by_cookie():
         return cookie_token_response(pair["access_token"], pair["refresh_token"],
                                      new_login=False)

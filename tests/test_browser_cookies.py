@@ -198,6 +198,7 @@ def test_without_cors_origins_no_cors_headers_are_sent(client):
 
 
 @pytest.mark.parametrize("value", ["https://app.example.com/", "app.example.com",
+                                   "https://*.example.com",
                                    "https://app.example.com/path", ["ftp://x.example"], 42])
 def test_a_cors_origin_that_isnt_one_refuses_to_start(make_app, value):
     with pytest.raises(ConfigurationError, match="CORS_ORIGINS"):
@@ -225,3 +226,31 @@ def test_behind_trusted_proxies_the_origin_is_the_one_the_browser_sees(make_app)
     direct = client.post("http://10.0.0.2:8000/auth/refresh",
                          headers={**ORIGIN, "X-CSRF-Token": csrf})
     assert (direct.status_code, direct.get_json()["description"]) == (403, "Origin not allowed")
+
+
+def test_turning_the_cookie_transport_off_ignores_cookies_set_before(make_app, database_uri):
+    on = make_app()
+    with on.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = on.test_client()
+    csrf = browser_login(client).get_json()["csrf_token"]
+    off = make_app(JWT_COOKIE_TRANSPORT=False)
+    client.application = off
+    response = client.post(f"{BASE}/auth/refresh", headers={**ORIGIN, "X-CSRF-Token": csrf})
+    assert (response.status_code, response.get_json()["description"]) == (
+        401, "Request does not contain an access token")
+    assert response.headers.getlist("Set-Cookie") == []
+
+
+def test_cors_origins_are_compared_exactly(make_app):
+    client = make_app(CORS_ORIGINS=["https://app.example.com", "http://[::1]:8080"]).test_client()
+
+    def allowed(origin):
+        preflight = client.options(f"{BASE}/auth/refresh", headers={
+            "Origin": origin, "Access-Control-Request-Method": "POST"})
+        return preflight.headers.get("Access-Control-Allow-Origin") == origin
+
+    assert allowed("https://app.example.com") and allowed("http://[::1]:8080")
+    for lookalike in ("https://app.example.com.evil.net", "https://appxexample.com",
+                      "http://1:8080", "http://[::1]:80800"):
+        assert not allowed(lookalike), lookalike

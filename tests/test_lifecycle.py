@@ -6,6 +6,7 @@ import jwt as pyjwt
 import pytest
 from sqlalchemy import event, func, select
 
+from jwtauthtest import sessions
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily
 from jwtauthtest.users import add_user, change_password, delete_user, set_active
@@ -139,6 +140,30 @@ def test_a_refresh_token_spent_moments_ago_gets_the_current_one_again(client, us
     assert reuse.get_json()["description"] == (
         "Refresh token was already used; its session has been revoked")
     assert hello(client, third.get_json()["access_token"]).get_json() == REVOKED
+
+
+def test_the_grace_serves_one_lost_answer_and_is_audited(client, user, caplog):
+    first = login(client)
+    second = refresh(client, first["refresh_token"])
+    caplog.set_level("INFO", logger="jwtauthtest.audit")
+    assert refresh_jti(refresh(client, first["refresh_token"])) == refresh_jti(second)
+    assert [r.getMessage() for r in caplog.records if "refresh_" in r.getMessage()] == [
+        'refresh_grace user_id=1 address="127.0.0.1"']
+    reuse = refresh(client, first["refresh_token"])  # a second time is no lost answer
+    assert reuse.get_json()["description"] == (
+        "Refresh token was already used; its session has been revoked")
+    assert family_count(client.application) == 0
+
+
+def test_a_refresh_of_a_session_ended_meanwhile_is_revoked_not_reuse(app, client, user):
+    """A refresh that passed the token check as its session ended (a logout, a password
+    change) is no theft: nothing is logged as one, and no cookie is cleared."""
+    first = login(client)
+    claims = pyjwt.decode(first["refresh_token"], SECRET, algorithms=["HS256"])
+    with app.app_context():
+        sessions.end_session(claims["fam"])
+        assert sessions.rotate_session(user, claims["fam"], claims["jti"]) == (
+            None, sessions.REVOKED)
 
 
 def test_after_the_grace_a_spent_refresh_token_revokes_the_family(make_app):
