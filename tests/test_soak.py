@@ -100,7 +100,7 @@ def test_soak(tmp_path, database_uri):
             while time.monotonic() < deadline - 2:  # users added while the clients run
                 name = f"added{len(added)}"
                 result = run_flask(env, "users", "add", name, "--password-stdin",
-                                   input="pw\n")
+                                   input="an added passphrase\n")
                 assert result.returncode == 0, result.stderr
                 added.append(name)
             for client in phase_clients:
