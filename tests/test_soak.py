@@ -82,7 +82,8 @@ def test_soak(tmp_path, database_uri):
                          FLASK_DATABASE_AUTO_UPGRADE="true",
                          FLASK_RATELIMIT_LOGIN_FAILURES="100000 per minute",
                          FLASK_RATELIMIT_LOGIN_ATTEMPTS="100000 per minute",
-                         FLASK_MAX_SESSIONS_PER_USER="100000")
+                         FLASK_MAX_SESSIONS_PER_USER="100000",
+                         FLASK_JWT_REFRESH_REUSE_GRACE="0")  # every spent token is refused
     users = [(f"soak{i}", f"password {i}") for i in range(CLIENTS)]
     for name, password in users:
         assert run_flask(env, "users", "add", name, "--password-stdin",
