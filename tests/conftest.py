@@ -2,16 +2,25 @@
 
 The database is a temporary SQLite file, or the PostgreSQL database named by
 TEST_DATABASE_URI (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), emptied
-after each test.
+after each test. Under pytest-xdist (pyproject.toml's addopts) each worker empties a
+database of its own instead, on the same server: TEST_DATABASE_URI's name with the
+worker's id appended (test_gw0, test_gw1, ...), created when missing and dropped at the end.
 """
 
+import fcntl
 import os
+import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 
+import alembic.command
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
-from jwtauthtest import create_app
+from jwtauthtest import INSTANCE_PATH_VARIABLE, create_app
 from jwtauthtest.database import db
+from jwtauthtest.schema import migrate
 from jwtauthtest.users import add_user
 
 SECRET = "test-secret-4f9c2a7e1d3b5c8a0e6f2d4b9a7c1e3f"
@@ -20,6 +29,50 @@ FAST_HASHING = {"ARGON2_MEMORY_COST": 1024, "ARGON2_TIME_COST": 1}
 USERNAME = "admin"
 PASSWORD = "mysupersecretpassword"
 TEST_DATABASE_URI = os.environ.get("TEST_DATABASE_URI")
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...; None in a plain run
+
+
+def pytest_addoption(parser, pluginmanager):
+    """With ``-p no:xdist`` the suite runs in this one process, and the xdist options of
+    pyproject.toml's addopts are accepted and mean nothing (``-n 0`` also runs it in one
+    process, with xdist loaded)."""
+    if not pluginmanager.has_plugin("xdist"):
+        for name in ("--numprocesses", "--dist"):
+            parser.addoption(name, help="ignored: pytest-xdist is not loaded (-p no:xdist)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "alone: compares timings, so under xdist it runs while no other test does")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """Under xdist, a test marked ``alone`` (set up, run and torn down) has the machine to
+    itself: the other workers finish the test they are running and wait for it. (An
+    ``xdist_group`` would only keep such tests on one worker, beside the others' load.)"""
+    if XDIST_WORKER is None:
+        return (yield)
+    # xdist gives each worker the basetemp <the run's own temporary folder>/popen-gwN.
+    with turn(Path(item.config.option.basetemp).parent,
+              alone=item.get_closest_marker("alone") is not None):
+        return (yield)
+
+
+@contextmanager
+def turn(folder: Path, alone: bool) -> Iterator[None]:
+    """A shared lock on the run's lock file while a test runs; an exclusive one for a test
+    marked alone. Each test first passes a turnstile, which a waiting ``alone`` test holds,
+    so that the other workers can't keep it waiting by taking turns at the shared lock."""
+    with ExitStack() as stack:
+        turnstile, tests = (stack.enter_context(open(folder / name, "a"))
+                            for name in ("turnstile.lock", "tests.lock"))
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(tests, fcntl.LOCK_EX if alone else fcntl.LOCK_SH)
+        finally:
+            fcntl.flock(turnstile, fcntl.LOCK_UN)
+        yield  # the lock goes with the file's closing
 
 
 @pytest.fixture(autouse=True)
@@ -31,14 +84,39 @@ def isolated_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("JWTAUTHTEST_INSTANCE_PATH", str(tmp_path / "instance"))
 
 
+@pytest.fixture(scope="session")
+def postgresql_uri():
+    """The PostgreSQL database this process's tests may empty: TEST_DATABASE_URI itself, or
+    under xdist the worker's own, created through TEST_DATABASE_URI's connection and dropped
+    when the worker is done (also after failures; a worker that crashes leaves it for the
+    next run, which empties it before use)."""
+    if TEST_DATABASE_URI is None or XDIST_WORKER is None:
+        yield TEST_DATABASE_URI
+        return
+    url = make_url(TEST_DATABASE_URI)
+    name = f"{url.database}_{XDIST_WORKER}"
+    quoted = '"' + name.replace('"', '""') + '"'
+    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as connection:
+            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                 {"name": name}) is None:
+                connection.execute(text(f"CREATE DATABASE {quoted}"))
+        yield url.set(database=name).render_as_string(hide_password=False)
+        with server.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+    finally:
+        server.dispose()
+
+
 @pytest.fixture
-def database_uri(tmp_path):
-    if TEST_DATABASE_URI is None:
+def database_uri(tmp_path, postgresql_uri):
+    if postgresql_uri is None:
         yield f"sqlite:///{tmp_path / 'test.sqlite'}"
         return
-    empty_database(TEST_DATABASE_URI)
-    yield TEST_DATABASE_URI
-    empty_database(TEST_DATABASE_URI)
+    empty_database(postgresql_uri)
+    yield postgresql_uri
+    empty_database(postgresql_uri)
 
 
 def empty_database(uri: str) -> None:
@@ -49,15 +127,47 @@ def empty_database(uri: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A SQLite database brought to the newest migration, once per process (the same
+    alembic upgrade the app runs at start), and nothing else in it; None on PostgreSQL."""
+    if TEST_DATABASE_URI is not None:
+        return None
+    folder = tmp_path_factory.mktemp("migrated")
+    path = folder / "migrated.sqlite"
+    with pytest.MonkeyPatch.context() as environment:
+        for name in list(os.environ):
+            if name.startswith("FLASK_"):
+                environment.delenv(name)
+        environment.setenv(INSTANCE_PATH_VARIABLE, str(folder / "instance"))
+        app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+                          "DATABASE_AUTO_UPGRADE": False})
+        with app.app_context():
+            alembic.command.upgrade(migrate.get_config(), "head")
+            db.engine.dispose()
+    return path
+
+
 @pytest.fixture
-def make_app(database_uri):
-    """Build apps on the test's database; their connections are closed afterwards."""
+def make_app(database_uri, migrated_sqlite):
+    """Build apps on the test's database; their connections are closed afterwards.
+
+    The first app on the test's new SQLite database, which would migrate it at start (the
+    default), finds a copy of ``migrated_sqlite`` there instead: its start then has nothing
+    to upgrade, about a quarter of a second sooner."""
     apps = []
 
     def make(**config):
-        app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                          "SQLALCHEMY_DATABASE_URI": database_uri,
-                          "DATABASE_AUTO_UPGRADE": True, **config})
+        config = {"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
+                  "SQLALCHEMY_DATABASE_URI": database_uri, "DATABASE_AUTO_UPGRADE": True,
+                  **config}
+        if (migrated_sqlite is not None and config["DATABASE_AUTO_UPGRADE"] is True
+                and config["SQLALCHEMY_DATABASE_URI"] == database_uri):
+            path = Path(database_uri.removeprefix("sqlite:///"))
+            if not path.exists():
+                shutil.copyfile(migrated_sqlite, path)
+        app = create_app(config)
         apps.append(app)
         return app
 

@@ -169,6 +169,7 @@ def test_add_user_refuses_over_long_values(app):
 
 # --- no user enumeration ----------------------------------------------------------------------
 
+@pytest.mark.alone
 def test_unknown_disabled_and_wrong_password_cost_the_same(make_app):
     # A cost where hashing, not the database, dominates, as in production.
     app = make_app(ARGON2_MEMORY_COST=16384, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
@@ -243,6 +244,7 @@ def test_disabled_user_cannot_log_in_and_tokens_are_refused(app, client, token, 
                                    "description": "User does not exist"}
 
 
+@pytest.mark.alone
 def test_the_first_unknown_username_costs_no_more_than_the_rest(make_app):
     """The dummy hash is made at start, not by the first unknown login (which would stand out)."""
     app = make_app(ARGON2_MEMORY_COST=16384, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
