@@ -2,9 +2,11 @@
 
 The database is a temporary SQLite file, or the PostgreSQL database named by
 TEST_DATABASE_URI (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), emptied
-after each test. Under pytest-xdist (pyproject.toml's addopts) each worker empties a
-database of its own instead, on the same server: TEST_DATABASE_URI's name with the
-worker's id appended (test_gw0, test_gw1, ...), created when missing and dropped at the end.
+before and after each test. Under pytest-xdist (pyproject.toml's addopts) each worker has a
+database of its own instead, on the same server: TEST_DATABASE_URI's name with the worker's
+id appended (test_gw0, test_gw1, ...), created when missing, emptied before each test and
+dropped at the end. An app that would migrate the test's new SQLite database at start finds
+it migrated already, a copy of one migrated once per process (see make_app).
 """
 
 import fcntl
@@ -17,6 +19,7 @@ from pathlib import Path
 import alembic.command
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from jwtauthtest import INSTANCE_PATH_VARIABLE, create_app
 from jwtauthtest.database import db
@@ -85,22 +88,21 @@ def isolated_environment(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="session")
-def postgresql_uri():
-    """The PostgreSQL database this process's tests may empty: TEST_DATABASE_URI itself, or
-    under xdist the worker's own, created through TEST_DATABASE_URI's connection and dropped
-    when the worker is done (also after failures; a worker that crashes leaves it for the
-    next run, which empties it before use)."""
+def worker_database():
+    """Under xdist, the URI of the worker's own PostgreSQL database, made (when missing)
+    through TEST_DATABASE_URI's connection on the same server, and dropped when the worker
+    is done. (A worker that crashes leaves it for the next run, which empties it first.)"""
     if TEST_DATABASE_URI is None or XDIST_WORKER is None:
-        yield TEST_DATABASE_URI
+        yield None
         return
     url = make_url(TEST_DATABASE_URI)
     name = f"{url.database}_{XDIST_WORKER}"
     quoted = '"' + name.replace('"', '""') + '"'
-    server = create_engine(url, isolation_level="AUTOCOMMIT")
+    server = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with server.connect() as connection:
-            if connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                                 {"name": name}) is None:
+            if not connection.scalar(text("SELECT count(*) FROM pg_database "
+                                          "WHERE datname = :name"), {"name": name}):
                 connection.execute(text(f"CREATE DATABASE {quoted}"))
         yield url.set(database=name).render_as_string(hide_password=False)
         with server.connect() as connection:
@@ -109,53 +111,62 @@ def postgresql_uri():
         server.dispose()
 
 
-@pytest.fixture
-def database_uri(tmp_path, postgresql_uri):
-    if postgresql_uri is None:
-        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
-        return
-    empty_database(postgresql_uri)
-    yield postgresql_uri
-    empty_database(postgresql_uri)
-
-
-def empty_database(uri: str) -> None:
-    engine = create_engine(uri)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-
-
-@pytest.fixture(scope="session")
-def migrated_sqlite(tmp_path_factory):
-    """A SQLite database brought to the newest migration, once per process (the same
-    alembic upgrade the app runs at start), and nothing else in it; None on PostgreSQL."""
-    if TEST_DATABASE_URI is not None:
-        return None
-    folder = tmp_path_factory.mktemp("migrated")
-    path = folder / "migrated.sqlite"
+def migrate_to_head(uri: str, folder: Path) -> None:
+    """Bring an empty database to the newest migration, as an app's start does (the same
+    alembic upgrade), and write nothing else in it."""
     with pytest.MonkeyPatch.context() as environment:
         for name in list(os.environ):
             if name.startswith("FLASK_"):
                 environment.delenv(name)
         environment.setenv(INSTANCE_PATH_VARIABLE, str(folder / "instance"))
         app = create_app({"TESTING": True, "SECRET_KEY": SECRET, **FAST_HASHING,
-                          "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                          "DATABASE_AUTO_UPGRADE": False})
+                          "SQLALCHEMY_DATABASE_URI": uri, "DATABASE_AUTO_UPGRADE": False})
         with app.app_context():
             alembic.command.upgrade(migrate.get_config(), "head")
             db.engine.dispose()
-    return path
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A SQLite database at the newest migration, once per process; None on PostgreSQL."""
+    if TEST_DATABASE_URI is not None:
+        return None
+    folder = tmp_path_factory.mktemp("migrated")
+    migrate_to_head(f"sqlite:///{folder / 'migrated.sqlite'}", folder)
+    return folder / "migrated.sqlite"
+
+
+@pytest.fixture
+def database_uri(tmp_path, worker_database):
+    """The test's empty database: a new SQLite file, TEST_DATABASE_URI emptied before and
+    after the test, or under xdist the worker's database emptied before it (and dropped
+    at the end)."""
+    if TEST_DATABASE_URI is None:
+        yield f"sqlite:///{tmp_path / 'test.sqlite'}"
+        return
+    uri = worker_database or TEST_DATABASE_URI
+    empty_database(uri)
+    yield uri
+    if worker_database is None:
+        empty_database(uri)
+
+
+def empty_database(uri: str) -> None:
+    engine = create_engine(uri, poolclass=NullPool)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 @pytest.fixture
 def make_app(database_uri, migrated_sqlite):
     """Build apps on the test's database; their connections are closed afterwards.
 
-    The first app on the test's new SQLite database, which would migrate it at start (the
-    default), finds a copy of ``migrated_sqlite`` there instead: its start then has nothing
-    to upgrade, about a quarter of a second sooner."""
+    The first app on the test's new SQLite database, which it would migrate at start (the
+    default), finds a copy of ``migrated_sqlite`` there instead: the same migrations' work,
+    and a start about a quarter of a second sooner. (On PostgreSQL each app migrates: a new
+    database made from a migrated template per test measured slower than that.)"""
     apps = []
 
     def make(**config):
