@@ -11,7 +11,7 @@ from .audit import log_change
 from .browser import cookie_transport_requested
 from .database import db, end_read_transaction
 from .flask_jwt import request_json
-from .jwt import JWTError, current_identity, jwt, jwt_required
+from .jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
 from .models import TokenFamily, User
 from .password_policy import password_problem
 from .passwords import MAX_PASSWORD_LENGTH, hash_password, verify_password
@@ -60,6 +60,7 @@ def sessions() -> dict:
 @bp.delete("/auth/sessions/<session_id>")
 @jwt_required()
 def end_one_session(session_id: str) -> dict:
+    session_of_the_token()  # a Flask-JWT token acts on no session
     if not (SESSION_ID.fullmatch(session_id)
             and end_users_session(current_identity.id, session_id)):
         raise NotFound("You have no session with this id")
@@ -69,9 +70,9 @@ def end_one_session(session_id: str) -> dict:
 
 
 @bp.delete("/auth/sessions")
-@jwt_required(fresh=True)  # a fresh token is always one of ours, with a session
+@jwt_required(fresh=True)
 def end_the_other_sessions() -> dict:
-    ended = end_other_sessions(current_identity.id, current_identity.family)
+    ended = end_other_sessions(current_identity.id, session_of_the_token())
     log_change("other_sessions_ended", user_id=current_identity.id, sessions=ended,
                address=request.remote_addr)
     return {"status": "other sessions ended", "ended": ended}

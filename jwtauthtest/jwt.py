@@ -32,7 +32,7 @@ WRONG_TYPE = {tokens.ACCESS: "Expected an access token, got a refresh token",
               tokens.REFRESH: "Expected a refresh token, got an access token"}
 
 __all__ = ["JWT", "JWTError", "authenticate", "current_identity", "identity", "jwt",
-           "jwt_required", "refresh_token_required"]
+           "jwt_required", "refresh_token_required", "session_of_the_token"]
 
 
 def authenticate(username: str, password: str) -> Session | None:
@@ -145,6 +145,16 @@ def token_of_the_request() -> str | None:
 
 
 jwt.jwt_error_handler(jwt_error_response)
+
+
+def session_of_the_token() -> str:
+    """The session (token family) of the request's token, for a view that acts on sessions;
+    400 for a Flask-JWT token, which has none (and never stands for every session)."""
+    family = current_identity.family
+    if family is None:
+        raise JWTError("Bad Request", "This token has no session to end (it was issued by "
+                       "Flask-JWT); it stays valid until it expires", 400)
+    return family
 
 
 def jwt_required(realm: str | None = None, fresh: bool = False,

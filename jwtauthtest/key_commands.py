@@ -32,10 +32,11 @@ def all_keys() -> list[SigningKey]:
 
 @keys_cli.command("list")
 def list_command() -> None:
-    """List the keys: id, algorithm, created, state (signing, verifying, retired)."""
+    """List the keys: id, algorithm, created, state (signing, verifying, retired; and which
+    verifies Flask-JWT's tokens, which have no kid)."""
     keys = key_set()
     keys.refresh()
-    signing = keys.signing_kid
+    signing, kidless = keys.signing_kid, keys.kidless_key()
     stored = all_keys()
     if not stored:
         click.echo("No keys yet: a starting server makes the first, or run `keys rotate`")
@@ -44,6 +45,8 @@ def list_command() -> None:
     for key in stored:
         state = ("retired" if key.retired_at is not None else
                  "signing" if key.kid == signing else "verifying")
+        if kidless is not None and key.kid == kidless.kid:
+            state += " (and tokens without kid)"
         rows.append((key.kid, key.algorithm, utc(key.created_at), state))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:

@@ -2,7 +2,6 @@
 the cipher its private part is stored under (keys.py keeps the set)."""
 
 import base64
-import hashlib
 import json
 import secrets
 from dataclasses import dataclass
@@ -35,24 +34,17 @@ def storage_cipher(secret: bytes) -> Fernet:
         info=b"jwtauthtest signing keys").derive(secret)))
 
 
-def new_key_material(algorithm: str, secret: bytes | None = None,
-                     kid: str | None = None) -> tuple[str, bytes]:
-    """A new key's kid and private part: for HMAC the given secret or a random one, named by
-    a hash of it; otherwise a PEM private key, named by ``kid`` or at random."""
+def new_key_material(algorithm: str, secret: bytes | None = None) -> tuple[str, bytes]:
+    """A new key's kid and private part: for HMAC the given secret or a random one, else a PEM
+    private key. The kid is random: one derived from the key would let anyone holding a token
+    test guesses of a guessable secret offline."""
     if algorithm in HMAC_ALGORITHMS:
         material = secret or secrets.token_bytes(HMAC_ALGORITHMS[algorithm])
-        return "hs-" + hashlib.sha256(b"jwtauthtest kid" + material).hexdigest()[:16], material
+        return f"hs-{secrets.token_hex(8)}", material
     private = new_private_key(algorithm).private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
         serialization.NoEncryption())
-    return kid or f"{algorithm.lower()}-{secrets.token_hex(8)}", private  # never "-..."
-
-
-def first_kid(algorithm: str, secret: bytes) -> str:
-    """The same in every process, so that workers starting at once make one first key pair
-    (the others' inserts conflict), as they make one HMAC key."""
-    digest = hashlib.sha256(b"jwtauthtest first key " + algorithm.encode() + secret)
-    return f"{algorithm.lower()}-{digest.hexdigest()[:16]}"
+    return f"{algorithm.lower()}-{secrets.token_hex(8)}", private  # never "-...", an option
 
 
 def new_private_key(algorithm: str) -> Any:

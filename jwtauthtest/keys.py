@@ -1,11 +1,14 @@
 """Signing keys: a set with ids (``kid``), in the database so that every instance shares it.
 
 The newest key of ``JWT_ALGORITHM`` that isn't retired signs; every key that isn't retired
-verifies. Private parts are stored encrypted with a key derived from ``SECRET_KEY``. Each
-process keeps the set in memory and reads it again at least every
+verifies the tokens naming it. A token without ``kid`` (Flask-JWT's) verifies only with the
+HMAC key made of ``JWT_SECRET_KEY``, while that key is in the set: retiring it, or replacing
+``JWT_SECRET_KEY``, ends them. Private parts are stored encrypted with a key derived from
+``SECRET_KEY``. Each process keeps the set in memory and reads it again at least every
 ``JWT_KEY_REFRESH_SECONDS``, and when a token names a key it doesn't know.
 """
 
+import hmac
 import logging
 import threading
 import time
@@ -22,7 +25,6 @@ from .key_material import (
     ALGORITHMS,
     HMAC_ALGORITHMS,
     Key,
-    first_kid,
     load_key,
     new_key_material,
     storage_cipher,
@@ -41,10 +43,13 @@ class KeySet:
                  refresh_seconds: float) -> None:
         self.algorithm = algorithm
         self.configured_secret = configured_secret
+        # What Flask-JWT signed with: JWT_ALGORITHM, or HS256 under an asymmetric one.
+        self.kidless_algorithm = algorithm if algorithm in HMAC_ALGORITHMS else "HS256"
         self.fernet = storage_cipher(secret)
         self.refresh_seconds = refresh_seconds
         self._keys: dict[str, Key] = {}
         self._signing: Key | None = None
+        self._kidless: Key | None = None
         self._next_refresh = 0.0
         self._next_unknown_refresh = 0.0
         self._unreadable: set[str] = set()
@@ -72,6 +77,12 @@ class KeySet:
             key = self._keys.get(kid)
         return key
 
+    def kidless_key(self) -> Key | None:
+        """The key that verifies tokens without ``kid``: the HMAC key of JWT_SECRET_KEY, if
+        it is in the set (None once it is retired, or JWT_SECRET_KEY replaced)."""
+        self._refresh_if_due()
+        return self._kidless
+
     def live_keys(self) -> list[Key]:
         self._refresh_if_due()
         return sorted(self._keys.values(), key=lambda key: key.created_at)
@@ -88,9 +99,12 @@ class KeySet:
         loaded = [self._load(row) for row in rows]
         keys = {key.kid: key for key in loaded if key is not None}
         signing = [key for key in keys.values() if key.algorithm == self.algorithm]
+        kidless = [key for key in keys.values() if key.algorithm == self.kidless_algorithm
+                   and hmac.compare_digest(key.signing, self.configured_secret)]
         with self._lock:
             self._keys = keys
             self._signing = signing[-1] if signing else None
+            self._kidless = kidless[0] if kidless else None
             self._next_refresh = time.monotonic() + self.refresh_seconds
 
     def _load(self, row: Any) -> Key | None:
@@ -106,33 +120,45 @@ class KeySet:
             return None
         return load_key(row.kid, row.algorithm, private, row.created_at)
 
-    def create(self, algorithm: str, secret: bytes | None = None, kid: str | None = None) -> str:
+    def create(self, algorithm: str, secret: bytes | None = None,
+               first_of: str | None = None) -> str:
         """Store a new key (for HMAC the given secret, else a random one); its kid."""
-        kid, material = new_key_material(algorithm, secret, kid)
+        kid, material = new_key_material(algorithm, secret)
         db.session.execute(insert(_keys).values(
-            kid=kid, algorithm=algorithm, created_at=time.time(),
+            kid=kid, algorithm=algorithm, created_at=time.time(), first_of=first_of,
             private_key=self.fernet.encrypt(material).decode()))
         db.session.commit()
         self._next_refresh = 0.0
         return kid
 
     def ensure_signing_key(self) -> None:
-        """The first key, made once (by whichever process is first: they all try the same
-        kid): for HMAC the configured secret itself, so that tokens still verify with it."""
+        """A key to sign with, and under an asymmetric JWT_ALGORITHM the HMAC key of
+        JWT_SECRET_KEY too, which only verifies Flask-JWT's tokens (so that a Flask-JWT
+        deployment switches without logging anyone out). Each is made once per database;
+        if that first key was retired since, a random one signs."""
         self.refresh()
-        if self._signing is not None:
-            return
-        try:
-            if self.algorithm in HMAC_ALGORITHMS:
-                self.create(self.algorithm, secret=self.configured_secret)
-            else:
-                self.create(self.algorithm, kid=first_kid(self.algorithm, self.configured_secret))
-        except IntegrityError:  # another process made the same key first, or it was
-            db.session.rollback()  # retired (keys retire --force): then a random one signs
+        if self._signing is None:
+            self._make_first(self.algorithm)
+        if self.kidless_algorithm != self.algorithm:
+            self._make_first(self.kidless_algorithm)
         self.refresh()
         if self._signing is None:
             self.create(self.algorithm)
             self.refresh()
+
+    def _make_first(self, algorithm: str) -> None:
+        """The first key of the algorithm — for HMAC the configured secret itself, so that
+        tokens still verify with it — unless one was made before (processes starting at once
+        all try; the database's unique ``first_of`` lets one succeed)."""
+        made = db.session.scalar(select(_keys.c.kid).where(_keys.c.first_of == algorithm))
+        db.session.commit()
+        if made is not None:
+            return
+        secret = self.configured_secret if algorithm in HMAC_ALGORITHMS else None
+        try:
+            self.create(algorithm, secret, first_of=algorithm)
+        except IntegrityError:  # another process made it first
+            db.session.rollback()
 
     def retire(self, kid: str) -> None:
         db.session.execute(update(_keys).where(_keys.c.kid == kid)

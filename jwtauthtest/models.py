@@ -99,3 +99,7 @@ class SigningKey(db.Model):
     private_key: Mapped[str] = mapped_column(String)
     created_at: Mapped[float] = mapped_column(Float, index=True)  # epoch seconds
     retired_at: Mapped[float | None] = mapped_column(Float)  # no longer verifies from then on
+    # The algorithm this key was made first of (keys.KeySet.ensure_signing_key), once per
+    # database: processes starting at once agree on one first key, and one retired is not
+    # made again. The first key of an HMAC algorithm is JWT_SECRET_KEY itself.
+    first_of: Mapped[str | None] = mapped_column(String(16), unique=True)

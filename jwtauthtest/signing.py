@@ -1,14 +1,13 @@
 """Signing and verifying tokens with the key set: a ``kid`` header on every token we mint,
 the key it names to verify it, and ``iss``/``aud`` when JWT_ISSUER/JWT_AUDIENCE are set
 (RFC 8725 sections 3.8 and 3.9). A token without ``kid`` — minted by Flask-JWT — is checked
-against JWT_SECRET_KEY, as Flask-JWT checked it."""
+against JWT_SECRET_KEY, as Flask-JWT checked it, while the key set holds that key."""
 
 from typing import Any
 
 import jwt as pyjwt
 from flask import Flask, current_app
 
-from .key_material import HMAC_ALGORITHMS
 from .keys import key_set
 from .secret import ConfigurationError
 
@@ -40,20 +39,18 @@ def sign(payload: dict[str, Any]) -> str:
                         algorithm=key.algorithm, headers={"kid": key.kid})
 
 
-def verify(token: str) -> dict[str, Any]:
-    """The verified claims; raises pyjwt.InvalidTokenError with PyJWT's own message."""
+def verify(token: str) -> tuple[dict[str, Any], str | None]:
+    """The verified claims and the token's kid (None for Flask-JWT's); raises
+    pyjwt.InvalidTokenError with PyJWT's own message."""
     config = current_app.config
     kid = pyjwt.get_unverified_header(token).get("kid")
-    if kid is None:
-        algorithm = config["JWT_ALGORITHM"]
-        secret, algorithms = config["JWT_SECRET_KEY"], [
-            algorithm if algorithm in HMAC_ALGORITHMS else "HS256"]
-    else:
-        key = key_set().verifying_key(kid)
-        if key is None:
-            raise pyjwt.InvalidTokenError("Unknown key id")
-        secret, algorithms = key.verifying, [key.algorithm]
+    key = key_set().verifying_key(kid) if kid is not None else key_set().kidless_key()
+    if key is None:
+        raise pyjwt.InvalidTokenError("Unknown key id" if kid is not None else
+                                      "Tokens without a key id are no longer accepted")
     required = REQUIRED_CLAIMS + list(configured_claims())
-    return pyjwt.decode(token, secret, algorithms=algorithms, leeway=config["JWT_LEEWAY"],
-                        options={"require": required}, issuer=config.get("JWT_ISSUER") or None,
-                        audience=config.get("JWT_AUDIENCE") or None)
+    payload = pyjwt.decode(token, key.verifying, algorithms=[key.algorithm],
+                           leeway=config["JWT_LEEWAY"], options={"require": required},
+                           issuer=config.get("JWT_ISSUER") or None,
+                           audience=config.get("JWT_AUDIENCE") or None)
+    return payload, kid

@@ -7,6 +7,8 @@ import jwt as pyjwt
 import pytest
 
 from jwtauthtest.jwt import current_identity, jwt_required
+from jwtauthtest.keys import key_set
+from jwtauthtest.user_sessions import live_sessions
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, USERNAME
@@ -87,3 +89,44 @@ def test_a_fresh_claim_that_isnt_a_boolean_is_refused(fresh_app, value):
 def test_jwt_fresh_delta_of_the_wrong_type_is_refused(make_app):
     with pytest.raises(ValueError, match="^JWT_FRESH_DELTA must be a number of seconds"):
         make_app(JWT_FRESH_DELTA="soon")
+
+
+def test_a_token_without_kid_is_never_fresh_even_if_it_says_so(fresh_app):
+    """Anyone holding JWT_SECRET_KEY can write ``"fresh": true``; only our logins make one."""
+    client = fresh_app().test_client()
+    log_in(client)
+    claiming = sign({**flask_jwt_claims(1), "fresh": True}, SECRET)
+    assert client.get("/me", headers={"Authorization": f"JWT {claiming}"}).status_code == 200
+    for response in (sensitive(client, claiming), client.delete(
+            "/auth/sessions", headers={"Authorization": f"JWT {claiming}"})):
+        assert (response.status_code, response.get_json()) == (401, STALE)
+    with client.application.app_context():
+        assert len(live_sessions(1)) == 1
+
+
+NO_SESSION = {"status_code": 400, "error": "Bad Request",
+              "description": "This token has no session to end (it was issued by Flask-JWT); "
+                             "it stays valid until it expires"}
+
+
+def test_a_token_without_a_session_never_stands_for_every_session(fresh_app):
+    """A fresh token of ours without ``fam`` (only a holder of the signing key could make
+    one) ending "the other sessions" must not end them all; nor may a Flask-JWT token act
+    on a session by its id."""
+    client = fresh_app().test_client()
+    log_in(client)
+    with client.application.app_context():
+        [session] = live_sessions(1)
+        signing_kid = key_set().signing_kid
+    sessionless = sign({**flask_jwt_claims(1), "fresh": True, "jti": "j", "type": "access"},
+                       SECRET, header={"typ": "JWT", "alg": "HS256", "kid": signing_kid})
+    assert sensitive(client, sessionless).status_code == 200  # it is a fresh token
+    legacy = sign(flask_jwt_claims(1), SECRET)
+    for response in (
+            client.delete("/auth/sessions", headers={"Authorization": f"JWT {sessionless}"}),
+            client.delete(f"/auth/sessions/{session.id}",
+                          headers={"Authorization": f"JWT {legacy}"}),
+            client.post("/auth/logout", headers={"Authorization": f"JWT {legacy}"})):
+        assert (response.status_code, response.get_json()) == (400, NO_SESSION)
+    with client.application.app_context():
+        assert [s.id for s in live_sessions(1)] == [session.id]

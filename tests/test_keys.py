@@ -5,14 +5,21 @@ import base64
 import re
 import time
 
+import alembic.command
 import jwt as pyjwt
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, insert, select
 
 from jwtauthtest.database import db
-from jwtauthtest.key_material import ALGORITHMS, HMAC_ALGORITHMS
+from jwtauthtest.key_material import (
+    ALGORITHMS,
+    HMAC_ALGORITHMS,
+    new_key_material,
+    storage_cipher,
+)
 from jwtauthtest.keys import KeySet
 from jwtauthtest.models import SigningKey
+from jwtauthtest.schema import migrate
 from jwtauthtest.secret import ConfigurationError
 from jwtauthtest.users import add_user
 
@@ -108,12 +115,16 @@ def test_an_alg_other_than_its_keys_is_refused(app_with):
 
 
 def test_private_parts_are_stored_encrypted(app_with):
+    """The ES256 key pair, and the HMAC key of JWT_SECRET_KEY (for Flask-JWT's tokens)."""
     app = app_with(JWT_ALGORITHM="ES256")
     login(app.test_client())
     with app.app_context():
-        stored = db.session.scalars(select(SigningKey.private_key)).all()
-    assert len(stored) == 1
-    assert "PRIVATE KEY" not in stored[0] and not stored[0].startswith("-----")
+        stored = db.session.execute(select(SigningKey.algorithm, SigningKey.private_key)
+                                    .order_by(SigningKey.algorithm)).all()
+    assert [algorithm for algorithm, _ in stored] == ["ES256", "HS256"]
+    for _, private in stored:
+        assert "PRIVATE KEY" not in private and not private.startswith("-----")
+        assert SECRET not in private and SECRET.encode().hex() not in private
 
 
 def test_issuer_and_audience(app_with):
@@ -152,8 +163,10 @@ def test_rotate_then_retire_from_the_command_line(app_with):
     assert {k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]} == {
         old_kid, new_kid}
     listed = runner.invoke(args=["keys", "list"]).output.splitlines()
-    assert [line.split()[0] for line in listed] == ["KID", old_kid, new_kid]
-    assert [line.split()[-1] for line in listed[1:]] == ["verifying", "signing"]
+    kidless = [line.split()[0] for line in listed if line.split()[1] == "HS256"]
+    assert [line.split()[0] for line in listed] == ["KID", old_kid, *kidless, new_kid]
+    assert [re.split(r"  +", line)[-1] for line in listed] == [
+        "STATE", "verifying", "verifying (and tokens without kid)", "signing"]
 
     early = runner.invoke(args=["keys", "retire", old_kid])
     assert early.exit_code == 1
@@ -169,7 +182,7 @@ def test_rotate_then_retire_from_the_command_line(app_with):
     assert hello(client, new["access_token"]).status_code == 200
     assert [k["kid"] for k in client.get("/.well-known/jwks.json").get_json()["keys"]] == [
         new_kid]
-    assert runner.invoke(args=["keys", "list"]).output.splitlines()[1].endswith("retired")
+    assert runner.invoke(args=["keys", "list"]).output.splitlines()[1].endswith("  retired")
 
 
 def test_a_key_can_be_retired_once_its_tokens_have_expired(app_with):
@@ -204,7 +217,8 @@ def test_retiring_the_signing_key_by_force_makes_a_new_one(app_with, algorithm):
 
 @pytest.mark.parametrize("algorithm", ["HS256", "EdDSA"])
 def test_workers_starting_at_once_make_one_first_key(app_with, algorithm):
-    """Two processes both read an empty key set before either made the first key."""
+    """Two processes both read an empty key set before either made the first key (and
+    under EdDSA the HMAC key that verifies Flask-JWT's tokens)."""
     app = app_with(JWT_ALGORITHM=algorithm)
     with app.app_context():
         db.session.execute(delete(SigningKey))
@@ -215,7 +229,8 @@ def test_workers_starting_at_once_make_one_first_key(app_with, algorithm):
         second.refresh = lambda: setattr(second, "refresh", read_too_early)  # sees nothing
         first.ensure_signing_key()
         second.ensure_signing_key()
-        assert db.session.scalar(select(func.count()).select_from(SigningKey)) == 1
+        stored = db.session.execute(select(SigningKey.algorithm, SigningKey.first_of)).all()
+        assert sorted(stored) == sorted({(algorithm, algorithm), ("HS256", "HS256")})
         assert first.signing_kid == second.signing_kid is not None
 
 
@@ -300,3 +315,123 @@ def test_made_up_kids_cost_at_most_a_query_a_second(app_with, monkeypatch):
         forged = sign(flask_jwt_claims(1), SECRET, header={"alg": "HS256", "kid": f"x{i}"})
         assert hello(client, forged).status_code == 401
     assert len(reads) <= 2
+
+
+def me(client, token):
+    return client.get("/me", headers={"Authorization": f"JWT {token}"})
+
+
+def forged_with_the_leaked_secret():
+    """What a forger holding JWT_SECRET_KEY mints: no kid, dated now, fresh, no session."""
+    return sign({**flask_jwt_claims(1), "fresh": True}, SECRET)
+
+
+NO_KIDLESS = refused("Tokens without a key id are no longer accepted")
+
+
+def kids(runner, algorithm=None):
+    rows = [line.split() for line in runner.invoke(args=["keys", "list"]).output.splitlines()]
+    return [row[0] for row in rows[1:] if algorithm in (None, row[1])]
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "EdDSA"])
+def test_the_leak_procedure_shuts_out_the_leaked_secret(app_with, algorithm):
+    """After a leak of JWT_SECRET_KEY: `keys rotate`, then `keys retire --force` of every
+    older key. The HMAC key made of the secret goes with them, and a token forged with it
+    afterwards (no kid, an iat after every cut-off) is refused; tokens of the new key work."""
+    app = app_with(JWT_ALGORITHM=algorithm, JWT_KEY_REFRESH_SECONDS=0)
+    client, runner = app.test_client(), app.test_cli_runner()
+    genuine = sign(flask_jwt_claims(1), SECRET)  # a Flask-JWT deployment's, before the switch
+    assert me(client, genuine).status_code == 200
+    assert me(client, forged_with_the_leaked_secret()).status_code == 200  # the threat
+    old_kids = kids(runner)
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 0
+    for kid in old_kids:
+        assert runner.invoke(args=["keys", "retire", kid, "--force"]).exit_code == 0
+    assert runner.invoke(args=["tokens", "revoke-all", "--yes"]).exit_code == 0
+    time.sleep(1.1)  # an iat surely after revoke-all's cut-off
+    for token in (forged_with_the_leaked_secret(), genuine):
+        response = me(client, token)
+        assert (response.status_code, response.get_json()) == (401, NO_KIDLESS)
+    assert me(client, login(client)["access_token"]).status_code == 200
+
+
+def test_under_eddsa_retiring_the_hmac_key_alone_ends_tokens_without_kid(app_with, make_app):
+    app = app_with(JWT_ALGORITHM="EdDSA", JWT_KEY_REFRESH_SECONDS=0)
+    client, runner = app.test_client(), app.test_cli_runner()
+    session = login(client)
+    [hmac_kid] = kids(runner, "HS256")
+    assert runner.invoke(args=["keys", "retire", hmac_kid, "--force"]).exit_code == 0
+    assert me(client, forged_with_the_leaked_secret()).get_json() == NO_KIDLESS
+    assert me(client, session["access_token"]).status_code == 200  # EdDSA's tokens live on
+    # A restart does not make the retired key again.
+    restarted = make_app(JWT_ALGORITHM="EdDSA")
+    assert me(restarted.test_client(), forged_with_the_leaked_secret()).get_json() == NO_KIDLESS
+    assert kids(restarted.test_cli_runner(), "HS256") == [hmac_kid]
+
+
+@pytest.mark.parametrize("changed", [{"JWT_SECRET_KEY": "replaced-" + SECRET[::-1]},
+                                     {"SECRET_KEY": "replaced-" + SECRET[::-1]}],
+                         ids=["JWT_SECRET_KEY", "SECRET_KEY"])
+def test_replacing_the_secret_ends_tokens_without_kid(make_app, changed):
+    """Signed with the old secret or the new one: no key of the set is made of the new one."""
+    first = make_app()
+    with first.app_context():
+        add_user(USERNAME, PASSWORD)
+    assert me(first.test_client(), sign(flask_jwt_claims(1), SECRET)).status_code == 200
+    client = make_app(**changed).test_client()
+    new_secret = next(iter(changed.values()))
+    for secret in (SECRET, new_secret):
+        assert me(client, sign(flask_jwt_claims(1), secret)).get_json() == NO_KIDLESS
+    assert me(client, login(client)["access_token"]).status_code == 200
+
+
+@pytest.mark.parametrize("algorithm", ["HS256", "EdDSA"])
+def test_a_first_keys_kid_reveals_nothing_of_the_secret(app_with, make_app, algorithm):
+    """It used to be a truncated SHA-256 of the secret: a way to test guesses of a weak one
+    offline. Now a new database's first key gets a new random kid, whatever the secret."""
+    import hashlib
+
+    app = app_with(JWT_ALGORITHM=algorithm)
+    client = app.test_client()
+    first = pyjwt.get_unverified_header(login(client)["access_token"])["kid"]
+    prefix = "hs" if algorithm == "HS256" else algorithm.lower()
+    assert re.fullmatch(prefix + r"-[0-9a-f]{16}", first)
+    derived = [hashlib.sha256(b"jwtauthtest kid" + SECRET.encode()).hexdigest()[:16],
+               hashlib.sha256(b"jwtauthtest first key " + algorithm.encode()
+                              + SECRET.encode()).hexdigest()[:16]]
+    assert first.split("-")[1] not in derived
+    with app.app_context():  # as a new database with the same secret
+        db.session.execute(delete(SigningKey))
+        db.session.commit()
+    again = make_app(JWT_ALGORITHM=algorithm)
+    second = pyjwt.get_unverified_header(login(again.test_client())["access_token"])["kid"]
+    assert second != first and re.fullmatch(prefix + r"-[0-9a-f]{16}", second)
+
+
+def test_existing_keys_keep_their_kids_and_no_first_key_is_made_again(make_app):
+    """Migration 0008 marks the oldest key of each algorithm as its first: the kids live
+    tokens name stay, and a start doesn't make a first key again (a retired one stays so)."""
+    app = make_app(DATABASE_AUTO_UPGRADE=False)
+    cipher = storage_cipher(SECRET.encode())
+    old = [("hs-1a16c54db7110be8", "HS256", SECRET.encode(), 1.0),  # derived from the secret
+           ("hs-aaaaaaaaaaaaaaaa", "HS256", b"r" * 32, 2.0),  # made by `keys rotate`
+           ("eddsa-bbbbbbbbbbbbbbbb", "EdDSA", new_key_material("EdDSA")[1], 3.0)]
+    with app.app_context():
+        alembic.command.upgrade(migrate.get_config(), "0007")
+        db.session.execute(insert(SigningKey.__table__), [
+            {"kid": kid, "algorithm": algorithm, "created_at": created,
+             "retired_at": time.time() if created == 1.0 else None,
+             "private_key": cipher.encrypt(material).decode()}
+            for kid, algorithm, material, created in old])
+        db.session.commit()
+        alembic.command.upgrade(migrate.get_config(), "head")
+        db.engine.dispose()
+    client = make_app().test_client()  # HS256: the rotated key signs
+    with client.application.app_context():
+        add_user(USERNAME, PASSWORD)
+        stored = db.session.execute(select(SigningKey.kid, SigningKey.first_of)
+                                    .order_by(SigningKey.created_at)).all()
+    assert stored == [(old[0][0], "HS256"), (old[1][0], None), (old[2][0], "EdDSA")]
+    assert pyjwt.get_unverified_header(login(client)["access_token"])["kid"] == old[1][0]
+    assert hello(client, sign(flask_jwt_claims(1), SECRET)).get_json() == NO_KIDLESS
