@@ -11,8 +11,9 @@ from .logs import log_event
 logger = logging.getLogger("jwtauthtest.audit")
 MAX_LOGGED_USERNAME = 64
 SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
-# Events an operator should look at: a possible theft, a wrong current password.
-WARNINGS = ("refresh_reuse", "password_change_refused")
+# Events an operator should look at: a theft, a spent refresh token let through once (a lost
+# answer, or a second holder of the token), a wrong current password.
+WARNINGS = ("refresh_reuse", "refresh_grace", "password_change_refused")
 
 
 def log_login(outcome: str, username: object, reason: str) -> None:

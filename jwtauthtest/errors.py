@@ -78,7 +78,7 @@ def count_rejection(error: JWTError) -> None:
         reason = "bad_header"
     elif error.description.startswith("Expected a"):
         reason = "wrong_type"
-    if request.endpoint == "views.refresh":
+    if request.endpoint == "views.refresh" or reason == "reused":  # also a cookie's, at logout
         metrics.count("token_refreshes", outcome="reused" if reason == "reused" else "invalid")
     else:
         metrics.count("tokens_rejected", reason=reason)

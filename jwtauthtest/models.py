@@ -65,10 +65,15 @@ class TokenFamily(db.Model):
     created_at: Mapped[float] = mapped_column(Float, default=time.time)
     expires_at: Mapped[float] = mapped_column(Float, index=True)
     last_used_at: Mapped[float | None] = mapped_column(Float)  # the last refresh
-    # The refresh token the last refresh spent, and when: presented again within
-    # JWT_REFRESH_REUSE_GRACE, it is a lost answer, not a theft (sessions.rotate_session).
+    # The refresh token the last refresh spent, when, and by which client: presented again
+    # within JWT_REFRESH_REUSE_GRACE by that client, it is a lost answer, not a theft
+    # (sessions.rotate_session).
     previous_refresh_jti: Mapped[str | None] = mapped_column(String(32))
     rotated_at: Mapped[float | None] = mapped_column(Float)
+    rotated_by: Mapped[str | None] = mapped_column(String(32))  # sessions.client_digest
+    # After a grace answer, the refresh token the lost answer carried: spendable instead of
+    # refresh_jti (whichever of the two the client kept), until one of them is spent.
+    alternate_refresh_jti: Mapped[str | None] = mapped_column(String(32))
     # Of the login, for the user to recognise the session (GET /auth/sessions).
     user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
     address: Mapped[str | None] = mapped_column(String(MAX_ADDRESS_LENGTH))

@@ -1,10 +1,11 @@
 """Token families: a login's refresh-token chain, rotation with reuse detection, logout."""
 
+import hashlib
 import time
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import and_, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, delete, false, or_, select, update
 
 from . import tokens
 from .database import db, fetch_first
@@ -88,47 +89,71 @@ def start_session(user: User, user_agent: str | None = None,
 ROTATED, GRACE, REUSED, REVOKED = "rotated", "grace", "reused", "revoked"
 
 
-def rotate_session(user_id: int, family_id: str,
-                   presented_jti: str) -> tuple[dict[str, str] | None, str]:
+def client_digest(address: str | None, user_agent: str | None) -> str:
+    """Which client made a request, as a refresh records it: its address and user agent."""
+    client = f"{address or ''}\0{user_agent or ''}".encode("utf-8", "replace")
+    return hashlib.sha256(client).hexdigest()[:32]
+
+
+def spendable(presented_jti: str) -> ColumnElement[bool]:
+    """The session's refresh token, or the other one a grace answer left spendable."""
+    return or_(TokenFamily.refresh_jti == presented_jti,
+               TokenFamily.alternate_refresh_jti == presented_jti)
+
+
+def in_grace(presented_jti: str, client: str, now: float) -> ColumnElement[bool]:
+    """The refresh token the session's last refresh spent, presented again by the client that
+    spent it, within JWT_REFRESH_REUSE_GRACE: a lost answer."""
+    grace = current_app.config["JWT_REFRESH_REUSE_GRACE"].total_seconds()
+    if grace <= 0:
+        return false()
+    return and_(TokenFamily.previous_refresh_jti == presented_jti,
+                TokenFamily.rotated_at >= now - grace, TokenFamily.rotated_by == client)
+
+
+def rotate_session(user_id: int, family_id: str, presented_jti: str,
+                   client: str) -> tuple[dict[str, str] | None, str]:
     """Spend the presented refresh token for a new pair; the pair (None if refused) and
     what happened: ROTATED, GRACE, REUSED or REVOKED.
 
-    The compare-and-set UPDATE makes the spend atomic: of two concurrent uses of one
-    refresh token, exactly one wins. The token the last refresh spent, presented again once
-    within JWT_REFRESH_REUSE_GRACE, is an answer that got lost (a reload, a dropped
-    connection, a second tab): it gets the current refresh token again (GRACE). Any other
-    spent token is treated as theft: the family is deleted (REUSED). A family ended
+    Each step is one compare-and-set UPDATE, so of two concurrent uses of one refresh token
+    exactly one wins. The token the last refresh spent, presented again once within the grace
+    by the same client (a reload, a dropped connection), is GRACE: it gets a new refresh token,
+    and the one the lost answer carried stays spendable instead, in case that answer still
+    lands (a ``keepalive`` request's cookie can arrive last); once either is spent, the other
+    is reuse. So a second holder of the token rides along for one refresh at most before the
+    session ends. Any other spent token is theft: the session ends (REUSED). A session ended
     meanwhile (logout, password change) is just REVOKED.
     """
     now = time.time()
     next_jti = tokens.new_id()
-    spent = db.session.execute(
-        update(TokenFamily)
-        .where(TokenFamily.id == family_id, TokenFamily.refresh_jti == presented_jti)
-        .values(refresh_jti=next_jti, previous_refresh_jti=presented_jti, rotated_at=now,
-                expires_at=tokens.session_expires_at(), last_used_at=now))
-    if spent.rowcount == 1:
-        db.session.commit()
-        return token_pair(user_id, family_id, next_jti), ROTATED
-    current_jti = claim_grace(family_id, presented_jti, now)
-    if current_jti is not None:
-        return token_pair(user_id, family_id, current_jti), GRACE
+    still_valid = {"expires_at": tokens.session_expires_at(), "last_used_at": now}
+    rotated = db.session.execute(
+        update(TokenFamily).where(TokenFamily.id == family_id, spendable(presented_jti))
+        .values(refresh_jti=next_jti, alternate_refresh_jti=None,
+                previous_refresh_jti=presented_jti, rotated_at=now, rotated_by=client,
+                **still_valid))
+    if rotated.rowcount == 0:  # the previous jti is spent once: one lost answer, not two
+        rotated = db.session.execute(
+            update(TokenFamily).where(TokenFamily.id == family_id,
+                                      in_grace(presented_jti, client, now))
+            .values(refresh_jti=next_jti, alternate_refresh_jti=TokenFamily.refresh_jti,
+                    previous_refresh_jti=None, **still_valid))
+        outcome = GRACE
+    else:
+        outcome = ROTATED
+    db.session.commit()
+    if rotated.rowcount == 1:
+        return token_pair(user_id, family_id, next_jti), outcome
     return None, REUSED if end_session(family_id) else REVOKED
 
 
-def claim_grace(family_id: str, spent_jti: str, now: float) -> str | None:
-    """The family's refresh token, if the last refresh spent this one within the grace and
-    no one claimed the grace yet (committed)."""
-    grace = current_app.config["JWT_REFRESH_REUSE_GRACE"].total_seconds()
-    claimed = grace > 0 and db.session.execute(
-        update(TokenFamily)
-        .where(TokenFamily.id == family_id, TokenFamily.previous_refresh_jti == spent_jti,
-               TokenFamily.rotated_at >= now - grace)
-        .values(previous_refresh_jti=None)).rowcount == 1
-    current_jti = db.session.scalar(
-        select(TokenFamily.refresh_jti).where(TokenFamily.id == family_id)) if claimed else None
-    db.session.commit()
-    return current_jti
+def may_end(family_id: str, presented_jti: str, client: str) -> bool:
+    """Whether a browser's refresh-token cookie may log its session out: a token that could
+    be spent, or one the grace would take. (Any other is reuse, as at a refresh.)"""
+    return db.session.scalar(
+        select(TokenFamily.id).where(TokenFamily.id == family_id, or_(
+            spendable(presented_jti), in_grace(presented_jti, client, time.time())))) is not None
 
 
 def end_session(family_id: str) -> bool:

@@ -7,11 +7,25 @@ from . import metrics, tokens
 from .audit import log_change
 from .browser import authenticated_by_cookie, clear_session_cookies, cookie_token_response
 from .errors import REFRESH_REUSED
-from .jwt import JWTError, current_identity, jwt_required, refresh_token_required
+from .jwt import (
+    JWTError,
+    current_identity,
+    jwt_required,
+    refresh_token_required,
+    session_of_the_token,
+)
 from .keys import key_set
 from .openapi import openapi_document
 from .schema import schema_is_current
-from .sessions import GRACE, REUSED, REVOKED, end_session, rotate_session
+from .sessions import (
+    GRACE,
+    REUSED,
+    REVOKED,
+    client_digest,
+    end_session,
+    may_end,
+    rotate_session,
+)
 
 bp = Blueprint("views", __name__)
 AUDITED_REFRESHES = {REUSED: "refresh_reuse", GRACE: "refresh_grace"}
@@ -60,16 +74,14 @@ def refresh() -> Response:
     """A new pair for the refresh token of the Authorization header, or of a browser's
     cookie (then the new refresh token goes in the cookie)."""
     pair, outcome = rotate_session(current_identity.id, current_identity.family,
-                                   current_identity.token_id)
+                                   current_identity.token_id, requesting_client())
     if outcome == REVOKED:  # ended meanwhile: the cookie may already be a newer session's
         raise JWTError("Invalid token", "Token has been revoked")
     if outcome in AUDITED_REFRESHES:
         log_change(AUDITED_REFRESHES[outcome], user_id=current_identity.id,
                    address=request.remote_addr)
     if pair is None:
-        if authenticated_by_cookie():
-            after_this_request(clear_session_cookies)
-        raise JWTError("Invalid token", REFRESH_REUSED)
+        raise refresh_reused()
     metrics.count("token_refreshes", outcome=outcome)
     if authenticated_by_cookie():
         return cookie_token_response(pair["access_token"], pair["refresh_token"],
@@ -81,14 +93,27 @@ def refresh() -> Response:
 @jwt_required()
 def logout() -> Response:
     """End the session of the access token, or of a browser's refresh-token cookie (and
-    clear the cookies)."""
-    family = current_identity.family
-    if family is None:
-        raise JWTError("Bad Request", "This token has no session to end (it was issued by "
-                       "Flask-JWT); it stays valid until it expires", 400)
+    clear the cookies). A spent refresh token in the cookie is reuse, as at a refresh."""
+    family = session_of_the_token()
+    reused = authenticated_by_cookie() and not may_end(family, current_identity.token_id,
+                                                       requesting_client())
     end_session(family)
+    if reused:
+        log_change("refresh_reuse", user_id=current_identity.id, address=request.remote_addr)
+        raise refresh_reused()
     log_change("logout", user_id=current_identity.id, address=request.remote_addr)
     response = jsonify({"status": "logged out"})
     if authenticated_by_cookie():
         clear_session_cookies(response)
     return response
+
+
+def requesting_client() -> str:
+    return client_digest(request.remote_addr, request.user_agent.string)
+
+
+def refresh_reused() -> JWTError:
+    """A spent refresh token: its session has just been ended, and a browser forgets it."""
+    if authenticated_by_cookie():
+        after_this_request(clear_session_cookies)
+    return JWTError("Invalid token", REFRESH_REUSED)

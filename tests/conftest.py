@@ -214,3 +214,12 @@ def token(client, user):
     response = client.post("/auth", json={"username": USERNAME, "password": PASSWORD})
     assert response.status_code == 200
     return response.get_json()["access_token"]
+
+
+def counted(app, counter: str, **labels: str) -> float:
+    """What one of an app's metrics (METRICS_ENABLED) has counted with these labels so far in
+    this process."""
+    metric = app.extensions["jwtauthtest.metrics"].counters[counter]
+    metric.labels(**labels)  # (made now, the child starts from what the process counted)
+    return sum(sample.value for family in metric.collect() for sample in family.samples
+               if sample.name.endswith("_total") and sample.labels == labels)

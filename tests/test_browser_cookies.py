@@ -10,7 +10,7 @@ from jwtauthtest.models import TokenFamily
 from jwtauthtest.secret import ConfigurationError
 from jwtauthtest.users import add_user
 
-from conftest import PASSWORD, USERNAME
+from conftest import PASSWORD, USERNAME, counted
 
 BASE = "https://api.example.com"
 ORIGIN = {"Origin": BASE}
@@ -254,3 +254,127 @@ def test_cors_origins_are_compared_exactly(make_app):
     for lookalike in ("https://app.example.com.evil.net", "https://appxexample.com",
                       "http://1:8080", "http://[::1]:80800"):
         assert not allowed(lookalike), lookalike
+
+
+def cookie_refresh(client, csrf, origin=BASE, base=BASE):
+    return client.post(f"{base}/auth/refresh", headers={"Origin": origin, "X-CSRF-Token": csrf})
+
+
+def cookie_logout(client, csrf):
+    return client.post(f"{BASE}/auth/logout", headers={**ORIGIN, "X-CSRF-Token": csrf})
+
+
+def refresh_cookie(client):
+    return client.get_cookie("__Host-refresh_token", domain="api.example.com").value
+
+
+@pytest.mark.parametrize("origin", [
+    "https://api.example.com.evil.example",  # starts with the API's own origin
+    "https://api.example.com:8443",  # the same host on another port
+    "http://api.example.com",  # and on another scheme
+    "https://api.example.co",  # a prefix of it
+])
+def test_an_origin_that_only_resembles_the_apis_own_is_403(app, client, user, origin):
+    csrf = browser_login(client).get_json()["csrf_token"]
+    before = refresh_jti(app)
+    for response in (cookie_refresh(client, csrf, origin), client.post(
+            f"{BASE}/auth/logout", headers={"Origin": origin, "X-CSRF-Token": csrf})):
+        assert (response.status_code, response.get_json()["description"]) == (
+            403, "Origin not allowed")
+        assert response.headers.getlist("Set-Cookie") == []
+    assert refresh_jti(app) == before
+    login = browser_login(client, Origin=origin)
+    assert (login.status_code, login.get_json()["description"]) == (403, "Origin not allowed")
+
+
+def test_a_cors_origin_logs_in_and_refreshes_with_the_cookie_and_its_lookalike_cant(make_app):
+    app = make_app(CORS_ORIGINS=["https://app.example.com"])
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    login = browser_login(client, Origin="https://app.example.com")
+    assert login.status_code == 200
+    assert login.headers["Access-Control-Allow-Origin"] == "https://app.example.com"
+    csrf = login.get_json()["csrf_token"]
+    refreshed = cookie_refresh(client, csrf, "https://app.example.com")
+    assert refreshed.status_code == 200
+    assert refreshed.headers["Access-Control-Allow-Credentials"] == "true"
+    before = refresh_jti(app)
+    # flask-cors only leaves out its headers; the app itself must refuse the look-alike.
+    for lookalike in ("https://app.example.com.evil.net", "https://app.example.com:444"):
+        response = cookie_refresh(client, csrf, lookalike)
+        assert (response.status_code, response.get_json()["description"]) == (
+            403, "Origin not allowed")
+        assert "Access-Control-Allow-Origin" not in response.headers
+        login = browser_login(client, Origin=lookalike)
+        assert (login.status_code, login.get_json()["description"]) == (
+            403, "Origin not allowed")
+    assert refresh_jti(app) == before
+    assert cookie_refresh(client, csrf, "https://app.example.com").status_code == 200
+
+
+def test_logout_with_a_spent_refresh_cookie_is_reuse(make_app, caplog):
+    """Outside the grace, a spent refresh token in the cookie is what it is at a refresh:
+    the session ends, and it is a warning, not a plain logout."""
+    app = make_app(JWT_REFRESH_REUSE_GRACE=0, METRICS_ENABLED=True)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    csrf = browser_login(client).get_json()["csrf_token"]
+    stolen = refresh_cookie(client)
+    assert cookie_refresh(client, csrf).status_code == 200
+    client.set_cookie("__Host-refresh_token", stolen, domain="api.example.com", secure=True)
+    reused_before = counted(app, "token_refreshes", outcome="reused")
+    caplog.clear()
+    response = cookie_logout(client, csrf)
+    assert (response.status_code, response.get_json()) == (401, {
+        "status_code": 401, "error": "Invalid token",
+        "description": "Refresh token was already used; its session has been revoked"})
+    assert cookies(response)["__Host-refresh_token"][0] == ""
+    assert refresh_jti(app) == []
+    assert [(r.levelname, r.getMessage().split()[0]) for r in caplog.records] == [
+        ("WARNING", "refresh_reuse")]
+    assert counted(app, "token_refreshes", outcome="reused") == reused_before + 1
+
+
+def test_logout_with_the_token_a_refresh_just_spent_is_a_logout(app, client, user, caplog):
+    """Within the grace, the client whose refresh answer got lost may still log out."""
+    csrf = browser_login(client).get_json()["csrf_token"]
+    spent = refresh_cookie(client)
+    assert cookie_refresh(client, csrf).status_code == 200
+    client.set_cookie("__Host-refresh_token", spent, domain="api.example.com", secure=True)
+    caplog.clear()
+    response = cookie_logout(client, csrf)
+    assert (response.status_code, response.get_json()) == (200, {"status": "logged out"})
+    assert refresh_jti(app) == []
+    assert [r.getMessage().split()[0] for r in caplog.records] == ["logout"]
+
+
+def test_a_refresh_whose_session_ends_after_the_token_check_is_revoked(make_app, monkeypatch,
+                                                                       caplog):
+    """A logout or password change elsewhere, between the token check and the rotation: 401
+    revoked, and none of a theft's consequences (no event, no count, no cookie cleared —
+    the cookie may already be a newer session's)."""
+    import jwtauthtest.views
+    from jwtauthtest.sessions import end_session
+
+    app = make_app(METRICS_ENABLED=True)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    csrf = browser_login(client).get_json()["csrf_token"]
+    reused_before = counted(app, "token_refreshes", outcome="reused")
+    real_rotate = jwtauthtest.views.rotate_session
+
+    def ended_meanwhile(user_id, family_id, *args):
+        end_session(family_id)
+        return real_rotate(user_id, family_id, *args)
+
+    monkeypatch.setattr(jwtauthtest.views, "rotate_session", ended_meanwhile)
+    caplog.set_level("INFO", logger="jwtauthtest.audit")
+    response = cookie_refresh(client, csrf)
+    assert (response.status_code, response.get_json()) == (401, {
+        "status_code": 401, "error": "Invalid token", "description": "Token has been revoked"})
+    assert response.headers.getlist("Set-Cookie") == []
+    assert "refresh_reuse" not in caplog.text
+    assert counted(app, "token_refreshes", outcome="reused") == reused_before

@@ -11,7 +11,7 @@ from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily
 from jwtauthtest.users import add_user, change_password, delete_user, set_active
 
-from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME
+from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME, counted
 from tokens import flask_jwt_claims, sign
 
 REVOKED = {"status_code": 401, "error": "Invalid token", "description": "Token has been revoked"}
@@ -123,36 +123,121 @@ def refresh_jti(response):
     return pyjwt.decode(response.get_json()["refresh_token"], SECRET, algorithms=["HS256"])["jti"]
 
 
-def test_a_refresh_token_spent_moments_ago_gets_the_current_one_again(client, user):
-    """A lost answer (a reload, a dropped connection, a second tab) is not a theft: within
-    JWT_REFRESH_REUSE_GRACE the spent token gets the refresh token its spend made."""
+REUSED = {"status_code": 401, "error": "Invalid token",
+          "description": "Refresh token was already used; its session has been revoked"}
+
+
+def test_a_lost_answer_is_answered_again_with_a_new_pair(client, user):
+    """A lost answer (a reload, a dropped connection) is not a theft: within
+    JWT_REFRESH_REUSE_GRACE the spent token, presented again by the client that spent it,
+    gets a new pair — a refresh token of its own, not the one the lost answer carried."""
     first = login(client)
-    second = refresh(client, first["refresh_token"])
+    lost = refresh(client, first["refresh_token"])
     again = refresh(client, first["refresh_token"])
     assert again.status_code == 200
-    assert refresh_jti(again) == refresh_jti(second)
+    assert refresh_jti(again) not in (refresh_jti(lost), pyjwt.decode(
+        first["refresh_token"], SECRET, algorithms=["HS256"])["jti"])
     assert hello(client, again.get_json()["access_token"]).status_code == 200
-    third = refresh(client, again.get_json()["refresh_token"])  # the one token, spent once
-    assert third.status_code == 200
-    assert refresh(client, second.get_json()["refresh_token"]).status_code == 200  # grace
-    # Two spends ago is no lost answer: a theft.
-    reuse = refresh(client, first["refresh_token"])
-    assert reuse.get_json()["description"] == (
-        "Refresh token was already used; its session has been revoked")
-    assert hello(client, third.get_json()["access_token"]).get_json() == REVOKED
+    assert refresh(client, again.get_json()["refresh_token"]).status_code == 200
+    # The client kept the second answer: the lost one's refresh token is now a spent one.
+    assert refresh(client, lost.get_json()["refresh_token"]).get_json() == REUSED
+    assert hello(client, again.get_json()["access_token"]).get_json() == REVOKED
 
 
-def test_the_grace_serves_one_lost_answer_and_is_audited(client, user, caplog):
+def test_a_lost_answer_that_lands_after_the_grace_answer_still_works(client, user):
+    """A browser's keepalive refresh can deliver its cookie after the grace answer's: the
+    client then holds the first answer's refresh token, which must keep it signed in."""
     first = login(client)
-    second = refresh(client, first["refresh_token"])
-    caplog.set_level("INFO", logger="jwtauthtest.audit")
-    assert refresh_jti(refresh(client, first["refresh_token"])) == refresh_jti(second)
-    assert [r.getMessage() for r in caplog.records if "refresh_" in r.getMessage()] == [
-        'refresh_grace user_id=1 address="127.0.0.1"']
-    reuse = refresh(client, first["refresh_token"])  # a second time is no lost answer
-    assert reuse.get_json()["description"] == (
-        "Refresh token was already used; its session has been revoked")
+    late = refresh(client, first["refresh_token"])
+    grace = refresh(client, first["refresh_token"])
+    assert grace.status_code == 200
+    kept = refresh(client, late.get_json()["refresh_token"])
+    assert kept.status_code == 200
+    assert refresh(client, kept.get_json()["refresh_token"]).status_code == 200
+    # Once one of the two was spent, the other is reuse.
+    assert refresh(client, grace.get_json()["refresh_token"]).get_json() == REUSED
     assert family_count(client.application) == 0
+
+
+def test_the_grace_serves_one_lost_answer_and_is_a_warning(client, user, caplog):
+    first = login(client)
+    refresh(client, first["refresh_token"])
+    caplog.set_level("INFO", logger="jwtauthtest.audit")
+    assert refresh(client, first["refresh_token"]).status_code == 200
+    assert [(r.levelname, r.getMessage()) for r in caplog.records
+            if "refresh_" in r.getMessage()] == [
+        ("WARNING", 'refresh_grace user_id=1 address="127.0.0.1"')]
+    # A second time is no lost answer.
+    assert refresh(client, first["refresh_token"]).get_json() == REUSED
+    assert family_count(client.application) == 0
+
+
+@pytest.mark.parametrize("other_client", [
+    {"environ_base": {"REMOTE_ADDR": "198.51.100.7"}},
+    {"headers": {"User-Agent": "curl/8.5.0"}},
+], ids=["another-address", "another-user-agent"])
+def test_the_grace_is_only_for_the_client_that_spent_the_token(client, user, other_client):
+    first = login(client)
+    spent = refresh(client, first["refresh_token"])
+    replay = client.post("/auth/refresh", **{
+        **other_client, "headers": {**bearer(first["refresh_token"]),
+                                    **other_client.get("headers", {})}})
+    assert (replay.status_code, replay.get_json()) == (401, REUSED)
+    assert hello(client, spent.get_json()["access_token"]).get_json() == REVOKED
+    assert family_count(client.application) == 0
+
+
+@pytest.mark.parametrize("thief", [{}, {"REMOTE_ADDR": "203.0.113.66"}],
+                         ids=["thief-looks-like-the-user", "thief-elsewhere"])
+def test_a_second_holder_of_a_refresh_token_cannot_shadow_the_session(make_app, caplog,
+                                                                      thief):
+    """A thief copied the user's pair and watches GET /auth/sessions; each time the user
+    refreshes, it replays its spent refresh token within the grace. From another address it
+    is refused at once; even from the user's own address and user agent (a grace answer),
+    the session ends within the round, and both holders are locked out."""
+    app = make_app(METRICS_ENABLED=True)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client = app.test_client()
+    caplog.set_level("INFO", logger="jwtauthtest.audit")
+    reused_before = counted(app, "token_refreshes", outcome="reused")
+
+    def refresh_as(environ, token):
+        return client.post("/auth/refresh", headers=bearer(token), environ_base=environ)
+
+    def last_used(token):
+        [session] = client.get("/auth/sessions", headers=bearer(token)).get_json()["sessions"]
+        return session["last_used_at"]
+
+    user_pair = login(client)
+    stolen = dict(user_pair)
+    answers = []
+    for _ in range(3):  # rounds: the user refreshes, then the thief replays what it holds
+        watched = last_used(stolen["access_token"]) if answers == [] else None
+        user_answer = refresh_as({}, user_pair["refresh_token"])
+        answers.append(("user", user_answer.status_code))
+        if user_answer.status_code != 200:
+            break
+        user_pair = user_answer.get_json()
+        assert watched is None or last_used(user_pair["access_token"]) != watched
+        thief_answer = refresh_as(thief, stolen["refresh_token"])
+        answers.append(("thief", thief_answer.status_code))
+        if thief_answer.status_code != 200:
+            break
+        stolen = thief_answer.get_json()
+    if thief:
+        assert answers == [("user", 200), ("thief", 401)]
+    else:  # the thief's replay got a grace answer; the user's next refresh ends it all
+        assert answers == [("user", 200), ("thief", 200), ("user", 200), ("thief", 401)]
+    for pair in (user_pair, stolen):
+        assert hello(client, pair["access_token"]).get_json() == REVOKED
+        assert refresh_as({}, pair["refresh_token"]).get_json() == REVOKED
+    assert family_count(app) == 0
+    events = [(r.levelname, r.getMessage().split()[0]) for r in caplog.records
+              if r.getMessage().startswith("refresh_")]
+    assert events[-1] == ("WARNING", "refresh_reuse")
+    assert events.count(("WARNING", "refresh_reuse")) == 1
+    assert counted(app, "token_refreshes", outcome="reused") == reused_before + 1
 
 
 def test_a_refresh_of_a_session_ended_meanwhile_is_revoked_not_reuse(app, client, user):
@@ -162,7 +247,7 @@ def test_a_refresh_of_a_session_ended_meanwhile_is_revoked_not_reuse(app, client
     claims = pyjwt.decode(first["refresh_token"], SECRET, algorithms=["HS256"])
     with app.app_context():
         sessions.end_session(claims["fam"])
-        assert sessions.rotate_session(user, claims["fam"], claims["jti"]) == (
+        assert sessions.rotate_session(user, claims["fam"], claims["jti"], "client") == (
             None, sessions.REVOKED)
 
 
