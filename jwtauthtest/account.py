@@ -17,6 +17,7 @@ from .password_policy import password_problem
 from .passwords import MAX_PASSWORD_LENGTH, hash_password, verify_password
 from .sessions import start_session
 from .throttle import password_attempt
+from .tokens import private
 from .user_sessions import end_other_sessions, end_users_session, live_sessions, session_details
 from .usernames import is_text
 
@@ -51,10 +52,10 @@ def change_password() -> Response:
 
 @bp.get("/auth/sessions")
 @jwt_required()
-def sessions() -> dict:
+def sessions() -> Response:
     current = current_identity.family
-    return {"sessions": [{**session_details(family), "current": family.id == current}
-                         for family in live_sessions(current_identity.id)]}
+    return private({"sessions": [{**session_details(family), "current": family.id == current}
+                                 for family in live_sessions(current_identity.id)]})
 
 
 @bp.delete("/auth/sessions/<session_id>")

@@ -28,7 +28,8 @@ CONFIG_DEFAULTS = {
 DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
                  "JWT_NOT_BEFORE_DELTA", "JWT_FRESH_DELTA", "JWT_REFRESH_REUSE_GRACE")
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
-# RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens.
+# RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens;
+# nor one with a user's account data (who they are, their sessions' addresses).
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
@@ -75,7 +76,12 @@ def encode_token(user_id: int, token_type: str, family: str, jti: str | None = N
 
 def token_response(tokens: dict[str, str]) -> Response:
     """The JSON answer that hands out tokens, marked for no cache to keep."""
-    response = jsonify(tokens)
+    return private(tokens)
+
+
+def private(body: dict[str, Any]) -> Response:
+    """A JSON answer no cache may keep: tokens, or a user's account data."""
+    response = jsonify(body)
     response.headers.update(NO_STORE)
     return response
 

@@ -64,8 +64,8 @@ def hello() -> str:
 
 @bp.route("/me")
 @jwt_required()
-def me() -> dict:
-    return {"id": current_identity.id, "username": current_identity.username}
+def me() -> Response:
+    return tokens.private({"id": current_identity.id, "username": current_identity.username})
 
 
 @bp.post("/auth/refresh")

@@ -68,6 +68,16 @@ def test_token_answers_may_not_be_cached(client, user):
     assert "Cache-Control" not in response.headers and "Pragma" not in response.headers
 
 
+def test_answers_with_account_data_may_not_be_cached(client, user):
+    """Who you are, and your sessions' addresses and user agents, are for no cache either."""
+    access = login(client)["access_token"]
+    for path in ("/me", "/auth/sessions"):
+        response = client.get(path, headers=bearer(access))
+        assert response.status_code == 200
+        assert (response.headers["Cache-Control"], response.headers["Pragma"]) == \
+            ("no-store", "no-cache"), path
+
+
 def test_a_login_past_the_session_cap_ends_the_oldest(make_app):
     app = make_app(MAX_SESSIONS_PER_USER=3)
     with app.app_context():
