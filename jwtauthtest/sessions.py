@@ -127,24 +127,23 @@ def rotate_session(user_id: int, family_id: str, presented_jti: str,
     """
     now = time.time()
     next_jti = tokens.new_id()
-    still_valid = {"expires_at": tokens.session_expires_at(), "last_used_at": now}
+    used_now = {"expires_at": tokens.session_expires_at(), "last_used_at": now}
     rotated = db.session.execute(
         update(TokenFamily).where(TokenFamily.id == family_id, spendable(presented_jti))
         .values(refresh_jti=next_jti, alternate_refresh_jti=None,
                 previous_refresh_jti=presented_jti, rotated_at=now, rotated_by=client,
-                **still_valid))
-    if rotated.rowcount == 0:  # the previous jti is spent once: one lost answer, not two
-        rotated = db.session.execute(
-            update(TokenFamily).where(TokenFamily.id == family_id,
-                                      in_grace(presented_jti, client, now))
-            .values(refresh_jti=next_jti, alternate_refresh_jti=TokenFamily.refresh_jti,
-                    previous_refresh_jti=None, **still_valid))
-        outcome = GRACE
-    else:
-        outcome = ROTATED
+                **used_now))
     db.session.commit()
     if rotated.rowcount == 1:
-        return token_pair(user_id, family_id, next_jti), outcome
+        return token_pair(user_id, family_id, next_jti), ROTATED
+    graced = db.session.execute(
+        update(TokenFamily).where(TokenFamily.id == family_id,
+                                  in_grace(presented_jti, client, now))
+        .values(refresh_jti=next_jti, alternate_refresh_jti=TokenFamily.refresh_jti,
+                previous_refresh_jti=None, **used_now))  # (SET reads the row as it was)
+    db.session.commit()
+    if graced.rowcount == 1:
+        return token_pair(user_id, family_id, next_jti), GRACE
     return None, REUSED if end_session(family_id) else REVOKED
 
 
