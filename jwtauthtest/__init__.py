@@ -21,7 +21,7 @@ from .logs import init_logging
 from .metrics import init_metrics
 from .password_policy import init_password_policy
 from .passwords import init_passwords, time_stored_hashes
-from .schema import SCHEMA_OUTDATED, init_db, schema_is_current
+from .schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
 from .secret import ConfigurationError, configure_secret
 from .signing import init_signing
 from .throttle import init_throttle
@@ -127,8 +127,7 @@ def report_database_state(app: Flask) -> None:
             empty = count_users() == 0
             stored = one_hash_of_each_kind()
         except SQLAlchemyError as e:  # the server may come later; requests get 503 till then
-            app.logger.warning("The database is unreachable at start: %s",
-                               getattr(e, "orig", e))
+            app.logger.warning("At start: %s", database_problem(e))
             return
     time_stored_hashes(app, stored)
     if empty:

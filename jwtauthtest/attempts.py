@@ -10,7 +10,10 @@ from limits import RateLimitItem
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, Storage
 from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import TooManyRequests
+
+from .schema import database_problem
 
 STORAGE_RETRY_INTERVAL_S = 10
 logger = logging.getLogger("jwtauthtest.throttle")
@@ -54,7 +57,7 @@ class LoginAttempts:
             for key in keys:
                 self._call("hit", self.failures, self.key_prefix, key, cost=-1)
         except StorageError as e:
-            logger.warning("Could not give back a login attempt: %s", e)
+            logger.warning("Could not give back a login attempt: %s", storage_problem(e))
 
     def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
         limiter = self._limiter()
@@ -65,8 +68,8 @@ class LoginAttempts:
                 raise
             with self._lock:
                 if self._retry_shared_at is None:
-                    logger.warning("Throttle storage unreachable (%s): counting in this "
-                                   "process's memory until it answers again", e.storage_error)
+                    logger.warning("Throttle storage failed (%s): counting in this process's "
+                                   "memory until it answers again", storage_problem(e))
                 self._retry_shared_at = time.monotonic() + STORAGE_RETRY_INTERVAL_S
             return getattr(self.fallback, method)(*args, **kwargs)
 
@@ -84,3 +87,11 @@ class LoginAttempts:
                 self._retry_shared_at = None
                 logger.info("Throttle storage answers again: counting in it again")
         return self.shared
+
+
+def storage_problem(error: StorageError) -> str:
+    """The storage's error in one line: for the database, without SQL or parameters."""
+    cause = error.storage_error
+    if isinstance(cause, SQLAlchemyError):
+        return database_problem(cause)
+    return " ".join(str(cause).split())

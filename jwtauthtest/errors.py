@@ -9,7 +9,7 @@ from . import metrics
 from .audit import FAILURE, log_login, logged_this_login
 from .database import db
 from .flask_jwt import JWTError, request_json
-from .schema import SCHEMA_OUTDATED, driver_message, schema_missing
+from .schema import database_problem
 
 REFRESH_REUSED = "Refresh token was already used; its session has been revoked"
 
@@ -35,10 +35,7 @@ def http_error_response(error: HTTPException) -> Response:
 def database_unavailable(error: DBAPIError | PoolTimeout) -> Response:
     """Any error from the database: unreachable, its connections all busy, (SQLite) locked
     past the busy timeout, or without the tables this code needs yet: 503, not 500."""
-    if schema_missing(error):
-        current_app.logger.warning("%s (%s)", SCHEMA_OUTDATED, driver_message(error))
-    else:
-        current_app.logger.warning("Database unavailable: %s", driver_message(error))
+    current_app.logger.warning(database_problem(error))
     metrics.count("database_unavailable")
     db.session.rollback()
     return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))

@@ -14,10 +14,11 @@ from . import signing, tokens
 from .audit import FAILURE, SUCCESS, log_login
 from .browser import cookie_token_response, cookie_transport_requested, refresh_token_from_cookie
 from .credentials import check_credentials
-from .database import end_read_transaction
+from .database import db, end_read_transaction
 from .errors import jwt_error_response
 from .flask_jwt import JWT, JWTError, _jwt_required, current_identity
 from .passwords import hash_password, spend_verification_time, verify_password
+from .schema import database_problem
 from .sessions import (
     Identity,
     Session,
@@ -121,7 +122,8 @@ def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
     try:
         purge_expired_sessions()  # now and then is enough; a login is a good moment
     except SQLAlchemyError as e:  # the login itself succeeded; the command can purge
-        current_app.logger.warning("Purging expired sessions failed: %s", e)
+        db.session.rollback()
+        current_app.logger.warning("Purging expired sessions failed: %s", database_problem(e))
     if cookie_transport_requested():
         return cookie_token_response(access_token.decode("utf-8"), refresh_token,
                                      new_login=True)

@@ -65,9 +65,20 @@ def unreachable(error: SQLAlchemyError) -> str:
 
 
 def driver_message(error: SQLAlchemyError) -> str:
-    """The database's own words for what went wrong, on one line."""
+    """The database's own words for what went wrong, on one line, without the statement, its
+    parameters or the excerpt of it that PostgreSQL quotes."""
     reason = error.orig if isinstance(error, DBAPIError) else error
-    return " ".join(str(reason).split())
+    primary = getattr(getattr(reason, "diag", None), "message_primary", None)  # psycopg's
+    text = primary or str(reason).split("\n[SQL: ")[0]
+    return " ".join(text.split()).split(" (Background on this error at: ")[0]
+
+
+def database_problem(error: SQLAlchemyError) -> str:
+    """What is wrong with the database, in one line: not upgraded yet (not "unreachable"), or
+    unavailable, in the driver's words."""
+    if schema_missing(error):
+        return f"{SCHEMA_OUTDATED} ({driver_message(error)})"
+    return f"Database unavailable: {driver_message(error)}"
 
 
 def schema_missing(error: SQLAlchemyError) -> bool:

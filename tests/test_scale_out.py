@@ -192,7 +192,7 @@ def test_redis_outage_falls_back_to_memory_and_recovers(make_app, tmp_path, capl
             assert attempt("wrong").status_code == 401
         assert attempt("wrong").status_code == 429  # throttled in memory meanwhile
         assert throttle_lines(caplog) == [
-            ("WARNING", "Throttle storage unreachable (Error 111 connecting to "
+            ("WARNING", "Throttle storage failed (Error 111 connecting to "
                         f"127.0.0.1:{port}. Connection refused.): counting in this process's "
                         "memory until it answers again")]
         redis_server = start_redis(port, tmp_path)
@@ -261,7 +261,7 @@ def test_redis_outage_and_recovery_reach_the_servers_own_log(tmp_path):
         stop(redis_server)
     assert len(throttle_lines) == 2, throttle_lines
     assert throttle_lines[0].endswith(
-        f"WARNING jwtauthtest.throttle: Throttle storage unreachable (Error 111 connecting to "
+        f"WARNING jwtauthtest.throttle: Throttle storage failed (Error 111 connecting to "
         f"127.0.0.1:{port}. Connection refused.): counting in this process's memory until it "
         "answers again")
     assert throttle_lines[1].endswith(
