@@ -33,7 +33,7 @@ def all_keys() -> list[SigningKey]:
 @keys_cli.command("list")
 def list_command() -> None:
     """List the keys: id, algorithm, created, state (signing, verifying, retired; and which
-    verifies Flask-JWT's tokens, which have no kid)."""
+    verifies Flask-JWT's tokens, which have no kid) under this configuration's algorithm."""
     keys = key_set()
     keys.refresh()
     signing, kidless = keys.signing_kid, keys.kidless_key()
@@ -41,7 +41,8 @@ def list_command() -> None:
     if not stored:
         click.echo("No keys yet: a starting server makes the first, or run `keys rotate`")
         return
-    rows = [("KID", "ALGORITHM", "CREATED", "STATE")]
+    # The state as a server with this command's JWT_ALGORITHM sees it.
+    rows = [("KID", "ALGORITHM", "CREATED", f"STATE (JWT_ALGORITHM={keys.algorithm})")]
     for key in stored:
         state = ("retired" if key.retired_at is not None else
                  "signing" if key.kid == signing else "verifying")
@@ -52,6 +53,24 @@ def list_command() -> None:
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths,
                                                                          strict=True)).rstrip())
+    newer = newer_key_of_another_algorithm(stored, keys.algorithm, signing)
+    if newer is not None:
+        click.echo(f"Warning: {newer.kid} ({newer.algorithm}) is newer than any {keys.algorithm} "
+                   f"key that signs: servers with JWT_ALGORITHM={newer.algorithm} sign with it; "
+                   "run this command with the servers' configuration", err=True)
+
+
+def newer_key_of_another_algorithm(stored: list[SigningKey], algorithm: str,
+                                   signing_kid: str | None) -> SigningKey | None:
+    """The newest key that can sign, if it is of another algorithm than the one this command
+    assumes and younger than the key it assumes signs: the servers probably sign with it."""
+    signers = [key for key in stored if key.retired_at is None and not key.verify_only]
+    if not signers or signers[-1].algorithm == algorithm:
+        return None
+    assumed = next((key for key in signers if key.kid == signing_kid), None)
+    if assumed is not None and assumed.created_at >= signers[-1].created_at:
+        return None
+    return signers[-1]
 
 
 @keys_cli.command("rotate")

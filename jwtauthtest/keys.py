@@ -96,9 +96,10 @@ class KeySet:
         rows = db.session.execute(select(_keys).where(_keys.c.retired_at.is_(None))
                                   .order_by(_keys.c.created_at)).all()
         db.session.commit()
-        loaded = [self._load(row) for row in rows]
-        keys = {key.kid: key for key in loaded if key is not None}
-        signing = [key for key in keys.values() if key.algorithm == self.algorithm]
+        loaded = [(self._load(row), row.verify_only) for row in rows]
+        keys = {key.kid: key for key, _ in loaded if key is not None}
+        signing = [key for key, verify_only in loaded if key is not None
+                   and key.algorithm == self.algorithm and not verify_only]
         kidless = [key for key in keys.values() if key.algorithm == self.kidless_algorithm
                    and hmac.compare_digest(key.signing, self.configured_secret)]
         with self._lock:
@@ -120,13 +121,13 @@ class KeySet:
             return None
         return load_key(row.kid, row.algorithm, private, row.created_at)
 
-    def create(self, algorithm: str, secret: bytes | None = None,
-               first_of: str | None = None) -> str:
+    def create(self, algorithm: str, secret: bytes | None = None, first_of: str | None = None,
+               verify_only: bool = False) -> str:
         """Store a new key (for HMAC the given secret, else a random one); its kid."""
         kid, material = new_key_material(algorithm, secret)
         db.session.execute(insert(_keys).values(
             kid=kid, algorithm=algorithm, created_at=time.time(), first_of=first_of,
-            private_key=self.fernet.encrypt(material).decode()))
+            verify_only=verify_only, private_key=self.fernet.encrypt(material).decode()))
         db.session.commit()
         self._next_refresh = 0.0
         return kid
@@ -140,13 +141,13 @@ class KeySet:
         if self._signing is None:
             self._make_first(self.algorithm)
         if self.kidless_algorithm != self.algorithm:
-            self._make_first(self.kidless_algorithm)
+            self._make_first(self.kidless_algorithm, verify_only=True)
         self.refresh()
         if self._signing is None:
             self.create(self.algorithm)
             self.refresh()
 
-    def _make_first(self, algorithm: str) -> None:
+    def _make_first(self, algorithm: str, verify_only: bool = False) -> None:
         """The first key of the algorithm — for HMAC the configured secret itself, so that
         tokens still verify with it — unless one was made before (processes starting at once
         all try; the database's unique ``first_of`` lets one succeed)."""
@@ -156,7 +157,7 @@ class KeySet:
             return
         secret = self.configured_secret if algorithm in HMAC_ALGORITHMS else None
         try:
-            self.create(algorithm, secret, first_of=algorithm)
+            self.create(algorithm, secret, first_of=algorithm, verify_only=verify_only)
         except IntegrityError:  # another process made it first
             db.session.rollback()
 

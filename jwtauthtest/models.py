@@ -3,7 +3,7 @@
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Float, ForeignKey, String, true
+from sqlalchemy import DateTime, Float, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from . import passwords
@@ -108,3 +108,6 @@ class SigningKey(db.Model):
     # database: processes starting at once agree on one first key, and one retired is not
     # made again. The first key of an HMAC algorithm is JWT_SECRET_KEY itself.
     first_of: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # The HMAC key of JWT_SECRET_KEY made beside an asymmetric first key: it verifies
+    # Flask-JWT's tokens (no kid) and never signs, whatever JWT_ALGORITHM says.
+    verify_only: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -8,7 +8,7 @@ import time
 import alembic.command
 import jwt as pyjwt
 import pytest
-from sqlalchemy import delete, insert, select
+from sqlalchemy import column, delete, insert, select, table
 
 from jwtauthtest.database import db
 from jwtauthtest.key_material import (
@@ -166,7 +166,8 @@ def test_rotate_then_retire_from_the_command_line(app_with):
     kidless = [line.split()[0] for line in listed if line.split()[1] == "HS256"]
     assert [line.split()[0] for line in listed] == ["KID", old_kid, *kidless, new_kid]
     assert [re.split(r"  +", line)[-1] for line in listed] == [
-        "STATE", "verifying", "verifying (and tokens without kid)", "signing"]
+        "STATE (JWT_ALGORITHM=EdDSA)", "verifying", "verifying (and tokens without kid)",
+        "signing"]
 
     early = runner.invoke(args=["keys", "retire", old_kid])
     assert early.exit_code == 1
@@ -419,7 +420,9 @@ def test_existing_keys_keep_their_kids_and_no_first_key_is_made_again(make_app):
            ("eddsa-bbbbbbbbbbbbbbbb", "EdDSA", new_key_material("EdDSA")[1], 3.0)]
     with app.app_context():
         alembic.command.upgrade(migrate.get_config(), "0007")
-        db.session.execute(insert(SigningKey.__table__), [
+        keys_at_0007 = table("signing_keys", *(column(name) for name in (
+            "kid", "algorithm", "created_at", "retired_at", "private_key")))
+        db.session.execute(insert(keys_at_0007), [
             {"kid": kid, "algorithm": algorithm, "created_at": created,
              "retired_at": time.time() if created == 1.0 else None,
              "private_key": cipher.encrypt(material).decode()}
@@ -435,3 +438,15 @@ def test_existing_keys_keep_their_kids_and_no_first_key_is_made_again(make_app):
     assert stored == [(old[0][0], "HS256"), (old[1][0], None), (old[2][0], "EdDSA")]
     assert pyjwt.get_unverified_header(login(client)["access_token"])["kid"] == old[1][0]
     assert hello(client, sign(flask_jwt_claims(1), SECRET)).get_json() == NO_KIDLESS
+
+
+def test_the_hmac_key_beside_an_asymmetric_one_never_signs(app_with, make_app):
+    """Made under EdDSA for Flask-JWT's tokens, it stays a verifier after a switch to HS256."""
+    eddsa = app_with(JWT_ALGORITHM="EdDSA")
+    with eddsa.app_context():
+        [verifier] = db.session.scalars(select(SigningKey.kid).filter_by(verify_only=True))
+    client = make_app(JWT_ALGORITHM="HS256").test_client()
+    token = login(client)["access_token"]
+    assert pyjwt.get_unverified_header(token)["kid"] not in (verifier, None)
+    assert hello(client, token).status_code == 200
+    assert hello(client, sign(flask_jwt_claims(1), SECRET)).status_code == 200

@@ -3,6 +3,7 @@ key rotation and retirement reach both (issue 14). Real processes: the Procfile 
 EdDSA, examples/resource_server.py under flask run, the keys commands."""
 
 import json
+import re
 import sys
 import time
 
@@ -13,6 +14,7 @@ from processes import (
     free_port,
     http,
     run_flask,
+    run_python,
     start_procfile_server,
     start_server,
     subprocess_env,
@@ -75,3 +77,26 @@ def test_a_resource_server_follows_rotation_and_retirement(tmp_path):
             assert answers(old) == (401, 401)
             assert answers(new) == (200, 200)
             assert published() == {new_kid}
+
+
+def test_keys_list_says_which_algorithm_it_assumes_and_warns_of_a_newer_one(tmp_path):
+    """The servers run with EdDSA; an operator's shell has no FLASK_JWT_ALGORITHM (HS256)."""
+    server_env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET, FLASK_JWT_ALGORITHM="EdDSA")
+    started = run_python(server_env, "import jwtauthtest; jwtauthtest.create_app()")
+    assert started.returncode == 0, started.stderr  # a server's start makes its first keys
+    shell_env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET)
+    listed = run_flask(shell_env, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    header, *rows = [re.split(r"  +", line) for line in listed.stdout.splitlines()]
+    assert header == ["KID", "ALGORITHM", "CREATED", "STATE (JWT_ALGORITHM=HS256)"]
+    [eddsa] = [row[0] for row in rows if row[1] == "EdDSA"]
+    assert sorted((row[1], row[3]) for row in rows) == [
+        ("EdDSA", "verifying"), ("HS256", "verifying (and tokens without kid)")]
+    assert listed.stderr == (
+        f"Warning: {eddsa} (EdDSA) is newer than any HS256 key that signs: servers with "
+        "JWT_ALGORITHM=EdDSA sign with it; run this command with the servers' configuration\n")
+    # With the servers' configuration: the states they see, and nothing to warn of.
+    as_the_servers = run_flask(server_env, "keys", "list")
+    assert as_the_servers.stderr == ""
+    assert [re.split(r"  +", line)[-1] for line in as_the_servers.stdout.splitlines()] == [
+        "STATE (JWT_ALGORITHM=EdDSA)", "signing", "verifying (and tokens without kid)"]

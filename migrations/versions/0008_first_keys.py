@@ -1,5 +1,6 @@
 """Which key was made first of each algorithm, so that a first key's kid need not be derived
-from the configured secret (that made every token an offline oracle for a guessable one).
+from the configured secret (that made every token an offline oracle for a guessable one); and
+which keys only verify (the HMAC key of JWT_SECRET_KEY beside an asymmetric one).
 
 Revision ID: 0008
 Revises: 0007
@@ -18,6 +19,8 @@ def upgrade():
     with op.batch_alter_table("signing_keys") as batch:
         batch.add_column(sa.Column("first_of", sa.String(length=16), nullable=True))
         batch.create_unique_constraint("uq_signing_keys_first_of", ["first_of"])
+        batch.add_column(sa.Column("verify_only", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
     # The oldest key of each algorithm is the one a start made first (later ones were made
     # by `keys rotate`, or after a forced retirement).
     keys = sa.table("signing_keys", sa.column("kid"), sa.column("algorithm"),
@@ -33,5 +36,6 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table("signing_keys") as batch:
+        batch.drop_column("verify_only")
         batch.drop_constraint("uq_signing_keys_first_of", type_="unique")
         batch.drop_column("first_of")
