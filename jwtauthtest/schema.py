@@ -4,6 +4,7 @@ app's job, and whether the database is up to date."""
 import fcntl
 import functools
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -12,7 +13,9 @@ import flask_migrate
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
+from sqlalchemy import URL, create_engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
 from .database import database_label, db
 from .secret import ConfigurationError
@@ -79,6 +82,39 @@ def database_problem(error: SQLAlchemyError) -> str:
     if schema_missing(error):
         return f"{SCHEMA_OUTDATED} ({driver_message(error)})"
     return f"Database unavailable: {driver_message(error)}"
+
+
+def database_missing(error: SQLAlchemyError) -> bool:
+    """Whether connecting failed because the PostgreSQL database named isn't there."""
+    return re.search(r'FATAL: database ".*" does not exist', driver_message(error)) is not None
+
+
+def create_database(url: URL) -> None:
+    """Create the PostgreSQL database the URL names, through the server's ``postgres``
+    database with the URL's credentials. ConfigurationError, one line naming the createdb
+    command to run instead, when the server refuses (the user may not create databases)."""
+    server = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT",
+                           poolclass=NullPool)
+    try:
+        with server.connect() as connection:
+            name = connection.dialect.identifier_preparer.quote(url.database)
+            connection.execute(text(f"CREATE DATABASE {name}"))
+    except SQLAlchemyError as e:
+        if getattr(getattr(e, "orig", None), "sqlstate", None) == "42P04":
+            return  # another process created it meanwhile
+        raise ConfigurationError(
+            f"the database {url.database} does not exist and could not be created "
+            f"({driver_message(e)}): create it with `{createdb_command(url)}` as a user who "
+            "may, then try again") from None
+    finally:
+        server.dispose()
+
+
+def createdb_command(url: URL) -> str:
+    """PostgreSQL's command that makes the database, owned by the URL's user."""
+    options = [f"-h {url.host}" if url.host else "", f"-p {url.port}" if url.port else "",
+               f"-O {url.username}" if url.username else ""]
+    return " ".join(["createdb", *filter(None, options), url.database or ""])
 
 
 def schema_missing(error: SQLAlchemyError) -> bool:

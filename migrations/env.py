@@ -5,10 +5,12 @@ import logging
 import click
 from alembic import context
 from flask import current_app
+from sqlalchemy import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from jwtauthtest.entrypoints import starting_a_server
-from jwtauthtest.schema import unreachable
+from jwtauthtest.schema import create_database, database_missing, unreachable
+from jwtauthtest.secret import ConfigurationError
 
 config = context.config
 db = current_app.extensions["migrate"].db
@@ -29,7 +31,7 @@ def run_migrations_online() -> None:
     except SQLAlchemyError as e:
         if not from_the_db_command():
             raise  # the app's own upgrade at start says it its way
-        raise click.ClickException(unreachable(e)) from None  # one line, not a traceback
+        connection = connect_to_a_new_database(e)
     with connection:
         if connection.dialect.name == "sqlite":
             # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old
@@ -48,6 +50,19 @@ def run_migrations_online() -> None:
             connection.commit()
         heads = context.get_context().get_current_heads()
     report(steps, heads)
+
+
+def connect_to_a_new_database(error: SQLAlchemyError) -> Connection:
+    """`flask db upgrade` on a PostgreSQL database that doesn't exist yet creates it, if the
+    server lets the user; anything else is one line, not a traceback."""
+    if not (database_missing(error) and click.get_current_context().command.name == "upgrade"):
+        raise click.ClickException(unreachable(error)) from None
+    try:
+        create_database(db.engine.url)
+    except ConfigurationError as refused:
+        raise click.ClickException(str(refused)) from None
+    click.echo(f"Created the database {db.engine.url.render_as_string(hide_password=True)}")
+    return db.engine.connect()
 
 
 def report(steps: list, heads: tuple[str, ...]) -> None:

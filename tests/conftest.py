@@ -1,11 +1,12 @@
 """Fixtures in Flask's tutorial style: app, client, runner, a fresh database per test.
 
-The database is a temporary SQLite file, or the PostgreSQL database named by
-TEST_DATABASE_URI (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test), emptied
-before and after each test. Under pytest-xdist (pyproject.toml's addopts) each worker has a
-database of its own instead, on the same server: TEST_DATABASE_URI's name with the worker's
-id appended (test_gw0, test_gw1, ...), created when missing, emptied before each test and
-dropped at the end. An app that would migrate the test's new SQLite database at start finds
+The database is a temporary SQLite file, or on PostgreSQL, with TEST_DATABASE_URI set (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test), a database of each pytest-xdist worker's
+(pyproject.toml's addopts) on that server: TEST_DATABASE_URI's name with the worker's id
+appended (test_gw0, test_gw1, ...), created when missing, emptied before each test and
+dropped at the end. In one process (-p no:xdist) the suite uses TEST_DATABASE_URI's database
+itself, emptied before and after each test. That database is created first if it is
+missing. An app that would migrate the test's new SQLite database at start finds
 it migrated already, a copy of one migrated once per process (see make_app).
 """
 
@@ -19,11 +20,13 @@ from pathlib import Path
 import alembic.command
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from jwtauthtest import INSTANCE_PATH_VARIABLE, create_app
 from jwtauthtest.database import db
-from jwtauthtest.schema import migrate
+from jwtauthtest.schema import create_database, database_missing, driver_message, migrate
+from jwtauthtest.secret import ConfigurationError
 from jwtauthtest.users import add_user
 
 SECRET = "test-secret-4f9c2a7e1d3b5c8a0e6f2d4b9a7c1e3f"
@@ -47,6 +50,26 @@ def pytest_addoption(parser, pluginmanager):
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "alone: compares timings, so under xdist it runs while no other test does")
+    if TEST_DATABASE_URI is not None and XDIST_WORKER is None:  # once, before any worker
+        prepare_test_database(make_url(TEST_DATABASE_URI))
+
+
+def prepare_test_database(url):
+    """TEST_DATABASE_URI's database, created when it is missing (the workers' own are made
+    beside it); one line and exit status 4 when it can't be used or made."""
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect():
+            return
+    except SQLAlchemyError as e:
+        if not database_missing(e):
+            raise pytest.UsageError(f"TEST_DATABASE_URI: {driver_message(e)}") from None
+    finally:
+        engine.dispose()
+    try:
+        create_database(url)
+    except ConfigurationError as e:
+        raise pytest.UsageError(f"TEST_DATABASE_URI: {e}") from None
 
 
 @pytest.hookimpl(wrapper=True)

@@ -1,14 +1,18 @@
 """Schema migrations: new databases, the tutorial's original table, staying in step (issue 6)."""
 
 import logging
+import secrets
 import sqlite3
 import subprocess
 import sys
+from contextlib import contextmanager
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from passlib.hash import pbkdf2_sha256, sha512_crypt
+from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from jwtauthtest import create_app
 from jwtauthtest.database import db
@@ -160,3 +164,91 @@ def test_flask_db_upgrade_says_what_it_did(tmp_path):
     assert (again.returncode, again.stdout) == (
         0, f"sqlite:///{path} is already at 0009: nothing to do\n")
 
+
+
+@contextmanager
+def postgresql_names(*names):
+    """Databases and roles made by a test on TEST_DATABASE_URI's server, dropped after."""
+    server = create_engine(make_url(TEST_DATABASE_URI), isolation_level="AUTOCOMMIT",
+                           poolclass=NullPool)
+    try:
+        yield
+    finally:
+        with server.connect() as connection:
+            for name in names:
+                kind = "ROLE" if name.startswith("role_") else "DATABASE"
+                force = " WITH (FORCE)" if kind == "DATABASE" else ""
+                connection.execute(text(f'DROP {kind} IF EXISTS "{name}"{force}'))
+        server.dispose()
+
+
+def run_as(url, *args, tmp_path):
+    return run_flask(subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                                    FLASK_SQLALCHEMY_DATABASE_URI=url), *args)
+
+
+NEEDS_POSTGRESQL = pytest.mark.skipif(
+    TEST_DATABASE_URI is None, reason="needs a PostgreSQL server: TEST_DATABASE_URI is not set")
+
+
+@NEEDS_POSTGRESQL
+def test_flask_db_upgrade_creates_a_missing_postgresql_database(tmp_path):
+    name = f"jwtauthtest_new_{secrets.token_hex(4)}"
+    url = make_url(TEST_DATABASE_URI).set(database=name).render_as_string(hide_password=False)
+    with postgresql_names(name):
+        result = run_as(url, "db", "upgrade", tmp_path=tmp_path)
+        assert (result.returncode, result.stderr) == (0, ""), result.stderr
+        lines = result.stdout.splitlines()
+        assert lines[0] == f"Created the database {make_url(url).render_as_string()}"
+        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0008 to "
+                                    "0009: ")
+        assert run_as(url, "users", "list", tmp_path=tmp_path).returncode == 0
+
+
+@NEEDS_POSTGRESQL
+def test_flask_db_upgrade_names_createdb_when_the_user_may_not_create_it(tmp_path):
+    name, role = f"jwtauthtest_new_{secrets.token_hex(4)}", f"role_{secrets.token_hex(4)}"
+    base = make_url(TEST_DATABASE_URI)
+    with postgresql_names(name, role):
+        with create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() \
+                as connection:
+            connection.execute(text(f'CREATE ROLE "{role}" LOGIN'))  # NOCREATEDB
+        url = base.set(username=role, password=None, database=name)
+        result = run_as(url.render_as_string(hide_password=False), "db", "upgrade",
+                        tmp_path=tmp_path)
+        command = f"createdb -h {url.host} -p {url.port} -O {role} {name}"
+        assert (result.returncode, result.stdout, result.stderr) == (1, "", (
+            f"Error: the database {name} does not exist and could not be created (permission "
+            f"denied to create database): create it with `{command}` as a user who may, then "
+            "try again\n"))
+
+
+@NEEDS_POSTGRESQL
+@pytest.mark.parametrize("allowed", [True, False], ids=["created", "refused"])
+def test_the_suite_makes_a_missing_test_database_or_says_in_one_line_why_not(tmp_path,
+                                                                             allowed):
+    name, role = f"jwtauthtest_new_{secrets.token_hex(4)}", f"role_{secrets.token_hex(4)}"
+    base = make_url(TEST_DATABASE_URI)
+    with postgresql_names(name, role):
+        with create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool).connect() \
+                as connection:
+            connection.execute(text(f'CREATE ROLE "{role}" LOGIN {"CREATEDB" if allowed else ""}'))
+        url = base.set(username=role, password=None, database=name)
+        env = {**subprocess_env(tmp_path),
+               "TEST_DATABASE_URI": url.render_as_string(hide_password=False)}
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-p", "no:cacheprovider",
+             "tests/test_log_lines.py::test_in_json_only_an_unexpected_exception_carries_a_"
+             "traceback"], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120)
+        if allowed:
+            assert result.returncode == 0, result.stdout + result.stderr
+            assert "1 passed" in result.stdout
+            with create_engine(base, poolclass=NullPool).connect() as connection:
+                assert connection.scalar(text("SELECT count(*) FROM pg_database WHERE "
+                                              "datname = :name"), {"name": name}) == 1
+        else:
+            assert result.returncode == 4, result.stdout + result.stderr
+            assert result.stderr.strip().splitlines() == [
+                f"ERROR: TEST_DATABASE_URI: the database {name} does not exist and could not be "
+                f"created (permission denied to create database): create it with `createdb -h "
+                f"{url.host} -p {url.port} -O {role} {name}` as a user who may, then try again"]

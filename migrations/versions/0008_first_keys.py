@@ -1,6 +1,8 @@
-"""Which key was made first of each algorithm, so that a first key's kid need not be derived
-from the configured secret (that made every token an offline oracle for a guessable one); and
-which keys only verify (the HMAC key of JWT_SECRET_KEY beside an asymmetric one).
+"""Which key was made first of each algorithm, and which keys only verify.
+
+So that a first key's kid need not be derived from the configured secret (that made every
+token an offline oracle for a guessable one); the key that only verifies is the HMAC key of
+JWT_SECRET_KEY made beside an asymmetric one, for Flask-JWT's tokens.
 
 Revision ID: 0008
 Revises: 0007

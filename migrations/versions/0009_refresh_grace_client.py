@@ -1,5 +1,7 @@
-"""The client that made a session's last refresh, and the refresh token a grace answer left
-spendable: the grace serves the client that lost an answer, and no second holder.
+"""The client that made a session's last refresh, and a second spendable refresh token.
+
+The grace serves the client that lost an answer, and no second holder of its token; the
+second token is the one the lost answer carried, which a grace answer leaves spendable.
 
 Revision ID: 0009
 Revises: 0008
