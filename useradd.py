@@ -1,12 +1,19 @@
 """Add a user: ``python useradd.py`` prompts for the username and password.
 
 The same as ``flask --app jwtauthtest users add NAME``, kept as the tutorial's entry point.
+It runs in the project's environment: ``python3 -m pipenv run python useradd.py``.
 """
 
-import click
+import sys
 
-from jwtauthtest import COMMAND_LINE_TOOL, create_app
-from jwtauthtest.cli import add_and_report, require_current_schema
+try:
+    import click
+
+    from jwtauthtest import COMMAND_LINE_TOOL, create_app
+    from jwtauthtest.cli import add_and_report, require_current_schema
+except ModuleNotFoundError as missing:  # another Python than the project's environment
+    sys.exit(f"Error: {missing} in {sys.executable}: run `python3 -m pipenv run python "
+             "useradd.py` in the checkout (after `python3 -m pipenv sync`)")
 
 
 @click.command()

@@ -152,7 +152,10 @@ def match_existing(rows: list[Row], update: bool) -> dict[int, str]:
 
 
 def hash_all(passwords: list[str]) -> list[str]:
-    """Hash on every core (argon2 releases the GIL), with a progress bar and ETA on stderr."""
+    """Hash on every core (argon2 releases the GIL), with a progress bar and ETA on stderr
+    (none when there is nothing to hash: every line was skipped)."""
+    if not passwords:
+        return []
     context = password_context()
     hashes = []
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool, \

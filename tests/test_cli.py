@@ -12,7 +12,8 @@ from jwtauthtest.database import db
 from jwtauthtest.models import User
 from jwtauthtest.passwords import password_context
 
-from conftest import PASSWORD, USERNAME
+from conftest import PASSWORD, SECRET, USERNAME
+from processes import run_flask, subprocess_env
 
 
 def users(app):
@@ -269,3 +270,22 @@ def test_import_of_a_file_that_isnt_csv_in_utf8_is_one_line(app, runner, tmp_pat
     result = invoke(runner, "users", "import", str(path))
     assert (result.exit_code, result.output) == (1, f"Error: {path} {message}\n")
     assert users(app) == {}
+
+
+def test_an_import_with_every_line_skipped_hashes_nothing(tmp_path):
+    """As the operator runs it (a real process, its stderr): no "Hashing passwords" bar for
+    nothing to hash."""
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET)
+    assert run_flask(env, "users", "add", USERNAME, "--password-stdin",
+                     input=PASSWORD + "\n").returncode == 0
+    path = write(tmp_path, "username,password\nadmin,long enough pw\nempty,\n")
+    result = run_flask(env, "users", "import", path, "--skip-invalid")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"Imported {path} into sqlite:///")
+    assert "0 added, 0 updated, 2 skipped" in result.stdout
+    assert "Hashing passwords" not in result.stderr
+    stderr = result.stderr.splitlines()
+    assert stderr[:2] == ["skipped line 2: user already exists: admin",
+                          "skipped line 3: password must not be empty"]
+    assert [line.split(": ", 1)[1] for line in stderr[2:]] == [
+        f'users_imported file="{path}" added=0 updated=0']  # the audit event

@@ -1,6 +1,7 @@
 """Schema migrations: new databases, the tutorial's original table, staying in step (issue 6)."""
 
 import logging
+import re
 import secrets
 import sqlite3
 import subprocess
@@ -10,6 +11,7 @@ from contextlib import contextmanager
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from passlib.hash import pbkdf2_sha256, sha512_crypt
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
@@ -252,3 +254,17 @@ def test_the_suite_makes_a_missing_test_database_or_says_in_one_line_why_not(tmp
                 f"ERROR: TEST_DATABASE_URI: the database {name} does not exist and could not be "
                 f"created (permission denied to create database): create it with `createdb -h "
                 f"{url.host} -p {url.port} -O {role} {name}` as a user who may, then try again"]
+
+
+def test_the_readmes_migration_example_is_the_newest_step():
+    """The README quotes `flask db upgrade`'s output: its example is the last migration."""
+    from jwtauthtest.schema import newest
+
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    [head] = newest()
+    [previous] = {step.down_revision for step in
+                  ScriptDirectory(str(REPO_ROOT / "migrations")).walk_revisions()
+                  if step.revision == head}
+    assert f"from {previous} to {head}: " in readme
+    assert f"is already at {head}: nothing to do" in readme
+    assert re.findall(r"is already at (\d{4})", readme) == [head]

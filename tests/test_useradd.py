@@ -1,6 +1,7 @@
 """useradd.py as the operator runs it: a real process, real stdin, a real terminal."""
 
 import sqlite3
+import subprocess
 import sys
 from contextlib import closing
 from pathlib import Path
@@ -188,3 +189,16 @@ def test_interactive_mismatched_confirmation_asks_again(tmp_path):
     assert [(i, name) for i, name, _ in user_rows(database)] == [(1, "admin")]
     assert login_status(database, PASSWORD) == 200  # the confirmed password was stored
     assert login_status(database, "first-attempt-password") == 401
+
+
+def test_outside_the_projects_environment_it_says_how_to_run_it(tmp_path):
+    """A Python without the project's packages (here: this one without its site-packages,
+    as a bare `python useradd.py` outside `pipenv shell` is): one line, status 1."""
+    result = subprocess.run([sys.executable, "-S", "useradd.py", *STDIN], cwd=REPO_ROOT,
+                            env=subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET),
+                            input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == (
+        f"Error: No module named 'click' in {sys.executable}: run `python3 -m pipenv run "
+        "python useradd.py` in the checkout (after `python3 -m pipenv sync`)\n")
+    assert not default_database(tmp_path).exists()
