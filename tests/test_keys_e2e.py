@@ -100,3 +100,46 @@ def test_keys_list_says_which_algorithm_it_assumes_and_warns_of_a_newer_one(tmp_
     assert as_the_servers.stderr == ""
     assert [re.split(r"  +", line)[-1] for line in as_the_servers.stdout.splitlines()] == [
         "STATE (JWT_ALGORITHM=EdDSA)", "signing", "verifying (and tokens without kid)"]
+
+
+def test_the_resource_server_against_an_hs256_server_or_none_is_503_with_a_hint(tmp_path):
+    """The tutorial's own server signs HS256 and publishes no key: the example answers 503 in
+    the error shape (not a 500) and says once in its log what the auth server needs."""
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET)
+    assert run_flask(env, "users", "add", USERNAME, "--password-stdin",
+                     input=PASSWORD + "\n").returncode == 0
+    with start_procfile_server(env, workers=1) as ours:
+        status, _, body = http("POST", ours.url + "/auth", json.dumps(
+            {"username": USERNAME, "password": PASSWORD}), {"Content-Type": "application/json"})
+        assert status == 200, body
+        auth = {"Authorization": f"JWT {json.loads(body)['access_token']}"}
+        nobody = f"http://127.0.0.1:{free_port()}/.well-known/jwks.json"
+        for jwks_url, description in [
+                (f"{ours.url}/.well-known/jwks.json",
+                 "No key to verify tokens with: the auth server publishes none"),
+                (nobody, "The auth server's key set can't be fetched; try again soon")]:
+            port = free_port()
+            argv = [sys.executable, "-m", "flask", "--app", "examples/resource_server.py",
+                    "run", "--port", str(port)]
+            with start_server(argv, {**env, "JWKS_URL": jwks_url}, port,
+                              f"Running on http://127.0.0.1:{port}") as resource:
+                for _ in range(2):
+                    status, headers, body = http("GET", resource.url + "/whoami", headers=auth)
+                    assert (status, json.loads(body)) == (503, {
+                        "status_code": 503, "error": "Service Unavailable",
+                        "description": description})
+                status, _, body = http("GET", resource.url + "/whoami",
+                                       headers={"Authorization": "JWT not.a.token"})
+                assert (status, json.loads(body)["error"]) == (401, "Invalid token"), body
+                resource.stop()
+                warnings = [line for line in resource.stderr().splitlines()
+                            if "WARNING in resource_server:" in line]
+            assert len(warnings) == 1, warnings  # once, not once a request
+            if jwks_url == nobody:
+                assert "The key set can't be fetched: Fail to fetch data from the url" \
+                    in warnings[0]
+            else:
+                assert warnings[0].endswith(
+                    f"The key set at {jwks_url} has no keys: start the auth server with "
+                    "FLASK_JWT_ALGORITHM=EdDSA (or RS256, ES256), and FLASK_JWT_ISSUER / "
+                    "FLASK_JWT_AUDIENCE equal to this service's JWT_ISSUER / JWT_AUDIENCE")
