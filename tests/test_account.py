@@ -1,12 +1,14 @@
 """The account API (issue 15): POST /auth/password, GET and DELETE /auth/sessions."""
 
 import json
+import threading
 import time
 from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
 
+import jwtauthtest.account
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily, User
 from jwtauthtest.users import add_user
@@ -15,6 +17,7 @@ from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
 
 NEW_PASSWORD = "a brand new long passphrase"
+OPERATORS_PASSWORD = "the operator's own passphrase"
 BOBS_PASSWORD = "correct horse battery staple"
 REVOKED = {"status_code": 401, "error": "Invalid token", "description": "Token has been revoked"}
 WRONG_CURRENT = {"status_code": 401, "error": "Invalid credentials",
@@ -160,6 +163,52 @@ def test_a_malformed_body_is_400(app, client, user, body, description):
     assert (response.status_code, response.get_json()) == (
         400, {"status_code": 400, "error": "Bad Request", "description": description})
     assert stored(app) == before
+
+
+@pytest.mark.parametrize("operator", [["disable"], ["passwd", "--password-stdin"]],
+                         ids=["disable", "passwd"])
+def test_an_operators_change_between_the_check_and_the_store_wins(app, client, runner, user,
+                                                                  monkeypatch, operator):
+    """`flask users disable` or `flask users passwd` commits after the current password was
+    verified and before the new one is stored: the change is refused as revoked, the
+    operator's change stands, and no session is started."""
+    tokens = log_in(client)
+    before, _ = stored(app)
+    real_verify = jwtauthtest.account.verify_password
+    operators = []
+
+    def verify_then_the_operator_acts(password, password_hash):
+        verified = real_verify(password, password_hash)
+
+        def act():  # another process, in effect: a session of its own
+            result = runner.invoke(args=["users", operator[0], USERNAME, *operator[1:]],
+                                   input=OPERATORS_PASSWORD + "\n")
+            operators.append((result.exit_code, result.output, stored(app)))
+        thread = threading.Thread(target=act)
+        thread.start()
+        thread.join()
+        return verified
+
+    monkeypatch.setattr(jwtauthtest.account, "verify_password", verify_then_the_operator_acts)
+    response = change(client, tokens["access_token"])
+    monkeypatch.undo()
+    assert (response.status_code, response.get_json()) == (401, REVOKED)
+    [(exit_code, output, (operators_hash, operators_families))] = operators
+    assert exit_code == 0, output
+    assert operators_families == set()  # the operator's change ended the session
+    assert stored(app) == (operators_hash, set())  # not undone, and no session started
+    with app.app_context():
+        active = db.session.scalars(select(User.active).filter_by(username=USERNAME)).one()
+    assert hello(client, tokens["access_token"]).status_code == 401
+    assert client.post("/auth", json={"username": USERNAME, "password": NEW_PASSWORD}
+                       ).status_code == 401
+    if operator[0] == "disable":
+        assert active is False and operators_hash == before
+        assert client.post("/auth", json={"username": USERNAME, "password": PASSWORD}
+                           ).status_code == 401
+    else:
+        assert active is True and operators_hash != before
+        log_in(client, password=OPERATORS_PASSWORD)
 
 
 def test_a_password_change_needs_an_access_token(client, user):

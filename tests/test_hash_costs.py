@@ -9,9 +9,10 @@ from passlib.hash import argon2, bcrypt, django_pbkdf2_sha256, pbkdf2_sha256, sh
 from sqlalchemy import insert, select
 
 from jwtauthtest.database import db
+from jwtauthtest.hash_costs import hash_kind
 from jwtauthtest.models import User
 from jwtauthtest.usernames import username_key
-from jwtauthtest.users import add_user
+from jwtauthtest.users import add_user, one_hash_of_each_kind
 
 from conftest import PASSWORD
 
@@ -106,18 +107,26 @@ def test_a_long_password_never_matches_a_sha_crypt_hash(app, client):
     assert login(client, "short", "p" * 72).status_code == 200
 
 
+QUICK_HASH = bcrypt.using(rounds=4).hash(PASSWORD)  # the fastest kind here, by far
+
+
 @pytest.fixture
 def stored_users(make_app):
-    """Users of every kind of hash, stored before the server below starts."""
+    """Users of every kind of hash, stored before the server below starts. The fastest kind
+    is stored last, so it is also the last kind timed at start: the floor must stay the
+    slowest kind's, not the last one's."""
     app = make_app(ARGON2_MEMORY_COST=16384, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
     with app.app_context():
         add_user("alice", PASSWORD)
     store(app, olduser=pbkdf2_sha256.using(rounds=29000).hash(PASSWORD),  # faster than argon2
           slowuser=sha512_crypt.using(rounds=60000).hash(PASSWORD))  # slower than argon2
     store(app, mallory=sha512_crypt.using(rounds=60000).hash(PASSWORD))
+    store(app, quickuser=QUICK_HASH)
     with app.app_context():
         db.session.get(User, 4).active = False
         db.session.commit()
+        # What the starting server times, in this order: the slowest kind is not the last.
+        assert [hash_kind(h) for h in one_hash_of_each_kind()][-1] == hash_kind(QUICK_HASH)
     return make_app(ARGON2_MEMORY_COST=16384, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
 
 
@@ -128,7 +137,9 @@ def test_every_login_costs_the_same_whatever_the_hash_state_or_outcome(stored_us
              "fast legacy hash": ("olduser", "wrong"), "slow legacy hash": ("slowuser", "wrong"),
              "long password, sha-crypt": ("slowuser", "x" * 1024),
              "disabled, right password": ("mallory", PASSWORD),
-             "disabled, wrong password": ("mallory", "wrong")}
+             "disabled, wrong password": ("mallory", "wrong"),
+             # Met after the slow kinds, on the first round too.
+             "fastest legacy hash, met last": ("quickuser", "wrong")}
     samples = {name: [] for name in cases}
     bodies = set()
     for _ in range(15):  # interleaved, so drift in machine load hits every case alike

@@ -8,6 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jwtauthtest.usernames import username_key
+
 from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
 
@@ -103,8 +105,8 @@ def test_any_authorization_header(open_client, authorization, path):
     method = open_client.post if path.startswith("/auth") else open_client.get
     # Straight into the WSGI environ: the test client would refuse some values outright.
     response = method(path, environ_base={"HTTP_AUTHORIZATION": authorization})
-    if response.status_code != 200:
-        assert_error_shape(response)
+    # None of these headers holds a token the app issued: each one is refused.
+    assert_error_shape(response, 401)
 
 
 json_values = st.recursive(
@@ -115,8 +117,16 @@ json_values = st.recursive(
     max_leaves=30)
 credential_values = st.one_of(json_values, st.text(), st.text(min_size=1000, max_size=3000),
                               st.just(PASSWORD), st.just(USERNAME))
+# The user's credentials, or nearly: another spelling of the name, a password one change
+# away, one key more.
+near_credentials = st.fixed_dictionaries(
+    {"username": st.just(USERNAME) | st.sampled_from([USERNAME.upper(), USERNAME + " ", "adm1n"]),
+     "password": st.just(PASSWORD) | st.sampled_from([PASSWORD.upper(), PASSWORD[:-1],
+                                                      PASSWORD + " ", ""])},
+    optional={"extra": json_values})
 bodies = st.one_of(
     st.binary(max_size=2000),
+    near_credentials.map(json.dumps),
     json_values.map(json.dumps),
     st.fixed_dictionaries({"username": credential_values, "password": credential_values})
     .map(json.dumps),
@@ -131,10 +141,31 @@ bodies = st.one_of(
     ["application/json", "text/plain", "application/x-www-form-urlencoded"]))
 def test_any_login_body(open_client, body, content_type):
     response = open_client.post("/auth", data=body, content_type=content_type)
-    if response.status_code == 200:
+    sent = body if isinstance(body, bytes) else body.encode()
+    if len(sent) > open_client.application.config["MAX_CONTENT_LENGTH"]:
+        assert_error_shape(response, 413)
+    elif content_type != "application/json":  # never read as JSON, whatever it holds
+        assert assert_error_shape(response, 400)["description"] == (
+            "Request body must be JSON, sent with Content-Type: application/json" if sent
+            else "Request body must be a JSON object")
+    elif is_the_users_credentials(sent):
+        assert response.status_code == 200, response.get_data(as_text=True)
         assert sorted(response.get_json()) == ["access_token", "refresh_token"]
     else:
+        assert response.status_code in (400, 401), (body, response.get_data(as_text=True))
         assert_error_shape(response)
+
+
+def is_the_users_credentials(body: bytes) -> bool:
+    """Exactly the fixture user's credentials: a JSON object of the two keys, with the
+    user's password and name (the name in any spelling of it, as the app matches names)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError):
+        return False
+    return (isinstance(data, dict) and sorted(data) == ["password", "username"]
+            and data["password"] == PASSWORD and isinstance(data["username"], str)
+            and username_key(data["username"]) == username_key(USERNAME))
 
 
 @PROPERTY_SETTINGS
@@ -142,4 +173,6 @@ def test_any_login_body(open_client, body, content_type):
 def test_any_body_elsewhere(open_client, body, path):
     method = open_client.post if path.startswith("/auth") else open_client.get
     response = method(path, data=body, content_type="application/json")
-    assert_error_shape(response)
+    # No token: whatever the body says, the request goes no further than that.
+    assert assert_error_shape(response, 401)["description"] == (
+        "Request does not contain an access token")

@@ -13,6 +13,7 @@ from conftest import PASSWORD, USERNAME
 
 EXAMPLES_PER_OPERATION = 150
 MIN_REQUESTS = 500
+ENDS_OTHER_SESSIONS = {("POST", "/auth/password"), ("DELETE", "/auth/sessions")}
 
 
 def test_document_is_served(client):
@@ -58,11 +59,17 @@ def test_fuzzed_requests_conform_and_never_fail(app, user):
     """schemathesis generates requests for every operation: no 5xx, and every response
     (status, content type, headers, body) is what the document says."""
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
-    operations = [result.ok() for result in schema.get_all_operations()]
+    # Those that end the user's other sessions come last: a DELETE /auth/sessions with its
+    # token would revoke the tokens of every operation fuzzed after it.
+    operations = sorted((result.ok() for result in schema.get_all_operations()),
+                        key=lambda o: (o.method.upper(), o.path) in ENDS_OTHER_SESSIONS)
     # A token for each, before any is fuzzed: an operation may end its session (logout,
-    # password change), or spend the login throttle's budget for the user.
-    tokens = [app.test_client().post("/auth", json={"username": USERNAME, "password": PASSWORD})
-              .get_json()["access_token"] for _ in operations]
+    # password change), or spend the login throttle's budget for the user. /auth/refresh
+    # takes the refresh token, the others the access token.
+    pairs = [app.test_client().post("/auth", json={"username": USERNAME, "password": PASSWORD})
+             .get_json() for _ in operations]
+    tokens = [pair["refresh_token" if operation.path == "/auth/refresh" else "access_token"]
+              for operation, pair in zip(operations, pairs, strict=True)]
     requests_made = {}
     for operation, token in zip(operations, tokens, strict=True):
         requests_made[f"{operation.method.upper()} {operation.path}"] = fuzz(operation, token)
@@ -79,11 +86,16 @@ def fuzz(operation, token: str) -> int:
     @settings(max_examples=EXAMPLES_PER_OPERATION, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
     def check(case, use_token):
-        if use_token and operation.security:  # reach past the token check, too
-            case.headers = {**(case.headers or {}), "Authorization": f"JWT {token}"}
+        # The real token reaches past the token check, too. Given to the call (not set in
+        # case.headers), schemathesis knows it for the credential it is: a 2xx with it is
+        # no "generated auth accepted", and the same request without it, or with a made-up
+        # one instead, must then be refused.
+        real_token = ({"Authorization": f"JWT {token}"} if use_token and operation.security
+                      else None)
         # The password policy refuses common passwords and the username, which no JSON
         # Schema can state: a schema-valid new password may get 400.
-        case.call_and_validate(excluded_checks=[positive_data_acceptance]
+        case.call_and_validate(headers=real_token,
+                               excluded_checks=[positive_data_acceptance]
                                if operation.path == "/auth/password" else None)
         made.append(1)
 
