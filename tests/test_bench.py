@@ -1,0 +1,117 @@
+"""benchmarks/bench.py's verdict on a run: the targets its results miss and the exit status, on
+recorded results (benchmarks/reference-results.json and altered copies). No wrk, no servers."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+REFERENCE = BENCHMARKS / "reference-results.json"
+
+
+def load_bench():
+    """benchmarks/bench.py as a module (benchmarks/ is not a package)."""
+    spec = importlib.util.spec_from_file_location("bench", BENCHMARKS / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load_bench()
+
+
+@pytest.fixture
+def results() -> dict:
+    return json.loads(REFERENCE.read_text())
+
+
+def check(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(BENCHMARKS / "bench.py"), "--check", str(path)],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_recorded_run_meets_every_target(results):
+    assert bench.missed_targets(results) == []
+
+
+def test_throttling_at_080_is_a_missed_target(results):
+    results["throttle_on_vs_off"]["ratio"] = 0.80
+    assert bench.missed_targets(results) == ["throttling on / off 0.80 (target >= 0.95)"]
+
+
+def test_each_miss_is_named_as_the_table_prints_it(results):
+    results["sqlite"]["ratio"] = 2.3
+    results["postgresql"]["ratio"] = 1.49
+    results["metrics_on_vs_off"]["ratio"] = 0.9
+    results["eddsa_vs_hs256"]["ratio"] = 0.75
+    results["slow_clients"]["ours"]["share"] = 0.9
+    assert bench.missed_targets(results) == [
+        "SQLite: ours / the tutorial's 2.30x (target >= 2.5x)",
+        "PostgreSQL: ours / the tutorial's on SQLite 1.49x (target >= 1.5x)",
+        "metrics on / off 0.90 (target >= 0.95)",
+        "EdDSA / HS256 tokens 0.75 (target >= 0.8)",
+        "slow clients: probes answered within 3 s, ours 90% (target >= 95%)",
+    ]
+
+
+def test_a_figure_at_its_target_meets_it(results):
+    for target in bench.TARGETS:
+        *parents, last = target.path
+        where = results
+        for key in parents:
+            where = where[key]
+        where[last] = target.at_least
+    assert bench.missed_targets(results) == []
+
+
+def test_a_miss_just_under_its_target_does_not_read_as_the_target(results):
+    results["metrics_on_vs_off"]["ratio"] = 0.9497
+    results["slow_clients"]["ours"]["share"] = 0.949
+    assert bench.missed_targets(results) == [
+        "metrics on / off 0.9497 (target >= 0.95)",
+        "slow clients: probes answered within 3 s, ours 94.9% (target >= 95%)",
+    ]
+
+
+def test_a_measurement_not_made_is_not_a_miss(results):
+    del results["postgresql"]  # a run without --postgres
+    assert bench.missed_targets(results) == []
+    results["sqlite"]["ratio"] = 2.0
+    assert bench.missed_targets(results) == [
+        "SQLite: ours / the tutorial's 2.00x (target >= 2.5x)"]
+
+
+def test_check_exits_0_on_the_recorded_run():
+    checked = check(REFERENCE)
+    assert checked.returncode == 0, checked.stderr
+    assert "throttling on / off" in checked.stdout  # the table, from the file
+    assert checked.stdout.rstrip().endswith("all targets met")
+
+
+def test_check_exits_1_and_names_the_missed_target(results, tmp_path):
+    results["throttle_on_vs_off"]["ratio"] = 0.80
+    missed = tmp_path / "missed.json"
+    missed.write_text(json.dumps(results))
+    checked = check(missed)
+    assert checked.returncode == 1, checked.stderr
+    assert checked.stdout.rstrip().endswith(
+        "missed targets:\n  throttling on / off 0.80 (target >= 0.95)")
+
+
+def test_check_without_postgresql_exits_0(results, tmp_path):
+    del results["postgresql"]
+    recorded = tmp_path / "sqlite-only.json"
+    recorded.write_text(json.dumps(results))
+    checked = check(recorded)
+    assert checked.returncode == 0, checked.stderr
+    assert "PostgreSQL" not in checked.stdout
+
+
+def test_check_of_a_file_it_cannot_read_exits_2(tmp_path):
+    checked = check(tmp_path / "absent.json")
+    assert checked.returncode == 2
+    assert "cannot read" in checked.stderr
