@@ -236,8 +236,10 @@ def test_the_suite_makes_a_missing_test_database_or_says_in_one_line_why_not(tmp
                 as connection:
             connection.execute(text(f'CREATE ROLE "{role}" LOGIN {"CREATEDB" if allowed else ""}'))
         url = base.set(username=role, password=None, database=name)
-        env = {**subprocess_env(tmp_path),
-               "TEST_DATABASE_URI": url.render_as_string(hide_password=False)}
+        # A pytest of its own, not an xdist worker's (this one may be one: PYTEST_XDIST_*).
+        env = {name: value for name, value in subprocess_env(tmp_path).items()
+               if not name.startswith("PYTEST_")}
+        env["TEST_DATABASE_URI"] = url.render_as_string(hide_password=False)
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-p", "no:xdist", "-q", "-p", "no:cacheprovider",
              "tests/test_log_lines.py::test_in_json_only_an_unexpected_exception_carries_a_"
