@@ -92,7 +92,8 @@ class KeySet:
             self.refresh()
 
     def refresh(self) -> None:
-        """Read the keys that aren't retired; made the first for JWT_ALGORITHM if none."""
+        """Read the keys that aren't retired: the one that signs, the one that verifies
+        tokens without kid, and the rest (ensure_signing_key makes any that are missing)."""
         rows = db.session.execute(select(_keys).where(_keys.c.retired_at.is_(None))
                                   .order_by(_keys.c.created_at)).all()
         db.session.commit()

@@ -72,8 +72,8 @@ def driver_message(error: SQLAlchemyError) -> str:
     parameters or the excerpt of it that PostgreSQL quotes."""
     reason = error.orig if isinstance(error, DBAPIError) else error
     primary = getattr(getattr(reason, "diag", None), "message_primary", None)  # psycopg's
-    text = primary or str(reason).split("\n[SQL: ")[0]
-    return " ".join(text.split()).split(" (Background on this error at: ")[0]
+    message = primary or str(reason).split("\n[SQL: ")[0]
+    return " ".join(message.split()).split(" (Background on this error at: ")[0]
 
 
 def database_problem(error: SQLAlchemyError) -> str:
