@@ -1,0 +1,166 @@
+"""What Flask-JWT-Revived does beyond 0.3.2, each where 0.3.2 failed or could not run."""
+
+import asyncio
+import io
+
+import flask_jwt
+import pytest
+from flask import g
+from jwt.warnings import InsecureKeyLengthWarning
+
+from jwt_apps import SECRET, bearer, login, make_app, token_of
+
+
+def refused(status: int, error: str, description: str) -> dict:
+    return {"status_code": status, "error": error, "description": description}
+
+
+@pytest.mark.parametrize("body,content_type,status,description", [
+    ("[1, 2]", "application/json", 400, "Request body must be a JSON object"),
+    ("", "application/json", 400, "Request body must be a JSON object"),
+    ("{nope", "application/json", 400, "Request body must be a JSON object"),
+    ("[" * 100_000 + "]" * 100_000, "application/json", 400,
+     "Request body must be a JSON object"),
+    ("username=joe&password=pass", "application/x-www-form-urlencoded", 400,
+     "Request body must be JSON, sent with Content-Type: application/json"),
+    ('{"username": ["joe"], "password": "pass"}', "application/json", 400,
+     "Username and password must be strings"),
+    ('{"username": "joe", "password": 1}', "application/json", 400,
+     "Username and password must be strings"),
+    ('{"username": "joe"}', "application/json", 401, "Invalid credentials"),
+])
+def test_a_bad_login_body_is_an_error_of_the_contracts_shape(client, body, content_type, status,
+                                                             description):
+    response = client.post("/auth", data=body, content_type=content_type)
+    assert (response.status_code, response.get_json()) == \
+        (status, refused(status, "Bad Request", description))
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+def test_a_login_body_over_the_limit_is_413(chunked):
+    client = make_app(MAX_CONTENT_LENGTH=100).test_client()
+    body = b'{"username": "joe", "password": "' + b"p" * 200 + b'"}'
+    if chunked:  # no Content-Length: Werkzeug would cut the body at the limit
+        response = client.post("/auth", input_stream=io.BytesIO(body),
+                               content_type="application/json",
+                               headers={"Transfer-Encoding": "chunked"},
+                               environ_overrides={"wsgi.input_terminated": True})
+    else:
+        response = client.post("/auth", data=body, content_type="application/json")
+    assert response.status_code == 413
+
+
+def test_a_header_of_white_space_is_no_token(client):
+    response = client.get("/protected", headers={"Authorization": "   "})
+    assert response.get_json() == refused(401, "Authorization Required",
+                                          "Request does not contain an access token")
+
+
+def test_the_login_endpoint_is_named_by_the_setting():
+    app = make_app(JWT_AUTH_ENDPOINT="login")
+    assert [rule.endpoint for rule in app.url_map.iter_rules() if rule.rule == "/auth"] == \
+        ["login"]
+
+
+def test_the_auth_response_handler_gets_bytes_from_pyjwt_2(app, client):
+    received = []
+
+    @app.extensions["jwt"].auth_response_handler
+    def respond(access_token, identity):
+        received.append(access_token)
+        return {"mine": access_token.decode("utf-8")}
+
+    token = login(client).get_json()["mine"]
+    assert isinstance(received[0], bytes)
+    assert client.get("/protected", headers=bearer(token)).data == b"joe"
+
+
+def test_an_encode_handler_returning_pyjwts_text_is_answered_too(app, client):
+    app.extensions["jwt"].jwt_encode_handler(lambda identity: "a.text.token")
+    assert login(client).get_json() == {"access_token": "a.text.token"}
+
+
+def test_the_identity_is_kept_on_g_under_the_extensions_prefix(app, client):
+    @app.before_request
+    def an_apps_own_names():
+        g.identity = g.current_identity = "the app's"
+
+    with client:
+        client.get("/protected", headers=bearer(token_of(client)))
+        assert {name for name in vars(g) if "identity" in name} == \
+            {"identity", "current_identity", "_flask_jwt_identity"}
+        assert g.identity == g.current_identity == "the app's"
+        assert flask_jwt.current_identity.username == "joe"
+
+
+@pytest.mark.parametrize("secret", [None, ""])
+def test_a_missing_secret_is_refused_at_the_first_token_not_at_init_app(secret):
+    app = make_app(TESTING=True)
+    app.config["JWT_SECRET_KEY"] = secret  # init_app took it
+    client = app.test_client()
+    with pytest.raises(RuntimeError, match="^Flask-JWT has no key to sign or verify tokens "
+                                           "with: set JWT_SECRET_KEY"):
+        login(client)
+    with pytest.raises(RuntimeError, match="set JWT_SECRET_KEY"):
+        client.get("/protected", headers=bearer("a.b.c"))
+
+
+def test_a_short_secret_is_only_warned_about():
+    app = make_app()
+    app.config["JWT_SECRET_KEY"] = "super-secret"  # 12 bytes, as in 0.3.2's suite
+    client = app.test_client()
+    with pytest.warns(InsecureKeyLengthWarning):
+        token = token_of(client)
+    with pytest.warns(InsecureKeyLengthWarning):
+        assert client.get("/protected", headers=bearer(token)).data == b"joe"
+
+
+def test_an_async_view_runs_under_jwt_required(app, client):
+    pytest.importorskip("asgiref", reason="Flask runs async views with asgiref (flask[async])")
+
+    @app.route("/async")
+    @flask_jwt.jwt_required()
+    async def async_view():
+        await asyncio.sleep(0)
+        return f"async {flask_jwt.current_identity.username}"
+
+    assert client.get("/async", headers=bearer(token_of(client))).data == b"async joe"
+    assert client.get("/async").status_code == 401
+
+
+def test_verify_jwt_serves_a_view_open_to_anonymous_callers_too(app, client):
+    @app.route("/greeting")
+    def greeting():
+        try:
+            flask_jwt.verify_jwt()
+        except flask_jwt.JWTError:
+            return "Hello, stranger"
+        return f"Hello, {flask_jwt.current_identity.username}"
+
+    assert client.get("/greeting").data == b"Hello, stranger"
+    assert client.get("/greeting", headers=bearer(token_of(client))).data == b"Hello, joe"
+    assert client.get("/greeting", headers=bearer("garbage")).data == b"Hello, stranger"
+
+
+def test_request_json_reads_the_body_as_the_login_resource_does(app):
+    with app.test_request_context("/auth", method="POST", json={"username": "joe"}):
+        assert flask_jwt.request_json() == {"username": "joe"}
+    with app.test_request_context("/auth", method="POST", data="{nope",
+                                  content_type="application/json"):
+        assert flask_jwt.request_json() is None
+
+
+def test_the_error_is_an_http_exception_answered_by_the_error_handler(app):
+    error = flask_jwt.JWTError("Invalid JWT", "User does not exist", 401,
+                               {"WWW-Authenticate": 'JWT realm="x"'})
+    assert error.code == 401
+    with app.test_request_context("/"):
+        response = error.get_response()
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'JWT realm="x"'
+    assert response.get_json() == refused(401, "Invalid JWT", "User does not exist")
+
+
+def test_a_secret_from_init_app_is_the_apps_secret_key_then():
+    app = make_app()
+    assert app.config["JWT_SECRET_KEY"] == SECRET
