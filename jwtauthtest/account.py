@@ -4,13 +4,13 @@ import re
 import time
 
 from flask import Blueprint, Response, request
+from flask_jwt import request_json
 from sqlalchemy import delete, update
 from werkzeug.exceptions import NotFound
 
 from .audit import log_change
 from .browser import cookie_transport_requested
 from .database import db, end_read_transaction
-from .flask_jwt import request_json
 from .jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
 from .models import TokenFamily, User
 from .password_policy import password_problem

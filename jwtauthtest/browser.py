@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
+from flask_jwt import JWTError
 
-from .flask_jwt import JWTError
 from .secret import ConfigurationError
 from .tokens import token_response
 

@@ -1,7 +1,8 @@
 """Our checks on the credentials of a POST /auth, made before anything is hashed (Flask-JWT
 has checked that both are strings and present)."""
 
-from .flask_jwt import JWTError
+from flask_jwt import JWTError
+
 from .passwords import MAX_PASSWORD_LENGTH
 from .usernames import MAX_USERNAME_LENGTH, is_text, normalise_username
 

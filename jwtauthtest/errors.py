@@ -1,6 +1,7 @@
 """Every error as JSON in the contract's shape {"status_code", "error", "description"}."""
 
 from flask import Flask, Response, current_app, jsonify, request
+from flask_jwt import JWTError, request_json
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
@@ -8,7 +9,6 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from . import metrics
 from .audit import FAILURE, log_login, logged_this_login
 from .database import db
-from .flask_jwt import JWTError, request_json
 from .schema import database_problem
 
 REFRESH_REUSED = "Refresh token was already used; its session has been revoked"

@@ -1,6 +1,7 @@
 """Flask-JWT for this app, as the tutorial wired it: ``authenticate``, ``identity`` and
 ``jwt = JWT(...)``, with our token lifecycle (sessions, refresh tokens, revocation) plugged
-into Flask-JWT's own handlers. The extension itself is ``jwtauthtest.flask_jwt``.
+into Flask-JWT's own handlers. The extension is ``flask_jwt``, the distribution in
+``flask-jwt-revived/``.
 """
 
 from collections.abc import Callable
@@ -8,6 +9,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Response, current_app, g, request
+from flask_jwt import JWT, JWTError, current_identity, verify_jwt
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import signing, tokens
@@ -16,7 +18,6 @@ from .browser import cookie_token_response, cookie_transport_requested, refresh_
 from .credentials import check_credentials
 from .database import db, end_read_transaction
 from .errors import jwt_error_response
-from .flask_jwt import JWT, JWTError, _jwt_required, current_identity
 from .passwords import hash_password, spend_verification_time, verify_password
 from .schema import database_problem
 from .sessions import (
@@ -168,7 +169,7 @@ def jwt_required(realm: str | None = None, fresh: bool = False,
         @wraps(view)
         def decorator(*args: Any, **kwargs: Any) -> Any:
             g._jwtauthtest_token_type = token_type  # read by the identity handler
-            _jwt_required(realm or current_app.config["JWT_DEFAULT_REALM"])
+            verify_jwt(realm)
             if fresh and not g.get("_jwtauthtest_fresh"):
                 raise JWTError("Invalid token", "Fresh token required")
             return view(*args, **kwargs)

@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 
 from flask import Flask, current_app, request
+from flask_jwt import JWTError, request_json
 from limits import RateLimitItem, parse
 from limits.storage import Storage, storage_from_string
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
@@ -23,7 +24,6 @@ from .attempts import LoginAttempts
 from .audit import THROTTLED, log_login
 from .counters import DATABASE_STORAGE, DatabaseCounters
 from .database import db
-from .flask_jwt import JWTError, request_json
 from .secret import ConfigurationError
 from .usernames import username_key
 
