@@ -1,5 +1,5 @@
 """Our checks on the credentials of a POST /auth, made before anything is hashed (Flask-JWT
-has checked that both are strings and present)."""
+has checked that both are present, and strings without NUL or unpaired surrogates)."""
 
 from flask_jwt import JWTError
 

@@ -1,12 +1,17 @@
 """What Flask-JWT-Revived does beyond 0.3.2, each where 0.3.2 failed or could not run."""
 
 import asyncio
+import base64
+import copy
 import io
+import json
+import pickle
 
 import flask_jwt
 import pytest
-from flask import g
+from flask import Blueprint, g
 from jwt.warnings import InsecureKeyLengthWarning
+from werkzeug.exceptions import HTTPException
 
 from jwt_apps import SECRET, bearer, login, make_app, token_of
 
@@ -89,6 +94,7 @@ def test_the_identity_is_kept_on_g_under_the_extensions_prefix(app, client):
         client.get("/protected", headers=bearer(token_of(client)))
         assert {name for name in vars(g) if "identity" in name} == \
             {"identity", "current_identity", "_flask_jwt_identity"}
+        assert g._flask_jwt_identity[1] is flask_jwt.current_identity._get_current_object()
         assert g.identity == g.current_identity == "the app's"
         assert flask_jwt.current_identity.username == "joe"
 
@@ -164,3 +170,76 @@ def test_the_error_is_an_http_exception_answered_by_the_error_handler(app):
 def test_a_secret_from_init_app_is_the_apps_secret_key_then():
     app = make_app()
     assert app.config["JWT_SECRET_KEY"] == SECRET
+
+
+@pytest.mark.parametrize("credentials", [{"username": "jo\x00e", "password": "pass"},
+                                         {"username": "joe", "password": "pa\ud800ss"}],
+                         ids=["nul", "unpaired-surrogate"])
+def test_credentials_no_database_or_encoder_could_take_are_400(client, credentials):
+    body = json.dumps(credentials)  # (ASCII, with \u escapes: any JSON client can send it)
+    response = client.post("/auth", data=body, content_type="application/json")
+    assert (response.status_code, response.get_json()) == (400, refused(
+        400, "Bad Request",
+        "Username and password must be text without NUL characters or unpaired surrogates"))
+
+
+def test_the_identity_belongs_to_its_request_even_in_a_shared_app_context(app, client):
+    @app.route("/maybe")
+    def maybe():
+        try:
+            flask_jwt.verify_jwt()
+        except flask_jwt.JWTError:
+            pass
+        return repr(flask_jwt.current_identity and flask_jwt.current_identity.username)
+
+    with app.app_context():  # as many test fixtures do: every request below shares its g
+        assert client.get("/maybe", headers=bearer(token_of(client))).data == b"'joe'"
+        assert client.get("/maybe").data == b"None"
+        assert flask_jwt.current_identity._get_current_object() is None  # no request here
+
+
+def test_the_error_pickles_and_copies_with_what_it_says():
+    error = flask_jwt.JWTError("Bad Request", "Invalid credentials", 400, {"X-A": "b"})
+    for twin in (pickle.loads(pickle.dumps(error)), copy.copy(error)):  # noqa: S301 (our own)
+        assert (type(twin), twin.error, twin.description, twin.status_code, twin.headers) == \
+            (flask_jwt.JWTError, "Bad Request", "Invalid credentials", 400, {"X-A": "b"})
+
+
+def test_an_error_raised_again_by_a_later_request_gets_an_answer_of_its_own(app):
+    shared = flask_jwt.JWTError("Invalid JWT", "User does not exist")
+    with app.test_request_context("/"):
+        first = shared.get_response()
+        assert shared.get_response() is first  # asked twice in one request: built once
+    app.extensions["jwt"].jwt_error_handler(lambda error: ("later", 401))
+    with app.test_request_context("/"):
+        second = shared.get_response()
+    assert second is not first
+    assert (first.get_json()["description"], second.data) == ("User does not exist", b"later")
+
+
+def test_a_refusal_is_logged_on_one_line_whatever_the_client_put_in_its_token(client, caplog):
+    header = base64.urlsafe_b64encode(json.dumps(
+        {"alg": "HS256", "crit": ["x\nFORGED log line"], "x\nFORGED log line": 1}).encode())
+    token = header.decode().rstrip("=") + ".e30.c2ln"
+    response = client.get("/protected", headers=bearer(token))
+    assert response.status_code == 401
+    assert response.get_json()["description"] == \
+        "Unsupported critical extension: x\nFORGED log line"
+    assert [r.getMessage() for r in caplog.records if r.name == "flask_jwt"] == \
+        ["Invalid token. Unsupported critical extension: x\\nFORGED log line"]
+
+
+def test_a_blueprints_own_http_error_handler_answers_a_jwt_error_in_its_views(app):
+    # Documented: JWTError is an HTTPException, and Flask asks a blueprint's handlers first.
+    shop = Blueprint("shop", __name__)
+    shop.register_error_handler(HTTPException, lambda error: ({"shop": error.code}, error.code))
+
+    @shop.route("/basket")
+    @flask_jwt.jwt_required()
+    def basket():
+        return "yours"
+
+    app.register_blueprint(shop)
+    client = app.test_client()
+    assert client.get("/basket").get_json() == {"shop": 401}
+    assert client.get("/protected").get_json()["error"] == "Authorization Required"

@@ -13,7 +13,7 @@ from .auth import (
     _default_request_handler,
     request_json,
 )
-from .errors import JWTError, _default_jwt_error_handler
+from .errors import JWTError, _default_jwt_error_handler, logger
 from .extension import JWT
 from .protection import _jwt_required, current_identity, jwt_required, verify_jwt
 from .settings import CONFIG_DEFAULTS, _jwt
@@ -31,5 +31,5 @@ __all__ = [
     "verify_jwt", "_default_auth_request_handler", "_default_auth_response_handler",
     "_default_jwt_decode_handler", "_default_jwt_encode_handler", "_default_jwt_error_handler",
     "_default_jwt_headers_handler", "_default_jwt_payload_handler", "_default_request_handler",
-    "_jwt", "_jwt_required",
+    "_jwt", "_jwt_required", "logger",
 ]

@@ -13,8 +13,8 @@ def request_json() -> Any:
     """The request body as the built-in resource reads it: the parsed JSON, or None when
     there is no body or it doesn't parse (nesting too deep for Python included).
 
-    Raises 413 ``RequestEntityTooLarge`` for a body over ``MAX_CONTENT_LENGTH``, also one
-    sent in chunks, which Werkzeug would otherwise cut at the limit and parse. Not in 0.3.2:
+    Raises 413 ``RequestEntityTooLarge`` for a body over ``MAX_CONTENT_LENGTH``, and for one
+    sent in chunks that reaches it (Werkzeug would cut it there and parse the rest). Not in 0.3.2:
     for an app that reads the credentials before the resource does (to throttle or log a
     login) and must see them as the resource will.
     """
@@ -55,15 +55,31 @@ def _credentials() -> tuple[Any, Any, bool]:
     password = body.get(current_app.config["JWT_AUTH_PASSWORD_KEY"])
     if not all(value is None or isinstance(value, str) for value in (username, password)):
         raise JWTError("Bad Request", "Username and password must be strings", 400)
+    if not all(value is None or is_text(value) for value in (username, password)):
+        raise JWTError("Bad Request", "Username and password must be text without NUL "
+                       "characters or unpaired surrogates", 400)
     return username, password, len(body) == 2
+
+
+def is_text(value: str) -> bool:
+    """Whether the string can be stored and compared as text: no NUL (which PostgreSQL
+    refuses), no unpaired surrogate (which has no UTF-8, so ``.encode()`` raises)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _default_auth_request_handler() -> Any:
     """The view of ``JWT_AUTH_URL_RULE``: a JSON object of exactly a username and a password
     (keys ``JWT_AUTH_USERNAME_KEY``, ``JWT_AUTH_PASSWORD_KEY``) that the authentication
     handler accepts gets the auth response handler's answer; anything else 401
-    ``Invalid credentials``. Beyond 0.3.2, a body that is not a JSON object, or values that
-    aren't strings, get 400 instead of a 500, and one over ``MAX_CONTENT_LENGTH`` 413."""
+    ``Invalid credentials``. Beyond 0.3.2: 400 for a body that is not a JSON object (0.3.2:
+    a 500), or values that aren't strings or hold a NUL or an unpaired surrogate (0.3.2 gave
+    them to the authentication handler), and 413 for one over ``MAX_CONTENT_LENGTH``."""
     username, password, nothing_else = _credentials()
     identity = None
     if username and password and nothing_else:

@@ -3,11 +3,18 @@
 import logging
 from typing import Any
 
-from flask import current_app, has_app_context, jsonify
+from flask import current_app, has_request_context, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 logger = logging.getLogger("flask_jwt")
+
+
+def one_line(text: str) -> str:
+    """The text with line breaks and other control characters escaped, for a log line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
 
 
 class JWTError(HTTPException):
@@ -26,6 +33,10 @@ class JWTError(HTTPException):
         self.error = error
         self.code = status_code
         self.headers = headers
+        self._answer: tuple[object, Response] | None = None  # (the request, its answer)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (self.error, self.description, self.code, self.headers)
 
     @property
     def status_code(self) -> int:
@@ -37,15 +48,21 @@ class JWTError(HTTPException):
 
     @property
     def response(self) -> Response | None:
-        # Built when first asked for, inside the request that raised the error.
-        if self._answer is None and has_app_context() and "jwt" in current_app.extensions:
+        # Built when asked for, once per request (Flask-RESTful asks twice): an error raised
+        # again by a later request gets an answer of its own.
+        if self._given is not None:
+            return self._given
+        if not has_request_context() or "jwt" not in current_app.extensions:
+            return None
+        current = request._get_current_object()
+        if self._answer is None or self._answer[0] is not current:
             answer = current_app.extensions["jwt"]._jwt_error_callback(self)
-            self._answer = current_app.make_response(answer)
-        return self._answer
+            self._answer = (current, current_app.make_response(answer))
+        return self._answer[1]
 
     @response.setter
     def response(self, value: Response | None) -> None:
-        self._answer = value
+        self._given = value  # HTTPException's own: a response given when raising
 
     def __repr__(self) -> str:
         return f"JWTError: {self.error}"
@@ -55,9 +72,9 @@ class JWTError(HTTPException):
 
 
 def _default_jwt_error_handler(error: JWTError) -> Any:
-    """Logs the error and answers ``{"status_code", "error", "description"}`` with the
-    error's status and headers."""
-    logger.error(error)
+    """Logs the error (on one line: a description may quote what a client sent) and answers
+    ``{"status_code", "error", "description"}`` with the error's status and headers."""
+    logger.error("%s", one_line(str(error)))
     body = {"status_code": error.status_code, "error": error.error,
             "description": error.description}
     return jsonify(body), error.status_code, error.headers

@@ -5,23 +5,30 @@ from functools import wraps
 from typing import Any
 
 import jwt
-from flask import current_app, g
+from flask import current_app, g, has_request_context, request
 from werkzeug.local import LocalProxy
 
 from .errors import JWTError
 from .settings import _jwt
 
-# Where the identity of the request's token is kept. Flask asks extensions to prefix what
-# they store on g; 0.3.2 used the request context stack, gone since Flask 3.0.
+# Where the identity of the request's token is kept, beside the request it belongs to: g is
+# the app context's, which requests share when one was pushed before them (as tests do).
+# Flask asks extensions to prefix what they store on g; 0.3.2 used the request context
+# stack, gone since Flask 3.0.
 IDENTITY_ON_G = "_flask_jwt_identity"
 
 
 def _identity_of_the_request() -> Any:
-    return g.get(IDENTITY_ON_G)
+    if not has_request_context():
+        return None
+    checked = g.get(IDENTITY_ON_G)
+    if checked is None or checked[0] is not request._get_current_object():
+        return None
+    return checked[1]
 
 
 #: The identity handler's answer for the current request's token; None before a check,
-#: or when the token was refused.
+#: when the token was refused, and outside a request.
 current_identity: Any = LocalProxy(_identity_of_the_request)
 
 
@@ -52,7 +59,7 @@ def verify_jwt(realm: str | None = None) -> None:
     except jwt.InvalidTokenError as error:
         raise JWTError("Invalid token", str(error)) from None
     identity = _jwt.identity_callback(payload)
-    setattr(g, IDENTITY_ON_G, identity)
+    setattr(g, IDENTITY_ON_G, (request._get_current_object(), identity))
     if identity is None:
         raise JWTError("Invalid JWT", "User does not exist")
 

@@ -22,7 +22,7 @@ CONFIG_DEFAULTS: dict[str, Any] = {
 }
 
 NO_KEY = ("Flask-JWT has no key to sign or verify tokens with: set JWT_SECRET_KEY (or "
-          "SECRET_KEY, its default) to a long random value, e.g. secrets.token_hex(32)")
+          "SECRET_KEY before init_app) to a long random value, e.g. secrets.token_hex(32)")
 
 # The JWT instance of the current app, for the default handlers, which are plain functions.
 _jwt: Any = LocalProxy(lambda: current_app.extensions["jwt"])

@@ -1,7 +1,6 @@
 """The default token handlers: the claims of a new token, its JOSE header, signing it, and
 reading a token back."""
 
-from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,10 +17,10 @@ def _default_jwt_headers_handler(identity: Any) -> dict[str, Any] | None:
 
 def _default_jwt_payload_handler(identity: Any) -> dict[str, Any]:
     """``iat`` now, ``nbf`` ``JWT_NOT_BEFORE_DELTA`` and ``exp`` ``JWT_EXPIRATION_DELTA`` after
-    it, and ``identity``: the ``id`` of the identity (an attribute, or a key of a mapping)."""
+    it, and ``identity``: the identity's ``id`` attribute, or else its ``id`` key."""
     config = current_app.config
     issued = datetime.now(timezone.utc)
-    user_id = identity["id"] if isinstance(identity, Mapping) else identity.id
+    user_id = identity.id if hasattr(identity, "id") else identity["id"]
     return {"exp": issued + config["JWT_EXPIRATION_DELTA"], "iat": issued,
             "nbf": issued + config["JWT_NOT_BEFORE_DELTA"], "identity": user_id}
 
