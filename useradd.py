@@ -10,7 +10,8 @@ try:
     import click
 
     from jwtauthtest import COMMAND_LINE_TOOL, create_app
-    from jwtauthtest.cli import add_and_report, require_current_schema
+    from jwtauthtest.cli.common import require_current_schema
+    from jwtauthtest.cli.users import add_and_report
 except ModuleNotFoundError as missing:  # another Python than the project's environment
     sys.exit(f"Error: {missing} in {sys.executable}: run `python3 -m pipenv run python "
              "useradd.py` in the checkout (after `python3 -m pipenv sync`)")

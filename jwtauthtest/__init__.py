@@ -9,23 +9,23 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from .browser import init_browser
-from .cli import init_cli
-from .database import configure_database, init_engine
-from .docs import init_docs
-from .entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
-from .errors import init_errors
-from .jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
-from .keys import init_keys, prepare_signing_key
-from .logs import init_logging
-from .metrics import init_metrics
-from .password_policy import init_password_policy
-from .passwords import init_passwords, time_stored_hashes
-from .schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
-from .secret import ConfigurationError, configure_secret
-from .signing import init_signing
-from .throttle import init_throttle
-from .tokens import init_tokens
+from jwtauthtest.account.browser import init_browser
+from jwtauthtest.apidocs.page import init_docs
+from jwtauthtest.cli import init_cli
+from jwtauthtest.database import configure_database, init_engine
+from jwtauthtest.entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
+from jwtauthtest.jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
+from jwtauthtest.keys.keyset import init_keys, prepare_signing_key
+from jwtauthtest.keys.signing import init_signing
+from jwtauthtest.ops.errors import init_errors
+from jwtauthtest.ops.logs import init_logging
+from jwtauthtest.ops.metrics import init_metrics
+from jwtauthtest.passwords.hashing import init_passwords, time_stored_hashes
+from jwtauthtest.passwords.policy import init_password_policy
+from jwtauthtest.schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
+from jwtauthtest.secret import ConfigurationError, configure_secret
+from jwtauthtest.throttle.limiter import init_throttle
+from jwtauthtest.tokens.claims import init_tokens
 
 INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
 
@@ -59,10 +59,11 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_throttle(app)
     init_browser(app)
     trust_proxies(app)
-    from . import account, account_page, views
+    from jwtauthtest import views
+    from jwtauthtest.account import api, page
     app.register_blueprint(views.bp)
-    app.register_blueprint(account.bp)
-    app.register_blueprint(account_page.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(page.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)
@@ -117,7 +118,7 @@ def trust_proxies(app: Flask) -> None:
 def report_database_state(app: Flask) -> None:
     """Tell a starting server's operator what to do next, if anything; time the kinds of
     password hash stored, so that every login lasts as long as the slowest needs."""
-    from .users import count_users, one_hash_of_each_kind
+    from jwtauthtest.users import count_users, one_hash_of_each_kind
 
     with app.app_context():
         try:

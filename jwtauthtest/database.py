@@ -11,7 +11,7 @@ from sqlalchemy import Dialect, MetaData, PoolProxiedConnection, Select, event, 
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
 
-from .secret import ConfigurationError
+from jwtauthtest.secret import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CONNECT_TIMEOUT_S = 3

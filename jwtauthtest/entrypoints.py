@@ -8,7 +8,7 @@ from typing import NoReturn
 import click
 from flask.cli import ScriptInfo
 
-from .secret import ConfigurationError
+from jwtauthtest.secret import ConfigurationError
 
 # Set in click's context.meta by a command-line tool that builds the app itself.
 COMMAND_LINE_TOOL = "jwtauthtest.command_line_tool"

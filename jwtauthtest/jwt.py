@@ -12,26 +12,31 @@ from flask import Response, current_app, g, request
 from flask_jwt import JWT, JWTError, current_identity, verify_jwt
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import signing, tokens
-from .audit import FAILURE, SUCCESS, log_login
-from .browser import cookie_token_response, cookie_transport_requested, refresh_token_from_cookie
-from .credentials import check_credentials
-from .database import db, end_read_transaction
-from .errors import jwt_error_response
-from .passwords import hash_password, spend_verification_time, verify_password
-from .schema import database_problem
-from .sessions import (
+from jwtauthtest.account.browser import (
+    cookie_token_response,
+    cookie_transport_requested,
+    refresh_token_from_cookie,
+)
+from jwtauthtest.database import db, end_read_transaction
+from jwtauthtest.keys import signing
+from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_login
+from jwtauthtest.ops.errors import jwt_error_response
+from jwtauthtest.passwords.credentials import check_credentials
+from jwtauthtest.passwords.hashing import hash_password, spend_verification_time, verify_password
+from jwtauthtest.schema import database_problem
+from jwtauthtest.tokens import claims
+from jwtauthtest.tokens.sessions import (
     Identity,
     Session,
     load_token_owner,
     purge_expired_sessions,
     start_session,
 )
-from .users import find_user, record_login
+from jwtauthtest.users import find_user, record_login
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
-WRONG_TYPE = {tokens.ACCESS: "Expected an access token, got a refresh token",
-              tokens.REFRESH: "Expected a refresh token, got an access token"}
+WRONG_TYPE = {claims.ACCESS: "Expected an access token, got a refresh token",
+              claims.REFRESH: "Expected a refresh token, got an access token"}
 
 __all__ = ["JWT", "JWTError", "authenticate", "current_identity", "identity", "jwt",
            "jwt_required", "refresh_token_required", "session_of_the_token"]
@@ -77,8 +82,8 @@ def identity(payload: dict[str, Any]) -> Identity | None:
     Raises JWTError when the token is of the wrong type for the view, or was revoked (its
     session ended, or it predates the user's last password change or disable).
     """
-    expected = g.get("_jwtauthtest_token_type", tokens.ACCESS)
-    if tokens.token_type(payload) != expected:
+    expected = g.get("_jwtauthtest_token_type", claims.ACCESS)
+    if claims.token_type(payload) != expected:
         raise JWTError("Invalid token", WRONG_TYPE[expected])
     user_id = payload.get("identity")
     if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**63:
@@ -90,7 +95,7 @@ def identity(payload: dict[str, Any]) -> Identity | None:
                                       payload.get("jti"))
     if owner is not None and revoked:
         raise JWTError("Invalid token", "Token has been revoked")
-    g._jwtauthtest_fresh = tokens.is_fresh(payload)
+    g._jwtauthtest_fresh = claims.is_fresh(payload)
     return owner
 
 
@@ -100,25 +105,25 @@ jwt = JWT(authentication_handler=authenticate, identity_handler=identity)
 @jwt.jwt_payload_handler
 def access_token_claims(session: Session) -> dict[str, Any]:
     """A password login's access token: fresh (a refresh's tokens are not)."""
-    return {**tokens.claims(session.id, tokens.ACCESS, session.family), "fresh": True}
+    return {**claims.claims(session.id, claims.ACCESS, session.family), "fresh": True}
 
 
 @jwt.jwt_encode_handler
 def encode(session: Session) -> bytes:
-    """Signed with the key set's signing key, and named by its kid (keys.py)."""
+    """Signed with the key set's signing key, and named by its kid (keys/keyset.py)."""
     return signing.sign(jwt.jwt_payload_callback(session)).encode("utf-8")
 
 
 @jwt.jwt_decode_handler
 def decode(token: str) -> dict[str, Any]:
-    return tokens.decode_token(token)
+    return claims.decode_token(token)
 
 
 @jwt.auth_response_handler
 def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
     """Both tokens of the new session, not to be cached — the refresh token in a cookie if
     the client asked (``?transport=cookie``); expired sessions go meanwhile."""
-    refresh_token = tokens.encode_token(session.id, tokens.REFRESH, session.family,
+    refresh_token = claims.encode_token(session.id, claims.REFRESH, session.family,
                                         session.refresh_jti)
     try:
         purge_expired_sessions()  # now and then is enough; a login is a good moment
@@ -128,7 +133,7 @@ def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
     if cookie_transport_requested():
         return cookie_token_response(access_token.decode("utf-8"), refresh_token,
                                      new_login=True)
-    return tokens.token_response({"access_token": access_token.decode("utf-8"),
+    return claims.token_response({"access_token": access_token.decode("utf-8"),
                                   "refresh_token": refresh_token})
 
 
@@ -143,7 +148,7 @@ def token_of_the_request() -> str | None:
         return token_in_header()
     token = refresh_token_from_cookie()
     if token is not None:
-        g._jwtauthtest_token_type = tokens.REFRESH  # what the cookie holds, for logout too
+        g._jwtauthtest_token_type = claims.REFRESH  # what the cookie holds, for logout too
     return token
 
 
@@ -161,7 +166,7 @@ def session_of_the_token() -> str:
 
 
 def jwt_required(realm: str | None = None, fresh: bool = False,
-                 token_type: str = tokens.ACCESS) -> Callable:
+                 token_type: str = claims.ACCESS) -> Callable:
     """Flask-JWT's ``jwt_required()``; with ``fresh=True`` (for sensitive acts) only for an
     access token of a password login less than JWT_FRESH_DELTA old."""
 
@@ -181,4 +186,4 @@ def jwt_required(realm: str | None = None, fresh: bool = False,
 
 # Flask-JWT has one kind of token; ours are access and refresh tokens, told apart by their
 # ``type`` claim: ``/auth/refresh`` wants the latter.
-refresh_token_required = jwt_required(token_type=tokens.REFRESH)
+refresh_token_required = jwt_required(token_type=claims.REFRESH)

@@ -6,9 +6,9 @@ from datetime import datetime, timezone
 from sqlalchemy import DateTime, Float, ForeignKey, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
-from . import passwords
-from .database import db
-from .usernames import MAX_USERNAME_LENGTH, normalise_username, username_key
+from jwtauthtest.database import db
+from jwtauthtest.passwords import hashing
+from jwtauthtest.passwords.usernames import MAX_USERNAME_LENGTH, normalise_username, username_key
 
 MAX_USER_AGENT_LENGTH = 256
 MAX_ADDRESS_LENGTH = 64
@@ -44,7 +44,7 @@ class User(db.Model):
         return normalise_username(username)
 
     def hash_password(self, password: str) -> None:
-        self.password = passwords.hash_password(password)
+        self.password = hashing.hash_password(password)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r}>"
@@ -83,7 +83,7 @@ class ThrottleCounter(db.Model):
     """One fixed-window counter of login attempts (RATELIMIT_STORAGE_URI "database://").
 
     Shared by every process using the database and kept across restarts; changed only by
-    single atomic statements (see counters.py). Rows whose window has passed are purged.
+    single atomic statements (see throttle/counters.py). Rows whose window has passed are purged.
     """
 
     __tablename__ = "throttle_counters"
@@ -94,7 +94,7 @@ class ThrottleCounter(db.Model):
 
 
 class SigningKey(db.Model):
-    """A key that signs and verifies tokens (keys.py): its id is the tokens' ``kid``."""
+    """A key that signs and verifies tokens (keys/keyset.py): its id is the tokens' ``kid``."""
 
     __tablename__ = "signing_keys"
 

@@ -17,8 +17,8 @@ from sqlalchemy import URL, create_engine, text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
-from .database import database_label, db
-from .secret import ConfigurationError
+from jwtauthtest.database import database_label, db
+from jwtauthtest.secret import ConfigurationError
 
 MIGRATIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                           "migrations")
@@ -30,7 +30,7 @@ migrate = flask_migrate.Migrate(directory=MIGRATIONS)
 
 def init_db(app: Flask) -> None:
     """Bring the schema up to date where that is the app's job (SQLite, by default)."""
-    from . import models  # noqa: F401  (registers the tables on the metadata)
+    from jwtauthtest import models  # noqa: F401  (registers the tables on the metadata)
 
     migrate.init_app(app, db)
     if app.config["DATABASE_AUTO_UPGRADE"]:

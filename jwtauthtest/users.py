@@ -6,11 +6,11 @@ from typing import TextIO
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .database import db, end_read_transaction
-from .hash_costs import hash_kind
-from .models import TokenFamily, User, utcnow
-from .password_policy import password_problem
-from .usernames import printable, username_key, username_problem
+from jwtauthtest.database import db, end_read_transaction
+from jwtauthtest.models import TokenFamily, User, utcnow
+from jwtauthtest.passwords.costs import hash_kind
+from jwtauthtest.passwords.policy import password_problem
+from jwtauthtest.passwords.usernames import printable, username_key, username_problem
 
 
 class UserError(Exception):
@@ -125,7 +125,7 @@ def check_username(username: str) -> None:
 
 
 def check_password(password: str, username: str) -> None:
-    """The password policy (password_policy.py), for a user of this name."""
+    """The password policy (passwords/policy.py), for a user of this name."""
     problem = password_problem(password, username)
     if problem is not None:
         raise UserError(problem)

@@ -3,21 +3,26 @@
 from flask import Blueprint, Response, after_this_request, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable
 
-from . import metrics, tokens
-from .audit import log_change
-from .browser import authenticated_by_cookie, clear_session_cookies, cookie_token_response
-from .errors import REFRESH_REUSED
-from .jwt import (
+from jwtauthtest.account.browser import (
+    authenticated_by_cookie,
+    clear_session_cookies,
+    cookie_token_response,
+)
+from jwtauthtest.apidocs.openapi import openapi_document
+from jwtauthtest.jwt import (
     JWTError,
     current_identity,
     jwt_required,
     refresh_token_required,
     session_of_the_token,
 )
-from .keys import key_set
-from .openapi import openapi_document
-from .schema import schema_is_current
-from .sessions import (
+from jwtauthtest.keys.keyset import key_set
+from jwtauthtest.ops import metrics
+from jwtauthtest.ops.audit import log_change
+from jwtauthtest.ops.errors import REFRESH_REUSED
+from jwtauthtest.schema import schema_is_current
+from jwtauthtest.tokens import claims
+from jwtauthtest.tokens.sessions import (
     GRACE,
     REUSED,
     REVOKED,
@@ -50,7 +55,7 @@ def jwks() -> Response:
 @bp.route("/healthz")
 def healthz() -> dict:
     """200 when the database answers with the current schema; 503 otherwise (an
-    unreachable database becomes 503 in errors.py)."""
+    unreachable database becomes 503 in ops/errors.py)."""
     if not schema_is_current():
         raise ServiceUnavailable("The database schema is not up to date")
     return {"status": "ok"}
@@ -65,7 +70,7 @@ def hello() -> str:
 @bp.route("/me")
 @jwt_required()
 def me() -> Response:
-    return tokens.private({"id": current_identity.id, "username": current_identity.username})
+    return claims.private({"id": current_identity.id, "username": current_identity.username})
 
 
 @bp.post("/auth/refresh")
@@ -86,7 +91,7 @@ def refresh() -> Response:
     if authenticated_by_cookie():
         return cookie_token_response(pair["access_token"], pair["refresh_token"],
                                      new_login=False)
-    return tokens.token_response(pair)
+    return claims.token_response(pair)
 
 
 @bp.post("/auth/logout")

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-import jwtauthtest.account
+import jwtauthtest.account.api
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily, User
 from jwtauthtest.users import add_user
@@ -174,7 +174,7 @@ def test_an_operators_change_between_the_check_and_the_store_wins(app, client, r
     operator's change stands, and no session is started."""
     tokens = log_in(client)
     before, _ = stored(app)
-    real_verify = jwtauthtest.account.verify_password
+    real_verify = jwtauthtest.account.api.verify_password
     operators = []
 
     def verify_then_the_operator_acts(password, password_hash):
@@ -189,7 +189,7 @@ def test_an_operators_change_between_the_check_and_the_store_wins(app, client, r
         thread.join()
         return verified
 
-    monkeypatch.setattr(jwtauthtest.account, "verify_password", verify_then_the_operator_acts)
+    monkeypatch.setattr(jwtauthtest.account.api, "verify_password", verify_then_the_operator_acts)
     response = change(client, tokens["access_token"])
     monkeypatch.undo()
     assert (response.status_code, response.get_json()) == (401, REVOKED)

@@ -9,7 +9,7 @@ import jwtauthtest
 
 POLICY = ("default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; "
           "form-action 'self'")
-SCRIPT = Path(jwtauthtest.__file__).parent / "account_assets" / "account.js"
+SCRIPT = Path(jwtauthtest.__file__).parent / "account" / "assets" / "account.js"
 
 
 class Inventory(HTMLParser):

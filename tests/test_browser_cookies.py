@@ -356,7 +356,7 @@ def test_a_refresh_whose_session_ends_after_the_token_check_is_revoked(make_app,
     revoked, and none of a theft's consequences (no event, no count, no cookie cleared —
     the cookie may already be a newer session's)."""
     import jwtauthtest.views
-    from jwtauthtest.sessions import end_session
+    from jwtauthtest.tokens.sessions import end_session
 
     app = make_app(METRICS_ENABLED=True)
     with app.app_context():

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import User
-from jwtauthtest.passwords import password_context
+from jwtauthtest.passwords.hashing import password_context
 
 from conftest import PASSWORD, SECRET, USERNAME
 from processes import run_flask, subprocess_env

@@ -7,8 +7,8 @@ import jwt as pyjwt
 import pytest
 
 from jwtauthtest.jwt import current_identity, jwt_required
-from jwtauthtest.keys import key_set
-from jwtauthtest.user_sessions import live_sessions
+from jwtauthtest.keys.keyset import key_set
+from jwtauthtest.tokens.listing import live_sessions
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, USERNAME

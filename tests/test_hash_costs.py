@@ -9,9 +9,9 @@ from passlib.hash import argon2, bcrypt, django_pbkdf2_sha256, pbkdf2_sha256, sh
 from sqlalchemy import insert, select
 
 from jwtauthtest.database import db
-from jwtauthtest.hash_costs import hash_kind
 from jwtauthtest.models import User
-from jwtauthtest.usernames import username_key
+from jwtauthtest.passwords.costs import hash_kind
+from jwtauthtest.passwords.usernames import username_key
 from jwtauthtest.users import add_user, one_hash_of_each_kind
 
 from conftest import PASSWORD

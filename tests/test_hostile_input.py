@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jwtauthtest.usernames import username_key
+from jwtauthtest.passwords.usernames import username_key
 
 from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign

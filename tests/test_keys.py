@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import column, delete, insert, select, table
 
 from jwtauthtest.database import db
-from jwtauthtest.key_material import (
+from jwtauthtest.keys.keyset import KeySet
+from jwtauthtest.keys.material import (
     ALGORITHMS,
     HMAC_ALGORITHMS,
     new_key_material,
     storage_cipher,
 )
-from jwtauthtest.keys import KeySet
 from jwtauthtest.models import SigningKey
 from jwtauthtest.schema import migrate
 from jwtauthtest.secret import ConfigurationError
@@ -304,7 +304,7 @@ def test_an_unknown_algorithm_is_refused(make_app):
 
 
 def test_made_up_kids_cost_at_most_a_query_a_second(app_with, monkeypatch):
-    from jwtauthtest import keys
+    from jwtauthtest.keys import keyset as keys
 
     app = app_with(JWT_ALGORITHM="EdDSA")
     client = app.test_client()

@@ -6,9 +6,9 @@ import jwt as pyjwt
 import pytest
 from sqlalchemy import event, func, select
 
-from jwtauthtest import sessions
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily
+from jwtauthtest.tokens import sessions
 from jwtauthtest.users import add_user, change_password, delete_user, set_active
 
 from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME, counted

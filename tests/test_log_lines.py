@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from jwtauthtest.logs import JsonFormatter
+from jwtauthtest.ops.logs import JsonFormatter
 
 from conftest import PASSWORD, USERNAME
 

@@ -13,8 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from jwtauthtest import create_app
 from jwtauthtest.database import db
 from jwtauthtest.models import User
-from jwtauthtest.passwords import password_context
-from jwtauthtest.usernames import username_key
+from jwtauthtest.passwords.hashing import password_context
+from jwtauthtest.passwords.usernames import username_key
 from jwtauthtest.users import UserError, add_user
 
 from conftest import PASSWORD, SECRET, USERNAME

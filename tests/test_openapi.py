@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from jwtauthtest.openapi import openapi_document
+from jwtauthtest.apidocs.openapi import openapi_document
 
 from conftest import PASSWORD, USERNAME
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import User
-from jwtauthtest.password_policy import common_passwords, password_problem
+from jwtauthtest.passwords.policy import common_passwords, password_problem
 from jwtauthtest.secret import ConfigurationError
 
 from conftest import PASSWORD, USERNAME
@@ -89,7 +89,7 @@ def test_the_setting_from_the_environment_and_its_refusal_in_one_line(tmp_path):
 
 def test_the_list_is_read_by_the_first_password_set_not_at_start_nor_at_login(tmp_path):
     code = ("from jwtauthtest import create_app\n"
-            "from jwtauthtest.password_policy import common_passwords\n"
+            "from jwtauthtest.passwords.policy import common_passwords\n"
             "from jwtauthtest.users import add_user\n"
             "loaded = common_passwords.cache_info\n"
             "app = create_app({'TESTING': True})\n"

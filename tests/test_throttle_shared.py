@@ -8,9 +8,9 @@ import time
 import pytest
 from sqlalchemy import insert, select
 
-from jwtauthtest.counters import DatabaseCounters
 from jwtauthtest.database import db
 from jwtauthtest.models import ThrottleCounter
+from jwtauthtest.throttle.counters import DatabaseCounters
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME

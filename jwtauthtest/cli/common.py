@@ -1,0 +1,58 @@
+"""What the command groups share: the schema check, password input, one-line errors, tables.
+
+Passwords are prompted for (hidden, twice) or read from one line of standard input with
+``--password-stdin``; never taken as arguments, which ``ps`` and shell history would show.
+"""
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from jwtauthtest.database import db
+from jwtauthtest.schema import UPGRADE_COMMAND, schema_is_current, unreachable
+from jwtauthtest.users import UserError, read_password_line
+
+
+def require_current_schema() -> None:
+    """A one-line error, not a traceback, when the database can't be used yet."""
+    try:
+        current = schema_is_current()
+    except SQLAlchemyError as e:
+        raise click.ClickException(unreachable(e)) from None
+    if not current:
+        raise click.ClickException("the database schema is not up to date: run "
+                                   f"`{UPGRADE_COMMAND}` first")
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True,
+    help="Read the password from one line of standard input instead of prompting.")
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """A refused operation is one line on stderr and exit status 1; nothing is half-written."""
+    try:
+        yield
+    except UserError as e:
+        db.session.rollback()
+        raise click.ClickException(str(e)) from None
+
+
+def read_new_password(password_stdin: bool) -> str:
+    if password_stdin:
+        return read_password_line(sys.stdin)
+    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+
+
+def echo_table(header: dict[str, str], rows: list[dict]) -> None:
+    """Columns as wide as their widest value, under the header's titles."""
+    table = [header, *rows]
+    widths = {key: max(len(str(row[key] or "")) for row in table) for key in header}
+    for row in table:
+        click.echo("  ".join(str(row[k] or "").ljust(widths[k]) for k in header).rstrip())
+
+
+def iso(moment: object) -> str | None:
+    return moment.isoformat(sep=" ", timespec="seconds") if moment else None

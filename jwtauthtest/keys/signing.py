@@ -1,0 +1,56 @@
+"""Signing and verifying tokens with the key set: a ``kid`` header on every token we mint,
+the key it names to verify it, and ``iss``/``aud`` when JWT_ISSUER/JWT_AUDIENCE are set
+(RFC 8725 sections 3.8 and 3.9). A token without ``kid`` — minted by Flask-JWT — is checked
+against JWT_SECRET_KEY, as Flask-JWT checked it, while the key set holds that key."""
+
+from typing import Any
+
+import jwt as pyjwt
+from flask import Flask, current_app
+
+from jwtauthtest.keys.keyset import key_set
+from jwtauthtest.secret import ConfigurationError
+
+REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
+ISSUER_AND_AUDIENCE = {"iss": "JWT_ISSUER", "aud": "JWT_AUDIENCE"}
+
+
+def init_signing(app: Flask) -> None:
+    issuer, audience = app.config.get("JWT_ISSUER"), app.config.get("JWT_AUDIENCE")
+    if issuer is not None and not isinstance(issuer, str):
+        raise ConfigurationError(f"JWT_ISSUER must be a string, not {issuer!r}")
+    audiences = audience if isinstance(audience, list) else [audience]
+    if audience not in (None, "") and not (audiences and all(isinstance(a, str) and a
+                                                             for a in audiences)):
+        raise ConfigurationError("JWT_AUDIENCE must be a string or a JSON list of strings, "
+                                 f"not {audience!r}")
+
+
+def configured_claims() -> dict[str, Any]:
+    """iss and aud, those of them that are configured."""
+    config = current_app.config
+    return {claim: config[setting] for claim, setting in ISSUER_AND_AUDIENCE.items()
+            if config.get(setting)}
+
+
+def sign(payload: dict[str, Any]) -> str:
+    key = key_set().signing_key()
+    return pyjwt.encode({**payload, **configured_claims()}, key.signing,
+                        algorithm=key.algorithm, headers={"kid": key.kid})
+
+
+def verify(token: str) -> tuple[dict[str, Any], str | None]:
+    """The verified claims and the token's kid (None for Flask-JWT's); raises
+    pyjwt.InvalidTokenError with PyJWT's own message."""
+    config = current_app.config
+    kid = pyjwt.get_unverified_header(token).get("kid")
+    key = key_set().verifying_key(kid) if kid is not None else key_set().kidless_key()
+    if key is None:
+        raise pyjwt.InvalidTokenError("Unknown key id" if kid is not None else
+                                      "Tokens without a key id are no longer accepted")
+    required = REQUIRED_CLAIMS + list(configured_claims())
+    payload = pyjwt.decode(token, key.verifying, algorithms=[key.algorithm],
+                           leeway=config["JWT_LEEWAY"], options={"require": required},
+                           issuer=config.get("JWT_ISSUER") or None,
+                           audience=config.get("JWT_AUDIENCE") or None)
+    return payload, kid

@@ -1,0 +1,81 @@
+"""Every error as JSON in the contract's shape {"status_code", "error", "description"}."""
+
+from flask import Flask, Response, current_app, jsonify, request
+from flask_jwt import JWTError, request_json
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+
+from jwtauthtest.database import db
+from jwtauthtest.ops import metrics
+from jwtauthtest.ops.audit import FAILURE, log_login, logged_this_login
+from jwtauthtest.schema import database_problem
+
+REFRESH_REUSED = "Refresh token was already used; its session has been revoked"
+
+
+def init_errors(app: Flask) -> None:
+    # Also covers the 500 Flask makes of an unhandled exception (after logging it).
+    app.register_error_handler(HTTPException, http_error_response)
+    for unavailable in (DBAPIError, PoolTimeout):
+        app.register_error_handler(unavailable, database_unavailable)
+    # JWTError's handler is Flask-JWT's, which calls jwt_error_response (jwt.py).
+
+
+def http_error_response(error: HTTPException) -> Response:
+    response = jsonify({"status_code": error.code, "error": error.name,
+                        "description": error.description})
+    response.status_code = error.code or 500
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":  # keep Allow, Retry-After, ...
+            response.headers[name] = value
+    return response
+
+
+def database_unavailable(error: DBAPIError | PoolTimeout) -> Response:
+    """Any error from the database: unreachable, its connections all busy, (SQLite) locked
+    past the busy timeout, or without the tables this code needs yet: 503, not 500."""
+    current_app.logger.warning(database_problem(error))
+    metrics.count("database_unavailable")
+    db.session.rollback()
+    return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))
+
+
+REJECTIONS = {"Signature has expired": "expired", "Token has been revoked": "revoked",
+              "User does not exist": "unknown_user", "Signature verification failed":
+              "bad_signature", REFRESH_REUSED: "reused"}
+
+
+def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
+    """Flask-JWT's answer without its ERROR log line for every refusal; counted in the
+    metrics, and a login refused for incomplete credentials is an audit event too."""
+    login = request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]
+    if login and error.status_code == 401 and not logged_this_login():
+        body = request_json()
+        log_login(FAILURE, body.get(current_app.config["JWT_AUTH_USERNAME_KEY"])
+                  if isinstance(body, dict) else None, "incomplete credentials")
+    count_rejection(error)
+    body = {"status_code": error.status_code, "error": error.error,
+            "description": error.description}
+    return jsonify(body), error.status_code, error.headers or {}
+
+
+def count_rejection(error: JWTError) -> None:
+    """A refused refresh, or a protected request refused for its token (for metrics; a
+    refused login counts as a login)."""
+    if (request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]
+            or error.status_code not in (401, 403) or error.error == "Invalid credentials"):
+        return  # a login, a bad body, a wrong current password: not the token's fault
+    reason = REJECTIONS.get(error.description, "invalid")
+    if error.status_code == 403:
+        reason = "csrf"  # a browser's cookie without the CSRF header or from a foreign origin
+    elif error.error == "Authorization Required":
+        reason = "missing"
+    elif error.error == "Invalid JWT header":
+        reason = "bad_header"
+    elif error.description.startswith("Expected a"):
+        reason = "wrong_type"
+    if request.endpoint == "views.refresh" or reason == "reused":  # also a cookie's, at logout
+        metrics.count("token_refreshes", outcome="reused" if reason == "reused" else "invalid")
+    else:
+        metrics.count("tokens_rejected", reason=reason)

@@ -1,0 +1,174 @@
+"""Throttling of logins, per client address and per username.
+
+A wrapper around the login view counts them (throttle/attempts.py, with `limits`, the library under
+Flask-Limiter, its storages and its ``RATELIMIT_*`` settings), and so does a password change
+for its current password (account/api.py): nothing runs for other requests. Flask-Limiter's
+check runs before every request of the app, ~20% of /hello.
+"""
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any
+
+from flask import Flask, current_app, request
+from flask_jwt import JWTError, request_json
+from limits import RateLimitItem, parse
+from limits.storage import Storage, storage_from_string
+from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+
+from jwtauthtest.database import db
+from jwtauthtest.ops.audit import THROTTLED, log_login
+from jwtauthtest.passwords.usernames import username_key
+from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.throttle.attempts import LoginAttempts
+from jwtauthtest.throttle.counters import DATABASE_STORAGE, DatabaseCounters
+
+EXTENSION_KEY = "jwtauthtest.throttle"
+CONFIG_DEFAULTS = {
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_LOGIN_FAILURES": "10 per minute",
+    # Every attempt, successful ones too: a session is a row, and a login an argon2 check.
+    "RATELIMIT_LOGIN_ATTEMPTS": "30 per minute",
+    # The app's own database: shared by every process using it, kept across restarts.
+    "RATELIMIT_STORAGE_URI": DATABASE_STORAGE,
+    "RATELIMIT_STORAGE_OPTIONS": {},
+    "RATELIMIT_KEY_PREFIX": "",
+    # When shared storage (Redis) is unreachable, count in this process's memory
+    # meanwhile, and go back to it once it answers again.
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+}
+logger = logging.getLogger("jwtauthtest.throttle")
+
+
+class LoginThrottle:
+    """What the login view needs to count attempts: the counters, and the key that hides
+    usernames in their names. Warns once when client addresses can't be told apart."""
+
+    def __init__(self, attempts: LoginAttempts, signing_secret: str | bytes) -> None:
+        self.attempts = attempts
+        self.counter_key = derive_counter_key(signing_secret)
+        self.warned: set[str] = set()
+
+    def warn_once(self, reason: str, message: str) -> None:
+        if reason not in self.warned:
+            self.warned.add(reason)
+            logger.warning(message)
+
+
+def init_throttle(app: Flask) -> None:
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    if not app.config["RATELIMIT_ENABLED"]:
+        return
+    attempts = LoginAttempts(
+        make_storage(app), rate_limit(app, "RATELIMIT_LOGIN_ATTEMPTS"),
+        rate_limit(app, "RATELIMIT_LOGIN_FAILURES"), app.config["RATELIMIT_KEY_PREFIX"],
+        app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
+    app.extensions[EXTENSION_KEY] = LoginThrottle(attempts, app.config["JWT_SECRET_KEY"])
+    endpoint = app.config["JWT_AUTH_ENDPOINT"]
+    if endpoint in app.view_functions:
+        app.view_functions[endpoint] = throttled(app.view_functions[endpoint])
+
+
+def rate_limit(app: Flask, key: str) -> RateLimitItem:
+    try:
+        return parse(app.config[key])
+    except ValueError:
+        raise ConfigurationError(f"{key} must be a rate such as '10 per minute', not "
+                                 f"{app.config[key]!r}") from None
+
+
+def make_storage(app: Flask) -> Storage:
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    if uri == DATABASE_STORAGE:
+        with app.app_context():
+            return DatabaseCounters(db.engine)
+    options = dict(app.config["RATELIMIT_STORAGE_OPTIONS"])
+    if uri.startswith("redis"):
+        # An unreachable Redis costs a login one second at most, not a hang.
+        options.setdefault("socket_connect_timeout", 1)
+        options.setdefault("socket_timeout", 1)
+    return storage_from_string(uri, wrap_exceptions=True, **options)
+
+
+def throttled(login_view: Callable) -> Callable:
+    """The login view, counting each attempt first."""
+
+    @wraps(login_view)
+    def login(*args: Any, **kwargs: Any) -> Any:
+        with password_attempt(typed_username()):
+            return login_view(*args, **kwargs)
+
+    return login
+
+
+@contextmanager
+def password_attempt(username: object) -> Iterator[None]:
+    """Count an attempt at this user's password (a login, or the current password of a
+    change) under the username and the client's address, and give it back unless it failed
+    (401). Raises TooManyRequests past the limits; counts nothing when throttling is off."""
+    throttle = current_app.extensions.get(EXTENSION_KEY)
+    if throttle is None:
+        yield
+        return
+    keys = [username_hash_key(throttle, username)]
+    if address := client_address(throttle):
+        keys.append(f"address:{address}")
+    try:
+        counted = throttle.attempts.count(keys)
+    except TooManyRequests as refused:
+        log_login(THROTTLED, username, str(refused.description).lower())
+        raise
+    try:
+        yield
+    except JWTError as error:
+        if error.status_code != 401:  # refused before any password was checked
+            throttle.attempts.give_back(counted)
+        raise
+    except Exception:
+        throttle.attempts.give_back(counted)
+        raise
+    throttle.attempts.give_back(counted)
+
+
+def client_address(throttle: LoginThrottle) -> str | None:
+    """The client's address, or None when it is unknown (a unix socket): an empty address
+    would make every client one, and a few failures would lock every user out."""
+    if not request.remote_addr:
+        throttle.warn_once("no address", "Logins come without a client address (a unix "
+                           "socket?): they are throttled per username only; behind a proxy, "
+                           "set FLASK_TRUSTED_PROXIES so that X-Forwarded-For gives it")
+        return None
+    if "X-Forwarded-For" in request.headers and not current_app.config["TRUSTED_PROXIES"]:
+        throttle.warn_once("proxy", "Logins come through a proxy (X-Forwarded-For) but "
+                           "TRUSTED_PROXIES is 0: every client behind it shares the proxy's "
+                           "address, and its failures; set FLASK_TRUSTED_PROXIES to the "
+                           "number of proxies")
+    return request.remote_addr
+
+
+def username_hash_key(throttle: LoginThrottle, username: object) -> str:
+    """Counts failures per user under every spelling of the name. An HMAC, so the
+    counters' keys (in Redis, say) don't reveal or confirm names."""
+    key = username_key(username) if isinstance(username, str) else ""
+    digest = hmac.new(throttle.counter_key, key.encode("utf-8", "surrogatepass"),
+                      hashlib.sha256)
+    return "username:" + digest.hexdigest()
+
+
+def derive_counter_key(signing_secret: str | bytes) -> bytes:
+    """A key of its own for the counters' names, derived from the signing secret."""
+    secret = signing_secret.encode() if isinstance(signing_secret, str) else signing_secret
+    return hmac.new(secret, b"jwtauthtest throttle keys", hashlib.sha256).digest()
+
+
+def typed_username() -> object:
+    try:
+        data = request_json()
+    except RequestEntityTooLarge:  # answered 413 by the view; no name to count
+        return None
+    return data.get(current_app.config["JWT_AUTH_USERNAME_KEY"]) if isinstance(data, dict) else None

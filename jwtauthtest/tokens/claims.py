@@ -1,0 +1,132 @@
+"""Minting and checking the JWTs: claims, lifetimes, types."""
+
+import secrets
+import time
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import jwt as pyjwt
+from flask import Flask, Response, current_app, jsonify
+
+from jwtauthtest.keys import signing
+from jwtauthtest.keys.signing import REQUIRED_CLAIMS
+from jwtauthtest.secret import ConfigurationError
+
+ACCESS = "access"
+REFRESH = "refresh"
+# Flask-JWT's own settings (JWT_ALGORITHM, JWT_LEEWAY, ...) get their defaults from it.
+CONFIG_DEFAULTS = {
+    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
+    # How long after a password login its access tokens count as fresh (jwt_required(fresh=True)).
+    "JWT_FRESH_DELTA": timedelta(minutes=15),
+    # How long the refresh token a refresh just spent still gets the current one (a reload or
+    # a lost answer, two tabs at once) instead of revoking the session as a theft.
+    "JWT_REFRESH_REUSE_GRACE": timedelta(seconds=10),
+    # Live sessions a user may have; a login past it ends the oldest (tokens/sessions.py).
+    "MAX_SESSIONS_PER_USER": 100,
+}
+DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
+                 "JWT_NOT_BEFORE_DELTA", "JWT_FRESH_DELTA", "JWT_REFRESH_REUSE_GRACE")
+LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
+# RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens;
+# nor one with a user's account data (who they are, their sessions' addresses).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def init_tokens(app: Flask) -> None:
+    """Our settings' defaults, and every duration as a timedelta (after Flask-JWT's init)."""
+    for key, value in CONFIG_DEFAULTS.items():
+        app.config.setdefault(key, value)
+    for key in DURATION_KEYS:
+        app.config[key] = as_timedelta(key, app.config[key])
+
+
+def as_timedelta(key: str, value: timedelta | int | float) -> timedelta:
+    """Durations come as timedelta from Python config, or as seconds from the environment."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        return timedelta(seconds=value)
+    raise ConfigurationError(
+        f"{key} must be a number of seconds or a timedelta, not {value!r}")
+
+
+def new_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def claims(user_id: int, token_type: str, family: str, jti: str | None = None) -> dict[str, Any]:
+    """Flask-JWT's claims (exp, iat, nbf, identity) and ours (jti, type, fam)."""
+    config = current_app.config
+    issued_at = datetime.now(timezone.utc)
+    return {
+        "exp": issued_at + config[LIFETIME_KEYS[token_type]],
+        "iat": issued_at,
+        "nbf": issued_at + config["JWT_NOT_BEFORE_DELTA"],
+        "identity": user_id,
+        "jti": jti or new_id(),
+        "type": token_type,
+        "fam": family,
+    }
+
+
+def encode_token(user_id: int, token_type: str, family: str, jti: str | None = None) -> str:
+    return signing.sign(claims(user_id, token_type, family, jti))
+
+
+def token_response(tokens: dict[str, str]) -> Response:
+    """The JSON answer that hands out tokens, marked for no cache to keep."""
+    return private(tokens)
+
+
+def private(body: dict[str, Any]) -> Response:
+    """A JSON answer no cache may keep: tokens, or a user's account data."""
+    response = jsonify(body)
+    response.headers.update(NO_STORE)
+    return response
+
+
+def decode_token(token: str) -> dict[str, Any]:
+    """The verified claims, of the types the app relies on; raises pyjwt.InvalidTokenError
+    with PyJWT's own message. A Flask-JWT token (no kid) is never fresh: only a password
+    login of ours makes one, and a kid-less ``fresh`` claim is anyone's with the secret."""
+    payload, kid = signing.verify(token)
+    check_claims(payload)
+    if kid is None:
+        payload.pop("fresh", None)
+    return payload
+
+
+def check_claims(payload: dict[str, Any]) -> None:
+    """What PyJWT leaves to us: the types of the claims the app relies on."""
+    for claim in REQUIRED_CLAIMS:  # PyJWT lets a numeric string through for iat
+        if not isinstance(payload[claim], (int, float)) or isinstance(payload[claim], bool):
+            raise pyjwt.InvalidTokenError(f"The {claim} claim must be a number")
+    kind = token_type(payload)
+    if kind not in (ACCESS, REFRESH):
+        raise pyjwt.InvalidTokenError("Unknown token type")
+    for claim in ("fam", "jti"):
+        if claim in payload and not isinstance(payload[claim], str):
+            raise pyjwt.InvalidTokenError(f"The {claim} claim must be a string")
+    if "fresh" in payload and not isinstance(payload["fresh"], bool):
+        raise pyjwt.InvalidTokenError("The fresh claim must be true or false")
+    if kind == REFRESH and not ("fam" in payload and "jti" in payload):
+        raise pyjwt.InvalidTokenError("A refresh token needs fam and jti claims")
+
+
+def is_fresh(payload: dict[str, Any]) -> bool:
+    """Minted by a password login (not by a refresh) less than JWT_FRESH_DELTA ago."""
+    fresh_until = payload["iat"] + current_app.config["JWT_FRESH_DELTA"].total_seconds()
+    return payload.get("fresh") is True and time.time() < fresh_until
+
+
+def token_type(payload: dict[str, Any]) -> str:
+    # Flask-JWT's tokens have no type: they are access tokens.
+    return payload.get("type", ACCESS)
+
+
+def session_expires_at() -> float:
+    """Epoch seconds after which no token minted now is accepted any more."""
+    config = current_app.config
+    lifetime = max(config[key] for key in LIFETIME_KEYS.values()) + config["JWT_LEEWAY"]
+    return (datetime.now(timezone.utc) + lifetime).timestamp()
