@@ -75,3 +75,16 @@ def test_the_tool_reads_imports_inside_functions_too(tmp_path):
         {"jwtauthtest.tokens.claims"}
 
 
+
+
+def test_the_tool_exits_1_on_a_circle_made_of_relative_imports(tmp_path):
+    package = tmp_path / "jwtauthtest"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "cli.py").write_text("def init():\n    from .commands import group\n")
+    (package / "commands.py").write_text("from .cli import init\ngroup = None\n")
+    result = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "layout.py"),
+                             "--package", str(package)], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 1
+    assert "circle: jwtauthtest.cli -> jwtauthtest.commands -> jwtauthtest.cli" in result.stdout

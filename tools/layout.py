@@ -3,6 +3,7 @@ between its modules, and any circle among them. Exit status 1 when there is a ci
 
     python tools/layout.py            # the tree and the verdict
     python tools/layout.py --graph    # also every module's imports of the package
+    python tools/layout.py --package DIR   # a jwtauthtest/ folder elsewhere (an old commit's)
 """
 
 import ast
@@ -10,6 +11,8 @@ import sys
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "jwtauthtest"
+if "--package" in sys.argv:  # another tree of the package, e.g. an older commit's
+    PACKAGE = Path(sys.argv[sys.argv.index("--package") + 1]).resolve()
 
 
 def module_name(path: Path) -> str:
@@ -23,13 +26,19 @@ def modules() -> dict[str, Path]:
 
 def imports_of(path: Path, known: set[str]) -> set[str]:
     """The package's modules this file imports (``from jwtauthtest.x import y`` counts as
-    ``jwtauthtest.x.y`` when that is a module, else ``jwtauthtest.x``), in functions too."""
+    ``jwtauthtest.x.y`` when that is a module, else ``jwtauthtest.x``), relative imports and
+    imports in functions too."""
+    name = module_name(path) if path.is_relative_to(PACKAGE) else ""
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+        if isinstance(node, ast.ImportFrom):
+            base = ".".join(package.split(".")[:len(package.split(".")) - node.level + 1]) \
+                if node.level else ""
+            module = ".".join(part for part in (base, node.module) if part)
             for alias in node.names:
-                name = f"{node.module}.{alias.name}"
-                found.add(name if name in known else node.module)
+                target = f"{module}.{alias.name}"
+                found.add(target if target in known else module)
         elif isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
     return {name for name in found if name in known}
