@@ -65,7 +65,7 @@ class Target(NamedTuple):
         return f"{self.reads(value, digits)} (target >= {self.reads(self.at_least)})"
 
 
-# The README's table of targets, in the order the table prints them.
+# docs/development.md's table of targets, in the order the table prints them.
 TARGETS = (
     Target("SQLite: ours / the tutorial's", ("sqlite", "ratio"), 2.5, "times"),
     Target("PostgreSQL: ours / the tutorial's on SQLite", ("postgresql", "ratio"), 1.5, "times"),

@@ -258,11 +258,11 @@ def test_the_suite_makes_a_missing_test_database_or_says_in_one_line_why_not(tmp
                 f"{url.host} -p {url.port} -O {role} {name}` as a user who may, then try again"]
 
 
-def test_the_readmes_migration_example_is_the_newest_step():
-    """The README quotes `flask db upgrade`'s output: its example is the last migration."""
+def test_the_manuals_migration_example_is_the_newest_step():
+    """docs/deploying.md quotes `flask db upgrade`'s output: its example is the last migration."""
     from jwtauthtest.schema import newest
 
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    readme = (REPO_ROOT / "docs" / "deploying.md").read_text(encoding="utf-8")
     [head] = newest()
     [previous] = {step.down_revision for step in
                   ScriptDirectory(str(REPO_ROOT / "migrations")).walk_revisions()

@@ -8,7 +8,7 @@ refused by ``flask users import`` and never match at login, where they cost noth
 from passlib.context import CryptContext
 
 # Each limit keeps one verification under about half a second on a 2-core machine
-# (README, "Login security") while admitting the usual defaults of the schemes we import:
+# (docs/security.md, "Cost limits") while admitting the usual defaults of the schemes we import:
 # passlib's sha512_crypt (656,000 rounds), Django's PBKDF2 (1,000,000), bcrypt's 12.
 COST_LIMITS: dict[str, dict[str, int]] = {
     "argon2": {"memory_cost": 131072, "rounds": 4, "parallelism": 8},  # KiB; passes; lanes

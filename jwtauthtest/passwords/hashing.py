@@ -23,7 +23,7 @@ MAX_PASSWORD_LENGTH = 1024
 TIMING_SAMPLES = 3  # checks timed per kind of stored hash (VerificationTime)
 CONFIG_DEFAULTS = {
     # Above OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): RFC 9106's 64 MiB / 3 passes,
-    # about 170 ms a login on a 2-core machine (README, "Password hashing").
+    # about 200 ms a login on a 2-core machine (docs/security.md, "Password hashing").
     "ARGON2_MEMORY_COST": 65536,  # KiB
     "ARGON2_TIME_COST": 3,
     "ARGON2_PARALLELISM": 1,

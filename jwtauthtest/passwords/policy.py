@@ -12,7 +12,7 @@ from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH
 from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secret import ConfigurationError
 
-DEFAULT_MIN_LENGTH = 8  # ASVS 6.2.1's floor; the README recommends NIST's 15
+DEFAULT_MIN_LENGTH = 8  # ASVS 6.2.1's floor; docs/security.md recommends NIST's 15
 # A shorter name is refused only as the whole password: "a" or "jo" is in most passphrases.
 MIN_CONTAINED_USERNAME = 3
 
