@@ -259,6 +259,30 @@ def test_rotating_the_hmac_secret_keeps_its_tokens_and_flask_jwts_valid(app_with
     assert client.get("/.well-known/jwks.json").get_json() == {"keys": []}
 
 
+def test_a_token_is_accepted_only_by_the_key_its_kid_names(app_with):
+    # Tokens naming the signing key are checked by it first, parsed once (keys/signing.py):
+    # one signed by that key but naming another must still fail, and the other way round.
+    app = app_with(JWT_KEY_REFRESH_SECONDS=0)
+    client, runner = app.test_client(), app.test_cli_runner()
+    old_kid = pyjwt.get_unverified_header(login(client)["access_token"])["kid"]
+    runner.invoke(args=["keys", "rotate"])
+    with app.app_context():
+        from jwtauthtest.keys.keyset import key_set
+
+        current = key_set().current_key()
+    assert current.kid != old_kid
+    claims = flask_jwt_claims(1)
+    assert hello(client, pyjwt.encode(claims, current.signing, algorithm="HS256",
+                                      headers={"kid": current.kid})).status_code == 200
+    for token in (pyjwt.encode(claims, current.signing, algorithm="HS256",
+                               headers={"kid": old_kid}),
+                  sign(claims, SECRET, header={"typ": "JWT", "alg": "HS256",
+                                               "kid": current.kid})):
+        response = hello(client, token)
+        assert (response.status_code, response.get_json()) == \
+            (401, refused("Signature verification failed"))
+
+
 def test_a_key_stored_under_another_secret_is_skipped_with_a_warning(make_app, caplog):
     first = make_app(JWT_ALGORITHM="ES256")
     with first.app_context():

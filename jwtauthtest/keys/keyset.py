@@ -62,11 +62,15 @@ class KeySet:
         assert self._signing is not None  # noqa: S101 (ensure_signing_key made one)
         return self._signing
 
-    @property
-    def signing_kid(self) -> str | None:
+    def current_key(self) -> Key | None:
         """The key that signs now, as last read (None before a first one is made)."""
         self._refresh_if_due()
-        return self._signing.kid if self._signing is not None else None
+        return self._signing
+
+    @property
+    def signing_kid(self) -> str | None:
+        current = self.current_key()
+        return current.kid if current is not None else None
 
     def verifying_key(self, kid: str) -> Key | None:
         self._refresh_if_due()

@@ -9,6 +9,7 @@ import jwt as pyjwt
 from flask import Flask, current_app
 
 from jwtauthtest.keys.keyset import key_set
+from jwtauthtest.keys.material import Key
 from jwtauthtest.secret import ConfigurationError
 
 REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
@@ -41,16 +42,35 @@ def sign(payload: dict[str, Any]) -> str:
 
 def verify(token: str) -> tuple[dict[str, Any], str | None]:
     """The verified claims and the token's kid (None for Flask-JWT's); raises
-    pyjwt.InvalidTokenError with PyJWT's own message."""
-    config = current_app.config
+    pyjwt.InvalidTokenError with PyJWT's own message.
+
+    A token is accepted only by the key its kid names. Nearly every token names the key that
+    signs now, so that key is tried first: the token is parsed once, and accepted if its
+    verified header names that key. Anything else gets the full check, by the kid's key.
+    """
+    current = key_set().current_key()
+    if current is not None:
+        try:
+            verified = decode_with(current, token)
+        except pyjwt.InvalidTokenError:
+            pass  # another key's token, or a bad one: the full check says which
+        else:
+            if verified["header"].get("kid") == current.kid:
+                return verified["payload"], current.kid
     kid = pyjwt.get_unverified_header(token).get("kid")
     key = key_set().verifying_key(kid) if kid is not None else key_set().kidless_key()
     if key is None:
         raise pyjwt.InvalidTokenError("Unknown key id" if kid is not None else
                                       "Tokens without a key id are no longer accepted")
-    required = REQUIRED_CLAIMS + list(configured_claims())
-    payload = pyjwt.decode(token, key.verifying, algorithms=[key.algorithm],
-                           leeway=config["JWT_LEEWAY"], options={"require": required},
-                           issuer=config.get("JWT_ISSUER") or None,
-                           audience=config.get("JWT_AUDIENCE") or None)
-    return payload, kid
+    return decode_with(key, token)["payload"], kid
+
+
+def decode_with(key: Key, token: str) -> dict[str, Any]:
+    """PyJWT's decode_complete (header, payload) of a token signed by this key, by its
+    algorithm alone, its claims checked: exp, iat and nbf within JWT_LEEWAY, and iss and aud
+    as configured."""
+    config = current_app.config
+    return pyjwt.decode_complete(
+        token, key.verifying, algorithms=[key.algorithm], leeway=config["JWT_LEEWAY"],
+        options={"require": REQUIRED_CLAIMS + list(configured_claims())},
+        issuer=config.get("JWT_ISSUER") or None, audience=config.get("JWT_AUDIENCE") or None)
