@@ -8,13 +8,16 @@ virtualenv that ``tutorial/make_seed_env.sh`` builds in ``results/seed-env``. Dr
 wrk (``apt-get install wrk``), alternating runs so that drift in the machine's load hits both
 alike, and reports the median of the per-round ratios:
 
-1. authenticated ``GET /hello``: ours / the tutorial's, on SQLite;
+1. authenticated ``GET /hello``: ours / the tutorial's, on SQLite, and each server's CPU
+   time (all its processes, from /proc) per 1,000 requests;
 2. the same with throttling on / off (``FLASK_RATELIMIT_ENABLED``), with metrics on / off
    (``FLASK_METRICS_ENABLED``), and with EdDSA / HS256 tokens (``FLASK_JWT_ALGORITHM``);
 3. with ``--postgres URL`` (an empty database the script may fill): ours on PostgreSQL /
    the tutorial's (on its SQLite);
 4. 50 clients that send a header line every 5 s for 30 s: the share of ``/healthz`` probes
-   (one each half second) answered within 3 s, for ours and for the tutorial's gunicorn.
+   (one each half second) answered within 3 s, for ours and for the tutorial's gunicorn;
+5. in one process with no server (``inprocess.py``): authenticated ``/hello`` against a bare
+   Flask route.
 
 Prints a table, writes the numbers as JSON (``--output``) and checks them against TARGETS:
 exits 1 when one is missed, 2 when the run itself failed, 0 otherwise. ``--quick`` makes short
@@ -183,6 +186,17 @@ def print_table(r: dict) -> None:
             rows.append((f"  {target.name}",
                          f"{rps(r[key]['measured_rps'])} / {rps(r[key]['baseline_rps'])}",
                          target.note(r[key]["ratio"])))
+    for key, name in (("sqlite", "SQLite"), ("postgresql", "PostgreSQL")):
+        if "cpu_ratio" in r.get(key, {}):  # (runs before CPU was measured have none)
+            rows.append((f"  {name}: server CPU s per 1,000 requests, ours / the tutorial's",
+                         f"{r[key]['measured_cpu_s_per_1000']:.3f} / "
+                         f"{r[key]['baseline_cpu_s_per_1000']:.3f}",
+                         f"the tutorial's spends {r[key]['cpu_ratio']:.2f}x ours"))
+    if "inprocess" in r:
+        inprocess = r["inprocess"]
+        rows.append(("In process (app.wsgi_app): authenticated /hello / a bare route",
+                     f"{inprocess['hello_us']:.0f} / {inprocess['bare_us']:.0f} us",
+                     f"{inprocess['ratio']:.2f}x"))
     if "slow_clients" in r:
         slow = r["slow_clients"]
         ours, tutorial = slow["ours"], slow["tutorial"]

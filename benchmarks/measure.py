@@ -65,6 +65,7 @@ def measure(args) -> dict:
             "clients": args.slow_clients, "seconds": args.slow_seconds,
             "ours": slow_clients(ours, "/healthz", args),
             "tutorial": slow_clients(tutorial, "/bare", args)}
+    results["inprocess"] = in_process()
     return results
 
 
@@ -159,30 +160,61 @@ def serving(server: Server):
 
 def compare(baseline: Server, measured: Server, args) -> dict:
     """Alternated wrk runs of authenticated GET /hello, which of the two goes first changing
-    every round; the median of the per-round ratios."""
+    every round; the median of the per-round ratios, and each server's CPU time (all its
+    processes) per 1,000 requests over all rounds."""
     for server in (baseline, measured):  # warm up: connections, caches, CPU clocks
         wrk(server, args.connections, min(WARM_UP_SECONDS, args.duration))
-    rounds = []
+    rounds, used = [], {baseline.name: [0.0, 0], measured.name: [0.0, 0]}
     for round_number in range(args.rounds):
-        if round_number % 2:
-            m = wrk(measured, args.connections, args.duration)
-            b = wrk(baseline, args.connections, args.duration)
-        else:
-            b = wrk(baseline, args.connections, args.duration)
-            m = wrk(measured, args.connections, args.duration)
-        rounds.append((b, m))
+        order = (measured, baseline) if round_number % 2 else (baseline, measured)
+        rps = {}
+        for server in order:
+            rps[server.name], cpu_seconds, requests = wrk(server, args.connections, args.duration)
+            used[server.name][0] += cpu_seconds
+            used[server.name][1] += requests
+        rounds.append((rps[baseline.name], rps[measured.name]))
+    cpu = {name: seconds / requests * 1000 for name, (seconds, requests) in used.items()}
     return {"baseline_rps": [b for b, _ in rounds], "measured_rps": [m for _, m in rounds],
-            "ratio": statistics.median(m / b for b, m in rounds)}
+            "ratio": statistics.median(m / b for b, m in rounds),
+            "baseline_cpu_s_per_1000": round(cpu[baseline.name], 4),
+            "measured_cpu_s_per_1000": round(cpu[measured.name], 4),
+            "cpu_ratio": cpu[baseline.name] / cpu[measured.name]}
 
 
-def wrk(server: Server, connections: int, seconds: float) -> float:
+def wrk(server: Server, connections: int, seconds: float) -> tuple[float, float, int]:
+    """Requests a second, the server's CPU seconds meanwhile, and the requests made."""
+    token = server.token()  # (a login's argon2 before the CPU count starts)
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s",
-               "-H", f"Authorization: JWT {server.token()}",
-               f"http://127.0.0.1:{server.port}/hello"]
+               "-H", f"Authorization: JWT {token}", f"http://127.0.0.1:{server.port}/hello"]
+    cpu_before = group_cpu_seconds(server.process.pid)
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    cpu_seconds = group_cpu_seconds(server.process.pid) - cpu_before
     if "Non-2xx or 3xx responses" in output:
         raise RuntimeError(f"wrk saw errors from {server.name}:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), cpu_seconds, requests
+
+
+def group_cpu_seconds(group: int) -> float:
+    """User and system CPU seconds of every process in the process group (the server and its
+    workers: each server starts in a session of its own), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == group:  # pgrp; then utime, stime at 14 and 15 of the full line
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def in_process() -> dict:
+    """benchmarks/inprocess.py's figures: authenticated /hello against a bare route."""
+    output = subprocess.run([sys.executable, str(REPO / "benchmarks" / "inprocess.py")],
+                            capture_output=True, text=True, check=True).stdout
+    return json.loads(output.strip().splitlines()[-1])
 
 
 def slow_clients(server: Server, probe_path: str, args) -> dict:

@@ -3,8 +3,10 @@ recorded results (benchmarks/reference-results.json and altered copies). No wrk,
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -115,3 +117,43 @@ def test_check_of_a_file_it_cannot_read_exits_2(tmp_path):
     checked = check(tmp_path / "absent.json")
     assert checked.returncode == 2
     assert "cannot read" in checked.stderr
+
+
+def load_measure():
+    spec = importlib.util.spec_from_file_location("measure", BENCHMARKS / "measure.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cpu_is_counted_for_every_process_of_the_servers_group():
+    # A parent that sleeps and a child that spins for about 0.5 s of CPU, in one session.
+    script = ("import subprocess, sys, time\n"
+              "subprocess.Popen([sys.executable, '-c', 'import time\\nend = time.process_time()"
+              " + 0.5\\nwhile time.process_time() < end: pass\\ntime.sleep(30)'])\n"
+              "time.sleep(30)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], start_new_session=True)
+    try:
+        measure = load_measure()
+        deadline = time.monotonic() + 20
+        while (used := measure.group_cpu_seconds(parent.pid)) < 0.5 and \
+                time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert 0.5 <= used < 2.0
+        assert measure.group_cpu_seconds(2**22 + 7) == 0  # no such group
+    finally:
+        os.killpg(parent.pid, 15)
+        parent.wait()
+
+
+def test_the_table_prints_cpu_and_in_process_figures(results, capsys):
+    results["sqlite"].update(baseline_cpu_s_per_1000=0.54, measured_cpu_s_per_1000=0.231,
+                             cpu_ratio=0.54 / 0.231)
+    results["inprocess"] = {"hello_us": 129.6, "bare_us": 37.4, "ratio": 3.47}
+    bench.print_table(results)
+    lines = capsys.readouterr().out.splitlines()
+    assert any(line.startswith("  SQLite: server CPU s per 1,000 requests, ours / the tutorial's")
+               and line.endswith("0.231 / 0.540  the tutorial's spends 2.34x ours")
+               for line in lines)
+    assert any(line.startswith("In process (app.wsgi_app): authenticated /hello / a bare route")
+               and line.endswith("130 / 37 us  3.47x") for line in lines)
