@@ -9,7 +9,6 @@ from flask import current_app, g, has_request_context, request
 from werkzeug.local import LocalProxy
 
 from .errors import JWTError
-from .settings import _jwt
 
 # Where the identity of the request's token is kept, beside the request it belongs to: g is
 # the app context's, which requests share when one was pushed before them (as tests do).
@@ -49,16 +48,17 @@ def verify_jwt(realm: str | None = None) -> None:
     :param realm: the realm named in the ``WWW-Authenticate`` header of the 401 for a
                   request without a token; ``JWT_DEFAULT_REALM`` unless given
     """
-    token = _jwt.request_callback()
+    extension = current_app.extensions["jwt"]  # once: a proxy's lookup costs on every request
+    token = extension.request_callback()
     if token is None:
         realm = realm or current_app.config["JWT_DEFAULT_REALM"]
         raise JWTError("Authorization Required", "Request does not contain an access token",
                        headers={"WWW-Authenticate": f'JWT realm="{realm}"'})
     try:
-        payload = _jwt.jwt_decode_callback(token)
+        payload = extension.jwt_decode_callback(token)
     except jwt.InvalidTokenError as error:
         raise JWTError("Invalid token", str(error)) from None
-    identity = _jwt.identity_callback(payload)
+    identity = extension.identity_callback(payload)
     setattr(g, IDENTITY_ON_G, (request._get_current_object(), identity))
     if identity is None:
         raise JWTError("Invalid JWT", "User does not exist")
