@@ -48,17 +48,20 @@ def verify(token: str) -> tuple[dict[str, Any], str | None]:
     signs now, so that key is tried first: the token is parsed once, and accepted if its
     verified header names that key. Anything else gets the full check, by the kid's key.
     """
-    current = key_set().current_key()
+    keys = key_set()
+    current, refused = keys.current_key(), None
     if current is not None:
         try:
             verified = decode_with(current, token)
-        except pyjwt.InvalidTokenError:
-            pass  # another key's token, or a bad one: the full check says which
+        except pyjwt.InvalidTokenError as error:
+            refused = error  # another key's token, or a bad one: its kid says which
         else:
             if verified["header"].get("kid") == current.kid:
                 return verified["payload"], current.kid
     kid = pyjwt.get_unverified_header(token).get("kid")
-    key = key_set().verifying_key(kid) if kid is not None else key_set().kidless_key()
+    if refused is not None and kid == current.kid:
+        raise refused  # what the full check by this same key would raise again
+    key = keys.verifying_key(kid) if kid is not None else keys.kidless_key()
     if key is None:
         raise pyjwt.InvalidTokenError("Unknown key id" if kid is not None else
                                       "Tokens without a key id are no longer accepted")
