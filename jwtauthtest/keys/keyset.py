@@ -29,6 +29,7 @@ from jwtauthtest.keys.material import (
     new_key_material,
     storage_cipher,
 )
+from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
 from jwtauthtest.secret import ConfigurationError
 
@@ -40,7 +41,7 @@ _keys = SigningKey.__table__
 
 class KeySet:
     def __init__(self, algorithm: str, secret: bytes, configured_secret: bytes,
-                 refresh_seconds: float) -> None:
+                 refresh_seconds: float, remembered_tokens: int = 0) -> None:
         self.algorithm = algorithm
         self.configured_secret = configured_secret
         # What Flask-JWT signed with: JWT_ALGORITHM, or HS256 under an asymmetric one.
@@ -54,6 +55,13 @@ class KeySet:
         self._next_unknown_refresh = 0.0
         self._unreadable: set[str] = set()
         self._lock = threading.Lock()
+        self.verified = VerifiedTokens(remembered_tokens)  # forgotten at every read
+
+    def verified_token(self, token: str) -> tuple[dict[str, Any], str | None] | None:
+        """A token's claims and kid if it passed the full check since the set was last read
+        and hasn't expired (keys/verified.py), else None."""
+        self._refresh_if_due()
+        return self.verified.get(token)
 
     def signing_key(self) -> Key:
         self._refresh_if_due()
@@ -112,6 +120,7 @@ class KeySet:
             self._signing = signing[-1] if signing else None
             self._kidless = kidless[0] if kidless else None
             self._next_refresh = time.monotonic() + self.refresh_seconds
+        self.verified.forget_all()  # a key may be gone: its tokens get the full check again
 
     def _load(self, row: Any) -> Key | None:
         try:
@@ -188,9 +197,13 @@ def init_keys(app: Flask) -> None:
             or refresh_seconds < 0:
         raise ConfigurationError(
             f"JWT_KEY_REFRESH_SECONDS must be a number of seconds, not {refresh_seconds!r}")
+    remembered = app.config.setdefault("JWT_VERIFIED_TOKENS", 4096)
+    if not isinstance(remembered, int) or isinstance(remembered, bool) or remembered < 0:
+        raise ConfigurationError(
+            f"JWT_VERIFIED_TOKENS must be a whole number of tokens, not {remembered!r}")
     app.extensions[EXTENSION_KEY] = KeySet(
         algorithm, as_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
-        as_bytes(app.config["JWT_SECRET_KEY"]), float(refresh_seconds))
+        as_bytes(app.config["JWT_SECRET_KEY"]), float(refresh_seconds), remembered)
 
 
 def as_bytes(secret: str | bytes) -> bytes:

@@ -8,7 +8,7 @@ from typing import Any
 import jwt as pyjwt
 from flask import Flask, current_app
 
-from jwtauthtest.keys.keyset import key_set
+from jwtauthtest.keys.keyset import KeySet, key_set
 from jwtauthtest.keys.material import Key
 from jwtauthtest.secret import ConfigurationError
 
@@ -42,13 +42,24 @@ def sign(payload: dict[str, Any]) -> str:
 
 def verify(token: str) -> tuple[dict[str, Any], str | None]:
     """The verified claims and the token's kid (None for Flask-JWT's); raises
-    pyjwt.InvalidTokenError with PyJWT's own message.
-
-    A token is accepted only by the key its kid names. Nearly every token names the key that
-    signs now, so that key is tried first: the token is parsed once, and accepted if its
-    verified header names that key. Anything else gets the full check, by the kid's key.
+    pyjwt.InvalidTokenError with PyJWT's own message. A token verified lately and not
+    expired since is not verified again (keys/verified.py).
     """
     keys = key_set()
+    remembered = keys.verified_token(token)
+    if remembered is not None:
+        return remembered
+    claims, kid = verify_by_kid(keys, token)
+    keys.verified.remember(token, claims, kid,
+                           current_app.config["JWT_LEEWAY"].total_seconds())
+    return claims, kid
+
+
+def verify_by_kid(keys: KeySet, token: str) -> tuple[dict[str, Any], str | None]:
+    """The full check. A token is accepted only by the key its kid names. Nearly every token
+    names the key that signs now, so that key is tried first: the token is parsed once, and
+    accepted if its verified header names that key. Anything else is checked by the kid's key.
+    """
     current, refused = keys.current_key(), None
     if current is not None:
         try:
