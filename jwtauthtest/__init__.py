@@ -23,6 +23,7 @@ from jwtauthtest.ops.metrics import init_metrics
 from jwtauthtest.passwords.hashing import init_passwords, time_stored_hashes
 from jwtauthtest.passwords.policy import init_password_policy
 from jwtauthtest.schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
+from jwtauthtest.secondfactor.store import init_second_factor
 from jwtauthtest.secret import ConfigurationError, configure_secret
 from jwtauthtest.throttle.limiter import init_throttle
 from jwtauthtest.tokens.claims import init_tokens
@@ -57,12 +58,14 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_signing(app)
     init_errors(app)
     init_throttle(app)
+    init_second_factor(app)
     init_browser(app)
     trust_proxies(app)
     from jwtauthtest import views
-    from jwtauthtest.account import api, page
+    from jwtauthtest.account import api, page, second_factor
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(second_factor.bp)
     app.register_blueprint(page.bp)
     init_metrics(app)
     init_docs(app)

@@ -19,11 +19,14 @@ from jwtauthtest.account.browser import (
 )
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.keys import signing
-from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_login
+from jwtauthtest.models import User
+from jwtauthtest.ops.audit import CHALLENGED, FAILURE, SUCCESS, log_login
 from jwtauthtest.ops.errors import jwt_error_response
 from jwtauthtest.passwords.credentials import check_credentials
 from jwtauthtest.passwords.hashing import hash_password, spend_verification_time, verify_password
 from jwtauthtest.schema import database_problem
+from jwtauthtest.secondfactor import store as second_factor
+from jwtauthtest.secondfactor.challenges import ask_for_second_factor
 from jwtauthtest.tokens import claims
 from jwtauthtest.tokens.sessions import (
     Identity,
@@ -32,7 +35,7 @@ from jwtauthtest.tokens.sessions import (
     purge_expired_sessions,
     start_session,
 )
-from jwtauthtest.users import find_user, record_login
+from jwtauthtest.users import find_user, record_login, rewrite_hash
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
 WRONG_TYPE = {claims.ACCESS: "Expected an access token, got a refresh token",
@@ -67,6 +70,8 @@ def authenticate(username: str, password: str) -> Session | None:
             reason = "disabled"
         else:
             new_hash = hash_password(password) if verified.outdated else None
+            if second_factor.is_on(user.id):
+                raise second_factor_challenge(user, username, new_hash)
             if record_login(user, new_hash):
                 session = start_session(user, request.user_agent.string, request.remote_addr)
                 log_login(SUCCESS, username, "rehashed" if new_hash else "ok")
@@ -74,6 +79,16 @@ def authenticate(username: str, password: str) -> Session | None:
             reason = "changed during login"  # password changed, disabled or deleted meanwhile
     log_login(FAILURE, username, reason)
     return None
+
+
+def second_factor_challenge(user: User, username: str, new_hash: str | None) -> JWTError:
+    """For a user with a second factor, a right password earns a challenge, not tokens (the
+    401 to raise); an outdated hash is rewritten now, while the password is at hand."""
+    if new_hash is not None:
+        rewrite_hash(user, new_hash)
+    challenge = ask_for_second_factor(user)
+    log_login(CHALLENGED, username, "second factor required")
+    return challenge
 
 
 def identity(payload: dict[str, Any]) -> Identity | None:

@@ -1,9 +1,10 @@
-"""The tables: users, and token_families (login sessions)."""
+"""The tables: users, token_families (login sessions), throttle counters, signing keys,
+and the second factor's: second_factors, recovery_codes and login_challenges."""
 
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Float, ForeignKey, String, false, true
+from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from jwtauthtest.database import db
@@ -111,3 +112,43 @@ class SigningKey(db.Model):
     # The HMAC key of JWT_SECRET_KEY made beside an asymmetric first key: it verifies
     # Flask-JWT's tokens (no kid) and never signs, whatever JWT_ALGORITHM says.
     verify_only: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class SecondFactor(db.Model):
+    """A user's authenticator app (secondfactor/): the TOTP secret, and the last time step a
+    code was accepted for, so that no code is accepted twice."""
+
+    __tablename__ = "second_factors"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    # Encrypted with a key derived from SECRET_KEY, as the signing keys are.
+    secret: Mapped[str] = mapped_column(String)
+    created_at: Mapped[float] = mapped_column(Float)  # epoch seconds
+    enabled_at: Mapped[float | None] = mapped_column(Float)  # None until a first code
+    last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RecoveryCode(db.Model):
+    """A single-use recovery code, stored as an HMAC keyed from SECRET_KEY (the codes are
+    random, so a fast keyed hash is enough; argon2 would cost seconds for ten)."""
+
+    __tablename__ = "recovery_codes"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    used_at: Mapped[float | None] = mapped_column(Float)
+
+
+class LoginChallenge(db.Model):
+    """A right password of a user with a second factor, waiting for its code: the SHA-256
+    of the challenge handed out, spent once, within SECOND_FACTOR_CHALLENGE_SECONDS."""
+
+    __tablename__ = "login_challenges"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The user's cut-off when the password was checked: a password change, a disable or a
+    # reset since then refuses the challenge.
+    tokens_valid_after: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -110,6 +110,13 @@ def record_login(user: User, new_hash: str | None) -> bool:
     return True
 
 
+def rewrite_hash(user: User, new_hash: str) -> None:
+    """Replace an outdated hash, if it is still the one verified (committed)."""
+    db.session.execute(update(User).where(User.id == user.id, User.password == user.password)
+                       .values(password=new_hash))
+    db.session.commit()
+
+
 def get_user(username: str) -> User:
     user = find_user(username)
     if user is None:

@@ -233,6 +233,18 @@ def user(app):
 
 
 @pytest.fixture
+def app_with_user(make_app):
+    """make_app, adding the user USERNAME (once a test: the database is shared); the
+    user's id is on app.user_id."""
+    def make(**config):
+        app = make_app(**config)
+        with app.app_context():
+            app.user_id = add_user(USERNAME, PASSWORD).id
+        return app
+    return make
+
+
+@pytest.fixture
 def token(client, user):
     response = client.post("/auth", json={"username": USERNAME, "password": PASSWORD})
     assert response.status_code == 200

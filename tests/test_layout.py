@@ -16,7 +16,7 @@ TUTORIAL = {"__init__", "views", "database", "models", "jwt"}
 LOWER = ("jwtauthtest.secret", "jwtauthtest.database", "jwtauthtest.models",
          "jwtauthtest.schema", "jwtauthtest.entrypoints", "jwtauthtest.users",
          "jwtauthtest.passwords", "jwtauthtest.keys", "jwtauthtest.tokens", "jwtauthtest.ops",
-         "jwtauthtest.throttle")
+         "jwtauthtest.throttle", "jwtauthtest.secondfactor")
 UPPER = ("jwtauthtest.views", "jwtauthtest.jwt", "jwtauthtest.account", "jwtauthtest.cli",
          "jwtauthtest.apidocs")
 

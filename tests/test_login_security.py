@@ -4,6 +4,7 @@ import logging
 import statistics
 import time
 
+import pyotp
 import pytest
 from passlib.context import CryptContext
 from passlib.hash import argon2, bcrypt, django_pbkdf2_sha256, pbkdf2_sha256, sha512_crypt
@@ -15,6 +16,7 @@ from jwtauthtest.database import db
 from jwtauthtest.models import User
 from jwtauthtest.passwords.hashing import password_context
 from jwtauthtest.passwords.usernames import username_key
+from jwtauthtest.secondfactor import store as second_factor
 from jwtauthtest.users import UserError, add_user
 
 from conftest import PASSWORD, SECRET, USERNAME
@@ -177,9 +179,11 @@ def test_unknown_disabled_and_wrong_password_cost_the_same(make_app):
         add_user("alice", PASSWORD)
         db.session.get(User, add_user("mallory", PASSWORD).id).active = False
         db.session.commit()
+        turn_on_second_factor(add_user("carol", PASSWORD).id)
     client = app.test_client()
     cases = {"unknown user": ("nobody", PASSWORD), "disabled": ("mallory", PASSWORD),
-             "wrong password": ("alice", "wrong")}
+             "wrong password": ("alice", "wrong"),
+             "wrong password, second factor on": ("carol", "wrong")}
     login(client, "nobody", "warm-up")
     samples = {name: [] for name in cases}
     bodies = set()
@@ -194,6 +198,32 @@ def test_unknown_disabled_and_wrong_password_cost_the_same(make_app):
     assert len(bodies) == 1, "answers must be identical byte for byte"
     fastest, slowest = min(timings.values()), max(timings.values())
     assert slowest <= 1.25 * fastest, timings
+
+
+def turn_on_second_factor(user_id: int) -> None:
+    """A second factor for the user, enrolled with the app's current code (an app context)."""
+    secret = second_factor.start_enrolment(user_id)
+    assert second_factor.confirm_enrolment(user_id, pyotp.TOTP(secret).now()) is not None
+
+
+@pytest.mark.alone
+def test_a_right_password_costs_the_same_with_or_without_a_second_factor(make_app):
+    """The challenge takes the place of the session: neither kind of user answers sooner."""
+    app = make_app(ARGON2_MEMORY_COST=16384, ARGON2_TIME_COST=2, RATELIMIT_ENABLED=False)
+    with app.app_context():
+        add_user("alice", PASSWORD)
+        turn_on_second_factor(add_user("carol", PASSWORD).id)
+    client = app.test_client()
+    login(client, "nobody", "warm-up")
+    samples = {"alice": [], "carol": []}
+    for _ in range(25):
+        for name, times in samples.items():
+            started = time.perf_counter()
+            response = login(client, name)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == (200 if name == "alice" else 401)
+    timings = {name: statistics.median(values) for name, values in samples.items()}
+    assert max(timings.values()) <= 1.25 * min(timings.values()), timings
 
 
 def test_usernames_are_unique_case_insensitively_and_under_nfkc(app, client):

@@ -13,7 +13,6 @@ from jwtauthtest.keys.keyset import key_set
 from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
 from jwtauthtest.secret import ConfigurationError
-from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign
@@ -35,13 +34,8 @@ def refused(description, error="Invalid token"):
 
 
 @pytest.fixture
-def app_with(make_app):
-    def make(**config):
-        app = make_app(**config)
-        with app.app_context():
-            app.user_id = add_user(USERNAME, PASSWORD).id
-        return app
-    return make
+def app_with(app_with_user):
+    return app_with_user
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from flask import Flask, Response, current_app, g, request
 from flask_cors import CORS
 from flask_jwt import JWTError
 
+from jwtauthtest.secondfactor.challenges import CHALLENGE_HEADER
 from jwtauthtest.secret import ConfigurationError
 from jwtauthtest.tokens.claims import token_response
 
@@ -32,7 +33,8 @@ def init_browser(app: Flask) -> None:
         # Exact patterns: flask-cors reads a string with "[" or "*" as a regular expression.
         exact = [re.compile(re.escape(origin) + r"\Z") for origin in app.config["CORS_ORIGINS"]]
         CORS(app, origins=exact, supports_credentials=True,
-             allow_headers=["Authorization", "Content-Type", CSRF_HEADER], max_age=600)
+             allow_headers=["Authorization", "Content-Type", CSRF_HEADER],
+             expose_headers=[CHALLENGE_HEADER], max_age=600)
 
 
 def parse_origins(value: object) -> list[str]:

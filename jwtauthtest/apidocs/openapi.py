@@ -19,6 +19,7 @@ from jwtauthtest.apidocs.parts import (
     ref,
     tokens_issued,
 )
+from jwtauthtest.apidocs.second_factor import SECOND_FACTOR_REQUIRED, second_factor_operations
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH
 from jwtauthtest.passwords.usernames import MAX_USERNAME_LENGTH
 
@@ -42,7 +43,7 @@ def login_operation(config: Mapping[str, Any]) -> dict[str, Any]:
             "200": tokens_issued("Logged in; a new session"),
             "400": error("The body is not a JSON object, or a value is not text or too long, "
                          "or an unknown or disabled transport"),
-            "401": error("Invalid credentials"),
+            "401": SECOND_FACTOR_REQUIRED,
             "403": error("A cookie login from an origin not allowed"),
             "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
             "429": THROTTLED,
@@ -119,6 +120,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
             "security": SECURED_OR_COOKIE}},
         "/auth/password": {"post": password_change_operation(config)},
         **sessions_operations(),
+        **second_factor_operations(),
     }
     if config["JWT_AUTH_URL_RULE"]:
         paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}

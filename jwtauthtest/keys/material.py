@@ -27,11 +27,16 @@ class Key:
     public_jwk: dict[str, Any] | None  # for /.well-known/jwks.json; None for a shared secret
 
 
-def storage_cipher(secret: bytes) -> Fernet:
-    """The cipher private parts are stored under, derived from SECRET_KEY."""
-    return Fernet(base64.urlsafe_b64encode(HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None,
-        info=b"jwtauthtest signing keys").derive(secret)))
+def storage_cipher(secret: bytes, purpose: bytes = b"signing keys") -> Fernet:
+    """The cipher private parts are stored under, derived from SECRET_KEY (another purpose,
+    such as the second factor's secrets, gets a key of its own)."""
+    return Fernet(base64.urlsafe_b64encode(derive_key(secret, purpose)))
+
+
+def derive_key(secret: bytes, purpose: bytes) -> bytes:
+    """32 bytes for one purpose, from SECRET_KEY (HKDF-SHA256)."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"jwtauthtest " + purpose).derive(secret)
 
 
 def new_key_material(algorithm: str, secret: bytes | None = None) -> tuple[str, bytes]:

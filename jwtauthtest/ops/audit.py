@@ -11,6 +11,7 @@ from jwtauthtest.ops.logs import log_event
 logger = logging.getLogger("jwtauthtest.audit")
 MAX_LOGGED_USERNAME = 64
 SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
+CHALLENGED = "challenged"  # a right password, waiting for its second factor
 # Events an operator should look at: a theft, a spent refresh token let through once (a lost
 # answer, or a second holder of the token), a wrong current password.
 WARNINGS = ("refresh_reuse", "refresh_grace", "password_change_refused")
@@ -21,7 +22,8 @@ def log_login(outcome: str, username: object, reason: str) -> None:
     shown = username[:MAX_LOGGED_USERNAME] if isinstance(username, str) else None
     g._jwtauthtest_login_logged = True
     metrics.count("logins", outcome=outcome)
-    log_event(logger, logging.INFO if outcome == SUCCESS else logging.WARNING, "login",
+    level = logging.INFO if outcome in (SUCCESS, CHALLENGED) else logging.WARNING
+    log_event(logger, level, "login",
               outcome=outcome, username=shown, address=request.remote_addr, reason=reason)
 
 

@@ -31,6 +31,9 @@ class Metrics:
             "tokens_rejected": Counter("jwtauthtest_tokens_rejected",
                                        "Requests to protected views refused, by reason",
                                        ["reason"], registry=None),
+            "second_factor": Counter("jwtauthtest_second_factor",
+                                     "Second-factor events: enrolled, verified, failed, "
+                                     "recovery_used, removed", ["event"], registry=None),
             "database_unavailable": Counter("jwtauthtest_database_unavailable",
                                             "Requests answered 503 for the database",
                                             registry=None),

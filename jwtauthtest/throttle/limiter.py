@@ -44,6 +44,10 @@ CONFIG_DEFAULTS = {
 logger = logging.getLogger("jwtauthtest.throttle")
 
 
+class PasswordAccepted(JWTError):
+    """A 401 that follows a right password, asking for a second factor: not a failure."""
+
+
 class LoginThrottle:
     """What the login view needs to count attempts: the counters, and the key that hides
     usernames in their names. Warns once when client addresses can't be told apart."""
@@ -126,7 +130,8 @@ def password_attempt(username: object) -> Iterator[None]:
     try:
         yield
     except JWTError as error:
-        if error.status_code != 401:  # refused before any password was checked
+        # Refused before any password was checked, or the password was right.
+        if error.status_code != 401 or isinstance(error, PasswordAccepted):
             throttle.attempts.give_back(counted)
         raise
     except Exception:

@@ -1,0 +1,157 @@
+"""The second factor's routes (issue 26): logging in with a code after the password, and a
+user's own enrolment, recovery codes and switching it off."""
+
+from flask import Blueprint, Response, current_app, jsonify, request
+from flask_jwt import request_json
+
+from jwtauthtest.account.browser import cookie_transport_requested
+from jwtauthtest.database import db
+from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required
+from jwtauthtest.models import User
+from jwtauthtest.ops import metrics
+from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
+from jwtauthtest.secondfactor import store, totp
+from jwtauthtest.secondfactor.challenges import challenged_user, spend_challenge
+from jwtauthtest.throttle.limiter import password_attempt
+from jwtauthtest.tokens.claims import private
+from jwtauthtest.tokens.sessions import start_session
+from jwtauthtest.users import record_login
+
+bp = Blueprint("second_factor", __name__)
+CODE, RECOVERY_CODE = "code", "recovery_code"
+
+
+@bp.post("/auth/second-factor")
+def login_with_second_factor() -> Response:
+    """The challenge of a right password, and a code (or a recovery code): the usual token
+    pair, the access token fresh. A wrong code counts in the login throttle."""
+    cookie_transport_requested()  # an unknown transport is 400 before anything is checked
+    body = json_body(("challenge", CODE), ("challenge", RECOVERY_CODE))
+    user = challenged_user(body["challenge"])
+    with password_attempt(user.username):
+        accepted, left = spend_code(user.id, body)
+        if not accepted:
+            log_login(FAILURE, user.username, "wrong second factor")
+            raise wrong_code()
+    spend_challenge(body["challenge"])
+    if not record_login(user, None):  # disabled or given a new password meanwhile
+        raise JWTError("Invalid challenge", "The challenge is unknown, expired or spent: log "
+                       "in with the password again")
+    session = start_session(user, request.user_agent.string, request.remote_addr)
+    log_login(SUCCESS, user.username, "second factor" if left is None else "recovery code")
+    metrics.count("second_factor", event="verified" if left is None else "recovery_used")
+    if left is not None:
+        log_change("recovery_code_used", user_id=user.id, left=left,
+                   address=request.remote_addr)
+    response = jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
+    return with_field(response, "recovery_codes_left", left) if left is not None else response
+
+
+@bp.get("/auth/second-factor")
+@jwt_required()
+def second_factor_status() -> Response:
+    return private(store.status(current_identity.id))
+
+
+@bp.post("/auth/second-factor/enrolment")
+@jwt_required(fresh=True)
+def start_enrolment() -> Response:
+    """A new secret, as text, as an otpauth:// URI and as a QR code, waiting for its first
+    code; 409 while a second factor is on."""
+    if store.is_on(current_identity.id):
+        raise JWTError("Conflict", "A second factor is already on: turn it off first", 409)
+    secret = store.start_enrolment(current_identity.id)
+    uri = totp.otpauth_uri(secret, current_identity.username,
+                           current_app.config["SECOND_FACTOR_ISSUER"])
+    response = private({"secret": secret, "otpauth_uri": uri, "qr_svg": totp.qr_code_svg(uri)})
+    response.status_code = 201
+    return response
+
+
+@bp.post("/auth/second-factor/enrolment/confirm")
+@jwt_required(fresh=True)
+def confirm_enrolment() -> Response:
+    """A first code from the app turns the second factor on: the recovery codes, once."""
+    code = json_body((CODE,))[CODE]
+    state = store.status(current_identity.id)
+    if not state["pending"]:
+        raise JWTError("Conflict", "A second factor is already on" if state["enabled"] else
+                       "No enrolment waits for a code: start one first", 409)
+    codes = store.confirm_enrolment(current_identity.id, code)
+    if codes is None:
+        raise JWTError("Invalid credentials", "The code is not right")
+    log_change("second_factor_enrolled", user_id=current_identity.id,
+               address=request.remote_addr)
+    metrics.count("second_factor", event="enrolled")
+    return private({"enabled": True, "recovery_codes": codes})
+
+
+@bp.post("/auth/second-factor/recovery-codes")
+@jwt_required(fresh=True)
+def new_recovery_codes() -> Response:
+    """Ten new recovery codes for a current code (or a recovery code); the old ones end."""
+    check_second_factor()
+    codes = store.replace_recovery_codes(current_identity.id)
+    log_change("recovery_codes_replaced", user_id=current_identity.id,
+               address=request.remote_addr)
+    return private({"recovery_codes": codes})
+
+
+@bp.delete("/auth/second-factor")
+@jwt_required(fresh=True)
+def turn_off() -> Response:
+    """Off, for a current code (or a recovery code); every session of the user ends."""
+    check_second_factor()
+    ended = store.turn_off(current_identity.id)
+    log_change("second_factor_removed", user_id=current_identity.id, sessions=ended,
+               address=request.remote_addr)
+    metrics.count("second_factor", event="removed")
+    return private({"status": "second factor off", "ended": ended})
+
+
+def check_second_factor() -> None:
+    """The body's code or recovery code, right for the caller's second factor (counted in
+    the login throttle); 409 when it is off, 401 when the code is not right."""
+    body = json_body((CODE,), (RECOVERY_CODE,))
+    user_id = current_identity.id
+    if not store.is_on(user_id):
+        raise JWTError("Conflict", "No second factor is on", 409)
+    user = db.session.get(User, user_id)
+    with password_attempt(user.username if user is not None else None):
+        if not spend_code(user_id, body)[0]:
+            raise wrong_code()
+
+
+def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
+    """Whether the body's code (or recovery code) is right, and spent now; for a recovery
+    code, how many are left."""
+    if CODE in body:
+        return store.accept_code(user_id, body[CODE]), None
+    left = store.spend_recovery_code(user_id, body[RECOVERY_CODE])
+    return left is not None, left
+
+
+def wrong_code() -> JWTError:
+    metrics.count("second_factor", event="failed")
+    return JWTError("Invalid credentials", "The code is not right")
+
+
+def json_body(*shapes: tuple[str, ...]) -> dict[str, str]:
+    """The request's JSON object, if it has exactly the keys of one of the shapes, each a
+    string; 400 naming the shapes otherwise."""
+    data = request_json()
+    if not isinstance(data, dict):
+        raise JWTError("Bad Request", "Request body must be a JSON object", 400)
+    if not any(sorted(data) == sorted(shape) for shape in shapes):
+        wanted = " or ".join(" and ".join(shape) for shape in shapes)
+        raise JWTError("Bad Request", f"Request body must have exactly the keys {wanted}", 400)
+    if not all(isinstance(value, str) and len(value) <= 256 for value in data.values()):
+        raise JWTError("Bad Request", "Each value must be a string of at most 256 characters",
+                       400)
+    return data
+
+
+def with_field(response: Response, key: str, value: object) -> Response:
+    """A JSON answer with one more key (its headers and cookies kept)."""
+    response.set_data(jsonify({**response.get_json(), key: value}).get_data())
+    return response

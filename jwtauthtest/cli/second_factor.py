@@ -1,0 +1,59 @@
+"""``flask --app jwtauthtest users second-factor ...``: status and reset of a user's second
+factor (registered on the users group by ``init_cli``)."""
+
+import json
+
+import click
+from flask.cli import AppGroup
+
+from jwtauthtest.cli.common import user_errors
+from jwtauthtest.database import database_label
+from jwtauthtest.ops import metrics
+from jwtauthtest.ops.audit import log_change
+from jwtauthtest.passwords.usernames import printable
+from jwtauthtest.secondfactor import store
+from jwtauthtest.users import get_user
+
+
+@click.group("second-factor", cls=AppGroup)
+def second_factor_cli() -> None:
+    """See or reset a user's second factor (authenticator app)."""
+
+
+@second_factor_cli.command("status")
+@click.argument("username")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a sentence.")
+def status_command(username: str, as_json: bool) -> None:
+    """Whether a second factor is on, and how many recovery codes are left."""
+    with user_errors():
+        user = get_user(username)
+    status = store.status(user.id)
+    if as_json:
+        click.echo(json.dumps(status))
+        return
+    name = printable(user.username)
+    if status["enabled"]:
+        click.echo(f"'{name}': second factor on, {status['recovery_codes_left']} recovery "
+                   "code(s) left")
+    elif status["pending"]:
+        click.echo(f"'{name}': second factor off (an enrolment waits for its first code)")
+    else:
+        click.echo(f"'{name}': second factor off")
+
+
+@second_factor_cli.command("reset")
+@click.argument("username")
+@click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
+def reset_command(username: str, yes: bool) -> None:
+    """Remove a user's second factor and recovery codes, and end their sessions: they log
+    in with the password alone, and can enrol again."""
+    with user_errors():
+        user = get_user(username)
+    if not yes:
+        click.confirm(f"Reset the second factor of '{printable(user.username)}' in "
+                      f"{database_label()}? Their sessions end", abort=True)
+    ended = store.turn_off(user.id)
+    log_change("second_factor_reset", username=user.username, sessions=ended)
+    metrics.count("second_factor", event="reset")
+    click.echo(f"Reset the second factor of '{printable(user.username)}' in "
+               f"{database_label()}; ended {ended} session(s)")

@@ -1,0 +1,75 @@
+"""The login challenge: what a right password of a user with a second factor gets instead
+of tokens, to send back with a code to ``POST /auth/second-factor``.
+
+Random (256 bits), stored as its SHA-256 only, for SECOND_FACTOR_CHALLENGE_SECONDS (at most
+five minutes), and spent by the one request that logs in with it. A wrong code leaves it
+(the login throttle counts the failure, by user and address); a password change, disable or
+reset of the user since refuses it.
+"""
+
+import hashlib
+import secrets
+import time
+
+from flask import current_app
+from flask_jwt import JWTError
+from sqlalchemy import delete, insert, select
+
+from jwtauthtest.database import db
+from jwtauthtest.models import LoginChallenge, User
+from jwtauthtest.throttle.limiter import PasswordAccepted
+
+CHALLENGE_HEADER = "Second-Factor-Challenge"
+CHALLENGE_LENGTH = 43  # secrets.token_urlsafe(32)
+SECOND_FACTOR_REQUIRED = "Second factor required"
+
+
+def no_challenge() -> JWTError:
+    return JWTError("Invalid challenge",
+                    "The challenge is unknown, expired or spent: log in with the password again")
+
+
+def digest(challenge: str) -> str:
+    return hashlib.sha256(challenge.encode()).hexdigest()
+
+
+def issue_challenge(user: User) -> str:
+    """A new challenge for the user (committed); expired ones go meanwhile."""
+    challenge, now = secrets.token_urlsafe(32), time.time()
+    db.session.execute(delete(LoginChallenge).where(LoginChallenge.expires_at <= now))
+    db.session.execute(insert(LoginChallenge).values(
+        digest=digest(challenge), user_id=user.id, tokens_valid_after=user.tokens_valid_after,
+        expires_at=now + current_app.config["SECOND_FACTOR_CHALLENGE_SECONDS"]))
+    db.session.commit()
+    return challenge
+
+
+def ask_for_second_factor(user: User) -> PasswordAccepted:
+    """The 401 that hands out a challenge: raise it."""
+    return PasswordAccepted(
+        SECOND_FACTOR_REQUIRED, "The password is right; send a code from your authenticator "
+        f"app, or a recovery code, with the {CHALLENGE_HEADER} header's challenge to "
+        "POST /auth/second-factor", 401, {CHALLENGE_HEADER: issue_challenge(user)})
+
+
+def challenged_user(challenge: object) -> User:
+    """The active user a live challenge stands for, whose password and state haven't changed
+    since it was issued; raises JWTError (401) otherwise."""
+    if not (isinstance(challenge, str) and len(challenge) == CHALLENGE_LENGTH):
+        raise no_challenge()
+    row = db.session.execute(select(LoginChallenge.user_id, LoginChallenge.tokens_valid_after)
+                             .where(LoginChallenge.digest == digest(challenge),
+                                    LoginChallenge.expires_at > time.time())).first()
+    user = db.session.get(User, row.user_id) if row is not None else None
+    if user is None or not user.active or user.tokens_valid_after != row.tokens_valid_after:
+        raise no_challenge()
+    return user
+
+
+def spend_challenge(challenge: str) -> None:
+    """Spend a challenge (committed): of two requests with it, the second is refused."""
+    spent = db.session.execute(delete(LoginChallenge).where(
+        LoginChallenge.digest == digest(challenge), LoginChallenge.expires_at > time.time()))
+    db.session.commit()
+    if spent.rowcount != 1:
+        raise no_challenge()

@@ -1,0 +1,184 @@
+"""Second factors and recovery codes in the database.
+
+A secret is stored encrypted under a key derived from SECRET_KEY (as the signing keys are);
+replacing SECRET_KEY leaves it unreadable, and its user needs an operator's reset and a new
+enrolment (docs/second-factor.md says why that, not re-encryption, is the answer to a leak).
+Recovery codes are random, so an HMAC keyed from SECRET_KEY stores them: a database leak
+without the secret reveals none, and checking one costs microseconds, not ten argon2 runs.
+"""
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+from cryptography.fernet import Fernet, InvalidToken
+from flask import Flask, current_app
+from sqlalchemy import delete, func, insert, select, update
+
+from jwtauthtest.database import db
+from jwtauthtest.keys.material import derive_key, storage_cipher
+from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor, TokenFamily, User
+from jwtauthtest.secondfactor import totp
+from jwtauthtest.secret import ConfigurationError
+
+EXTENSION_KEY = "jwtauthtest.second_factor"
+RECOVERY_CODES = 10
+RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read off a sheet
+logger = logging.getLogger("jwtauthtest.second_factor")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    cipher: Fernet
+    recovery_key: bytes
+
+
+def init_second_factor(app: Flask) -> None:
+    issuer = app.config.setdefault("SECOND_FACTOR_ISSUER", "jwtauthtest")
+    if not isinstance(issuer, str) or not issuer or ":" in issuer:
+        raise ConfigurationError("SECOND_FACTOR_ISSUER must be a name without ':', such as "
+                                 f"'Example API', not {issuer!r}")
+    lifetime = app.config.setdefault("SECOND_FACTOR_CHALLENGE_SECONDS", 300)
+    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 0 < lifetime <= 300:
+        raise ConfigurationError("SECOND_FACTOR_CHALLENGE_SECONDS must be a whole number of "
+                                 f"seconds from 1 to 300, not {lifetime!r}")
+    secret = app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]
+    secret = secret.encode() if isinstance(secret, str) else secret
+    app.extensions[EXTENSION_KEY] = Secrets(storage_cipher(secret, b"second factors"),
+                                            derive_key(secret, b"recovery codes"))
+
+
+def _secrets() -> Secrets:
+    return current_app.extensions[EXTENSION_KEY]
+
+
+def factor_of(user_id: int) -> SecondFactor | None:
+    return db.session.get(SecondFactor, user_id)
+
+
+def is_on(user_id: int) -> bool:
+    enabled = db.session.scalar(select(SecondFactor.enabled_at)
+                                .where(SecondFactor.user_id == user_id))
+    return enabled is not None
+
+
+def readable_secret(factor: SecondFactor) -> str | None:
+    """The factor's TOTP secret, or None when it was stored under another SECRET_KEY."""
+    try:
+        return _secrets().cipher.decrypt(factor.secret.encode()).decode()
+    except InvalidToken:
+        logger.warning("The second factor of user %s was stored under another SECRET_KEY: "
+                       "no code matches it; reset it with `flask --app jwtauthtest users "
+                       "second-factor reset NAME`", factor.user_id)
+        return None
+
+
+def start_enrolment(user_id: int) -> str:
+    """A new secret waiting for its first code (replacing one that waited); committed."""
+    secret = totp.new_secret()
+    db.session.execute(delete(SecondFactor).where(SecondFactor.user_id == user_id,
+                                                  SecondFactor.enabled_at.is_(None)))
+    db.session.execute(insert(SecondFactor).values(
+        user_id=user_id, secret=_secrets().cipher.encrypt(secret.encode()).decode(),
+        created_at=time.time(), enabled_at=None, last_step=0))
+    db.session.commit()
+    return secret
+
+
+def confirm_enrolment(user_id: int, code: object) -> list[str] | None:
+    """Turn the waiting secret on if the code is one of its; then its new recovery codes
+    (committed). None if the code is not right, or nothing waits."""
+    factor = factor_of(user_id)
+    if factor is None or factor.enabled_at is not None:
+        return None
+    secret = readable_secret(factor)
+    step = totp.matching_step(secret, code) if secret else None
+    if step is None:
+        return None
+    turned_on = db.session.execute(
+        update(SecondFactor).where(SecondFactor.user_id == user_id,
+                                   SecondFactor.enabled_at.is_(None))
+        .values(enabled_at=time.time(), last_step=step))
+    if turned_on.rowcount != 1:
+        db.session.rollback()
+        return None
+    return replace_recovery_codes(user_id)
+
+
+def accept_code(user_id: int, code: object) -> bool:
+    """Whether the code is right for the user's second factor and for a later time step
+    than any accepted before: that step is then spent (one statement, so of two requests
+    with one code exactly one wins); committed."""
+    factor = factor_of(user_id)
+    if factor is None or factor.enabled_at is None:
+        return False
+    secret = readable_secret(factor)
+    step = totp.matching_step(secret, code) if secret else None
+    if step is None:
+        return False
+    spent = db.session.execute(update(SecondFactor).where(
+        SecondFactor.user_id == user_id, SecondFactor.last_step < step).values(last_step=step))
+    db.session.commit()
+    return spent.rowcount == 1
+
+
+def recovery_digest(user_id: int, code: str) -> str:
+    normalised = code.strip().lower().replace("-", "").replace(" ", "")
+    return hmac.new(_secrets().recovery_key, f"{user_id}:{normalised}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+def new_recovery_code() -> str:
+    """50 random bits, as two groups of five letters and digits: aaaaa-bbbbb."""
+    characters = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(10))
+    return f"{characters[:5]}-{characters[5:]}"
+
+
+def replace_recovery_codes(user_id: int) -> list[str]:
+    """Ten new recovery codes, the old ones gone (committed); shown to the user once."""
+    codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
+    db.session.execute(insert(RecoveryCode), [
+        {"digest": recovery_digest(user_id, code), "user_id": user_id} for code in codes])
+    db.session.commit()
+    return codes
+
+
+def spend_recovery_code(user_id: int, code: object) -> int | None:
+    """How many of the user's recovery codes are left after spending this one, or None if
+    it is not one of them, or spent (committed)."""
+    if not isinstance(code, str) or len(code) > 64 or not is_on(user_id):
+        return None
+    spent = db.session.execute(update(RecoveryCode).where(
+        RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None),
+        RecoveryCode.digest == recovery_digest(user_id, code)).values(used_at=time.time()))
+    db.session.commit()
+    return recovery_codes_left(user_id) if spent.rowcount == 1 else None
+
+
+def recovery_codes_left(user_id: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(RecoveryCode).where(
+        RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))) or 0
+
+
+def turn_off(user_id: int) -> int:
+    """Remove the user's second factor, recovery codes and challenges, and end every session
+    of the user (their tokens are refused from now on); the sessions ended (committed)."""
+    for table in (SecondFactor, RecoveryCode, LoginChallenge):
+        db.session.execute(delete(table).where(table.user_id == user_id))
+    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id))
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(tokens_valid_after=time.time()))
+    db.session.commit()
+    return ended.rowcount
+
+
+def status(user_id: int) -> dict[str, object]:
+    """What the account API and the operator's command show."""
+    factor = factor_of(user_id)
+    enabled = factor is not None and factor.enabled_at is not None
+    return {"enabled": enabled, "pending": factor is not None and not enabled,
+            "recovery_codes_left": recovery_codes_left(user_id) if enabled else 0}

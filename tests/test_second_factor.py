@@ -1,0 +1,408 @@
+"""A second factor (issue 26): enrolment, logging in with a code or a recovery code, the
+rules on drift, replay, throttling and challenges, and turning it off. The codes come from
+pyotp at a time the test sets (secondfactor/totp.py's clock)."""
+
+import re
+import time
+
+import jwt as pyjwt
+import pyotp
+import pytest
+from sqlalchemy import func, select
+
+from jwtauthtest.database import db
+from jwtauthtest.models import LoginChallenge, SecondFactor, TokenFamily
+from jwtauthtest.secondfactor import totp
+from jwtauthtest.secret import ConfigurationError
+
+from conftest import PASSWORD, USERNAME, counted
+
+NOW = 1_800_000_015.0  # 15 s into a 30-second step
+CHALLENGE = "Second-Factor-Challenge"
+INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
+                       "description": "Invalid credentials"}
+WRONG_CODE = {"status_code": 401, "error": "Invalid credentials",
+              "description": "The code is not right"}
+NO_CHALLENGE = {"status_code": 401, "error": "Invalid challenge", "description":
+                "The challenge is unknown, expired or spent: log in with the password again"}
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The second factor's clock, at NOW unless a test moves it."""
+    now = {"t": NOW}
+    monkeypatch.setattr(totp, "clock", lambda: now["t"])
+    return now
+
+
+@pytest.fixture
+def app_with(app_with_user, clock):
+    return app_with_user
+
+
+def password_login(client, password=PASSWORD):
+    return client.post("/auth", json={"username": USERNAME, "password": password})
+
+
+def bearer(token):
+    return {"Authorization": f"JWT {token}"}
+
+
+def enrol(client):
+    """Turn the second factor on from a fresh login: the secret and the recovery codes."""
+    token = password_login(client).get_json()["access_token"]
+    started = client.post("/auth/second-factor/enrolment", headers=bearer(token))
+    assert started.status_code == 201, started.get_json()
+    secret = started.get_json()["secret"]
+    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
+                            json={"code": code_at(secret)})
+    assert confirmed.status_code == 200, confirmed.get_json()
+    return secret, confirmed.get_json()["recovery_codes"]
+
+
+def code_at(secret, steps=0):
+    """The authenticator app's code, that many steps from NOW."""
+    return pyotp.TOTP(secret).at(NOW + 30 * steps)
+
+
+def challenge_of(client):
+    response = password_login(client)
+    assert response.status_code == 401, response.get_json()
+    return response.headers[CHALLENGE]
+
+
+def second_step(client, challenge, **body):
+    return client.post("/auth/second-factor", json={"challenge": challenge, **body})
+
+
+@pytest.fixture
+def enrolled(app_with):
+    """An app whose user has a second factor; the codes of NOW's step were spent enrolling,
+    so the tests log in with the next step's (within the drift allowed)."""
+    app = app_with()
+    client = app.test_client()
+    app.secret, app.recovery_codes = enrol(client)
+    return app
+
+
+def test_enrolment_shows_the_secret_as_text_uri_and_svg_then_recovery_codes(app_with):
+    app = app_with()
+    client = app.test_client()
+    token = password_login(client).get_json()["access_token"]
+    started = client.post("/auth/second-factor/enrolment", headers=bearer(token))
+    assert started.status_code == 201
+    assert started.headers["Cache-Control"] == "no-store"
+    body = started.get_json()
+    assert sorted(body) == ["otpauth_uri", "qr_svg", "secret"]
+    assert re.fullmatch(r"[A-Z2-7]{32}", body["secret"])
+    assert body["otpauth_uri"] == (f"otpauth://totp/jwtauthtest:{USERNAME}?secret="
+                                   f"{body['secret']}&issuer=jwtauthtest")
+    assert body["qr_svg"].startswith("<svg") and body["qr_svg"].endswith("</svg>")
+    assert "<script" not in body["qr_svg"] and "href" not in body["qr_svg"]
+    assert client.get("/auth/second-factor", headers=bearer(token)).get_json() == \
+        {"enabled": False, "pending": True, "recovery_codes_left": 0}
+    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
+                            json={"code": code_at(body["secret"])})
+    assert confirmed.status_code == 200
+    codes = confirmed.get_json()["recovery_codes"]
+    assert confirmed.get_json() == {"enabled": True, "recovery_codes": codes}
+    assert len(set(codes)) == 10
+    assert all(re.fullmatch(r"[a-km-np-z2-9]{5}-[a-km-np-z2-9]{5}", code) for code in codes)
+    assert client.get("/auth/second-factor", headers=bearer(token)).get_json() == \
+        {"enabled": True, "pending": False, "recovery_codes_left": 10}
+    with app.app_context():  # encrypted at rest
+        stored = db.session.get(SecondFactor, app.user_id).secret
+        assert body["secret"] not in stored and stored.startswith("gAAAAA")
+
+
+def test_a_wrong_first_code_leaves_it_off(app_with):
+    client = app_with().test_client()
+    token = password_login(client).get_json()["access_token"]
+    secret = client.post("/auth/second-factor/enrolment",
+                         headers=bearer(token)).get_json()["secret"]
+    wrong = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
+                        json={"code": code_at(secret, steps=5)})
+    assert (wrong.status_code, wrong.get_json()) == (401, WRONG_CODE)
+    assert password_login(client).status_code == 200  # still the password alone
+
+
+def test_a_first_code_without_an_enrolment_is_409(app_with):
+    client = app_with().test_client()
+    token = password_login(client).get_json()["access_token"]
+    response = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
+                           json={"code": "123456"})
+    assert response.get_json() == {"status_code": 409, "error": "Conflict", "description":
+                                   "No enrolment waits for a code: start one first"}
+
+
+def test_enrolment_needs_a_fresh_token_and_is_refused_while_on(enrolled):
+    client = enrolled.test_client()
+    refreshed = client.post("/auth/refresh", headers=bearer(login_with_code(
+        client, code_at(enrolled.secret, 1))["refresh_token"]))
+    stale = refreshed.get_json()["access_token"]
+    response = client.post("/auth/second-factor/enrolment", headers=bearer(stale))
+    assert (response.status_code, response.get_json()["description"]) == \
+        (401, "Fresh token required")
+    fresh = login_with_code(client, enrolled.recovery_codes[0], recovery=True)["access_token"]
+    response = client.post("/auth/second-factor/enrolment", headers=bearer(fresh))
+    assert response.get_json() == {"status_code": 409, "error": "Conflict", "description":
+                                   "A second factor is already on: turn it off first"}
+
+
+def login_with_code(client, code, recovery=False):
+    response = second_step(client, challenge_of(client),
+                           **{"recovery_code" if recovery else "code": code})
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()
+
+
+def test_a_right_password_gets_a_challenge_not_tokens(enrolled):
+    client = enrolled.test_client()
+    response = password_login(client)
+    assert response.status_code == 401
+    assert response.get_json() == {
+        "status_code": 401, "error": "Second factor required", "description":
+        "The password is right; send a code from your authenticator app, or a recovery code, "
+        "with the Second-Factor-Challenge header's challenge to POST /auth/second-factor"}
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", response.headers[CHALLENGE])
+    with enrolled.app_context():
+        assert db.session.scalar(select(func.count()).select_from(TokenFamily)) == 1  # enrol's
+        assert db.session.scalar(select(func.count()).select_from(LoginChallenge)) == 1
+
+
+def test_a_wrong_password_gets_exactly_todays_answer(enrolled):
+    response = password_login(enrolled.test_client(), "wrong")
+    assert (response.status_code, response.get_json()) == (401, INVALID_CREDENTIALS)
+    assert CHALLENGE not in response.headers
+
+
+def test_the_code_earns_the_usual_pair_with_a_fresh_access_token(enrolled):
+    client = enrolled.test_client()
+    tokens = login_with_code(client, code_at(enrolled.secret, 1))
+    assert sorted(tokens) == ["access_token", "refresh_token"]
+    claims = pyjwt.decode(tokens["access_token"], options={"verify_signature": False})
+    assert claims["fresh"] is True and claims["type"] == "access"
+    hello = client.get("/hello", headers=bearer(tokens["access_token"]))
+    assert (hello.status_code, hello.get_data(as_text=True)) == (200, "Hello world!")
+
+
+@pytest.mark.parametrize("steps", [-1, 1])
+def test_one_step_of_drift_is_accepted(app_with, clock, steps):
+    app = app_with()
+    client = app.test_client()
+    clock["t"] = NOW - 300  # enrol ten steps earlier, so that NOW's window is unspent
+    secret, _ = enrol_at(client, clock)
+    clock["t"] = NOW
+    assert second_step(client, challenge_of(client), code=code_at(secret, steps)).status_code \
+        == 200
+
+
+def enrol_at(client, clock):
+    token = password_login(client).get_json()["access_token"]
+    secret = client.post("/auth/second-factor/enrolment",
+                         headers=bearer(token)).get_json()["secret"]
+    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
+                            json={"code": pyotp.TOTP(secret).at(clock["t"])})
+    return secret, confirmed.get_json()["recovery_codes"]
+
+
+@pytest.mark.parametrize("steps", [-2, 2, 3])
+def test_two_steps_of_drift_are_refused(enrolled, steps):
+    client = enrolled.test_client()
+    response = second_step(client, challenge_of(client), code=code_at(enrolled.secret, steps))
+    assert (response.status_code, response.get_json()) == (401, WRONG_CODE)
+
+
+def test_a_code_accepted_once_is_refused_again_and_so_are_older_ones(enrolled):
+    client = enrolled.test_client()
+    login_with_code(client, code_at(enrolled.secret, 1))
+    for code in (code_at(enrolled.secret, 1), code_at(enrolled.secret, 0),
+                 code_at(enrolled.secret, -1)):
+        response = second_step(client, challenge_of(client), code=code)
+        assert (response.status_code, response.get_json()) == (401, WRONG_CODE)
+
+
+def test_ten_wrong_codes_a_minute_then_429(enrolled):
+    client = enrolled.test_client()
+    challenge = challenge_of(client)
+    for _ in range(10):
+        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
+    response = second_step(client, challenge, code=code_at(enrolled.secret, 1))
+    assert response.status_code == 429
+    assert response.get_json() == {"status_code": 429, "error": "Too Many Requests",
+                                   "description": "Too many failed logins"}
+    assert password_login(client).status_code == 429  # the password waits too
+
+
+def test_a_challenge_can_be_spent_once(enrolled):
+    client = enrolled.test_client()
+    challenge = challenge_of(client)
+    assert second_step(client, challenge, code=code_at(enrolled.secret, 1)).status_code == 200
+    response = second_step(client, challenge, recovery_code=enrolled.recovery_codes[0])
+    assert (response.status_code, response.get_json()) == (401, NO_CHALLENGE)
+
+
+def test_a_challenge_expires(app_with):
+    app = app_with(SECOND_FACTOR_CHALLENGE_SECONDS=1)
+    client = app.test_client()
+    secret, _ = enrol(client)
+    challenge = challenge_of(client)
+    time.sleep(1.05)
+    response = second_step(client, challenge, code=code_at(secret, 1))
+    assert (response.status_code, response.get_json()) == (401, NO_CHALLENGE)
+
+
+def test_a_password_change_since_the_challenge_refuses_it(enrolled):
+    client = enrolled.test_client()
+    challenge = challenge_of(client)
+    enrolled.test_cli_runner().invoke(args=["users", "passwd", USERNAME, "--password-stdin"],
+                                      input="a brand new password\n")
+    response = second_step(client, challenge, code=code_at(enrolled.secret, 1))
+    assert (response.status_code, response.get_json()) == (401, NO_CHALLENGE)
+
+
+@pytest.mark.parametrize("challenge", ["", "x" * 43, "x" * 44, "ü" * 43])
+def test_a_made_up_challenge_is_refused(enrolled, challenge):
+    response = second_step(enrolled.test_client(), challenge,
+                           code=code_at(enrolled.secret, 1))
+    assert (response.status_code, response.get_json()) == (401, NO_CHALLENGE)
+
+
+def test_a_recovery_code_works_once_and_says_how_many_are_left(enrolled):
+    client = enrolled.test_client()
+    spelled = enrolled.recovery_codes[3].upper().replace("-", " ")  # as typed from paper
+    tokens = login_with_code(client, spelled, recovery=True)
+    assert sorted(tokens) == ["access_token", "recovery_codes_left", "refresh_token"]
+    assert tokens["recovery_codes_left"] == 9
+    response = second_step(client, challenge_of(client),
+                           recovery_code=enrolled.recovery_codes[3])
+    assert (response.status_code, response.get_json()) == (401, WRONG_CODE)
+
+
+@pytest.mark.parametrize("body,description", [
+    ({"challenge": "c"}, "Request body must have exactly the keys challenge and code or "
+                         "challenge and recovery_code"),
+    ({"challenge": "c", "code": "1", "recovery_code": "2"},
+     "Request body must have exactly the keys challenge and code or challenge and "
+     "recovery_code"),
+    ({"challenge": "c", "code": 123456}, "Each value must be a string of at most 256 "
+                                         "characters"),
+    ({"challenge": "x" * 5000, "code": "123456"}, "Each value must be a string of at most 256 "
+                                                  "characters"),
+])
+def test_a_malformed_second_step_is_400(enrolled, body, description):
+    response = enrolled.test_client().post("/auth/second-factor", json=body)
+    assert response.get_json() == {"status_code": 400, "error": "Bad Request",
+                                   "description": description}
+
+
+def test_new_recovery_codes_need_a_code_and_end_the_old_ones(enrolled):
+    client = enrolled.test_client()
+    token = login_with_code(client, code_at(enrolled.secret, 1))["access_token"]
+    refused = client.post("/auth/second-factor/recovery-codes", headers=bearer(token),
+                          json={"code": "123456"})
+    assert (refused.status_code, refused.get_json()) == (401, WRONG_CODE)
+    response = client.post("/auth/second-factor/recovery-codes", headers=bearer(token),
+                           json={"recovery_code": enrolled.recovery_codes[0]})
+    assert response.status_code == 200
+    codes = response.get_json()["recovery_codes"]
+    assert len(codes) == 10 and not set(codes) & set(enrolled.recovery_codes)
+    old = second_step(client, challenge_of(client), recovery_code=enrolled.recovery_codes[1])
+    assert old.get_json() == WRONG_CODE
+    assert login_with_code(client, codes[0], recovery=True)["recovery_codes_left"] == 9
+
+
+def test_turning_it_off_needs_a_code_and_ends_every_session(enrolled):
+    client = enrolled.test_client()
+    token = login_with_code(client, code_at(enrolled.secret, 1))["access_token"]
+    off = client.delete("/auth/second-factor", headers=bearer(token),
+                        json={"recovery_code": enrolled.recovery_codes[0]})
+    assert (off.status_code, off.get_json()) == (200, {"status": "second factor off",
+                                                       "ended": 2})
+    hello = client.get("/hello", headers=bearer(token))
+    assert (hello.status_code, hello.get_json()["description"]) == (401, "Token has been revoked")
+    assert password_login(client).status_code == 200  # the password alone again
+
+
+def test_the_operator_sees_and_resets_it(enrolled, caplog):
+    runner = enrolled.test_cli_runner()
+    status = runner.invoke(args=["users", "second-factor", "status", USERNAME])
+    assert (status.exit_code, status.output) == (
+        0, f"'{USERNAME}': second factor on, 10 recovery code(s) left\n")
+    reset = runner.invoke(args=["users", "second-factor", "reset", USERNAME, "--yes"])
+    assert reset.exit_code == 0
+    assert reset.output.startswith(f"Reset the second factor of '{USERNAME}' in ")
+    assert reset.output.endswith("; ended 1 session(s)\n")
+    assert 'second_factor_reset username="admin" sessions=1' in caplog.text
+    status = runner.invoke(args=["users", "second-factor", "status", USERNAME, "--json"])
+    assert status.output == '{"enabled": false, "pending": false, "recovery_codes_left": 0}\n'
+    assert password_login(enrolled.test_client()).status_code == 200
+    unknown = runner.invoke(args=["users", "second-factor", "reset", "nobody", "--yes"])
+    assert (unknown.exit_code, unknown.output) == (1, "Error: no such user: nobody\n")
+
+
+def test_under_another_secret_key_no_code_matches_until_a_reset(enrolled, make_app):
+    other = make_app(SECRET_KEY="another-secret-key-" + "z" * 40)
+    client = other.test_client()
+    response = second_step(client, challenge_of(client), code=code_at(enrolled.secret, 1))
+    assert response.get_json() == WRONG_CODE
+    assert other.test_cli_runner().invoke(
+        args=["users", "second-factor", "reset", USERNAME, "--yes"]).exit_code == 0
+    assert password_login(client).status_code == 200
+
+
+@pytest.mark.parametrize("setting,value,message", [
+    ("SECOND_FACTOR_ISSUER", "", "SECOND_FACTOR_ISSUER must be a name without ':', such as "
+                                 "'Example API', not ''"),
+    ("SECOND_FACTOR_ISSUER", "a:b", "SECOND_FACTOR_ISSUER must be a name without ':', such "
+                                    "as 'Example API', not 'a:b'"),
+    ("SECOND_FACTOR_CHALLENGE_SECONDS", 301, "SECOND_FACTOR_CHALLENGE_SECONDS must be a whole "
+                                             "number of seconds from 1 to 300, not 301"),
+])
+def test_bad_second_factor_settings_are_refused(make_app, setting, value, message):
+    with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
+        make_app(**{setting: value})
+
+
+def audit_lines(caplog):
+    return [r.getMessage() for r in caplog.records if r.name == "jwtauthtest.audit"]
+
+
+def test_each_step_is_an_audit_event_and_a_metric(app_with, caplog):
+    app = app_with(METRICS_ENABLED=True)
+    client = app.test_client()
+    before = {event: counted(app, "second_factor", event=event)
+              for event in ("enrolled", "verified", "failed", "recovery_used", "removed")}
+    secret, recovery_codes = enrol(client)
+    challenge = challenge_of(client)
+    second_step(client, challenge, code="000000")
+    second_step(client, challenge, code=code_at(secret, 1))
+    token = login_with_code(client, recovery_codes[0], recovery=True)["access_token"]
+    client.delete("/auth/second-factor", headers=bearer(token),
+                  json={"recovery_code": recovery_codes[1]})
+    lines = audit_lines(caplog)
+    for expected in (
+            f'second_factor_enrolled user_id={app.user_id} address="127.0.0.1"',
+            'login outcome="challenged" username="admin" address="127.0.0.1" '
+            'reason="second factor required"',
+            'login outcome="failure" username="admin" address="127.0.0.1" '
+            'reason="wrong second factor"',
+            'login outcome="success" username="admin" address="127.0.0.1" '
+            'reason="second factor"',
+            'login outcome="success" username="admin" address="127.0.0.1" '
+            'reason="recovery code"',
+            f'recovery_code_used user_id={app.user_id} left=9 address="127.0.0.1"',
+            f'second_factor_removed user_id={app.user_id} sessions=3 address="127.0.0.1"'):
+        assert expected in lines, (expected, lines)
+    assert not any(secret in line or recovery_codes[0] in line for line in caplog.messages)
+    after = {event: counted(app, "second_factor", event=event) - before[event]
+             for event in before}
+    assert after == {"enrolled": 1, "verified": 1, "failed": 1, "recovery_used": 1,
+                     "removed": 1}
+
+
+def test_a_reset_not_confirmed_changes_nothing(enrolled):
+    runner = enrolled.test_cli_runner()
+    answer = runner.invoke(args=["users", "second-factor", "reset", USERNAME], input="n\n")
+    assert answer.exit_code == 1 and answer.output.endswith("Aborted!\n")
+    assert password_login(enrolled.test_client()).status_code == 401  # still asks for a code
