@@ -157,7 +157,7 @@ def test_a_flask_jwt_token_is_remembered_without_its_fresh_claim(app_with):
 
 def test_what_a_caller_does_to_the_claims_it_got_doesnt_change_the_memory():
     verified = VerifiedTokens(capacity=8)
-    verified.remember("a.b.c", {"exp": time.time() + 60, "fresh": True}, "hs-1", 0.0)
+    verified.remember("a.b.c", {"exp": time.time() + 60, "fresh": True}, "hs-1", 0.0, 0)
     claims, kid = verified.get("a.b.c")
     claims.pop("fresh")
     assert verified.get("a.b.c")[0]["fresh"] is True
@@ -169,3 +169,22 @@ def test_a_bad_jwt_verified_tokens_is_refused(make_app, value):
     message = f"JWT_VERIFIED_TOKENS must be a whole number of tokens, not {value!r}"
     with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
         make_app(JWT_VERIFIED_TOKENS=value)
+
+
+def test_a_check_begun_before_the_key_set_was_read_is_not_remembered():
+    # The full check of one request, and another request's read of the key set meanwhile.
+    verified = VerifiedTokens(capacity=8)
+    began = verified.generation
+    verified.forget_all()
+    verified.remember("a.b.c", {"exp": time.time() + 60}, "hs-1", 0.0, began)
+    assert verified.get("a.b.c") is None
+    verified.remember("a.b.c", {"exp": time.time() + 60}, "hs-1", 0.0, verified.generation)
+    assert verified.get("a.b.c") is not None
+
+
+def test_a_fractional_exp_is_read_as_pyjwt_reads_it():
+    verified = VerifiedTokens(capacity=8)
+    now = time.time()
+    verified.remember("a.b.c", {"exp": int(now) + 0.95}, "hs-1", 0.0, 0)
+    entry = verified._entries["a.b.c"]
+    assert entry[2] == int(now)  # PyJWT: int(exp) <= now - leeway is expired

@@ -49,9 +49,10 @@ def verify(token: str) -> tuple[dict[str, Any], str | None]:
     remembered = keys.verified_token(token)
     if remembered is not None:
         return remembered
+    generation = keys.verified.generation
     claims, kid = verify_by_kid(keys, token)
     keys.verified.remember(token, claims, kid,
-                           current_app.config["JWT_LEEWAY"].total_seconds())
+                           current_app.config["JWT_LEEWAY"].total_seconds(), generation)
     return claims, kid
 
 

@@ -23,6 +23,8 @@ class VerifiedTokens:
         self.capacity = capacity
         self._entries: dict[str, tuple[dict[str, Any], str | None, float]] = {}
         self._lock = threading.Lock()
+        # Moved on by every forget_all: a check that began before one is not remembered.
+        self.generation = 0
 
     def get(self, token: str) -> Verified | None:
         """The claims and kid of a token verified before and not expired since, or None."""
@@ -37,21 +39,25 @@ class VerifiedTokens:
         return dict(claims), kid  # a copy: callers may drop claims they don't trust
 
     def remember(self, token: str, claims: dict[str, Any], kid: str | None,
-                 leeway_seconds: float) -> None:
-        """Keep a token that just passed the full check, until its exp plus the leeway (when
-        PyJWT would refuse it too); the oldest entry goes when the memory is full."""
+                 leeway_seconds: float, generation: int) -> None:
+        """Keep a token that just passed the full check, begun at this generation, until its
+        exp (a whole number of seconds, as PyJWT reads it) plus the leeway, when PyJWT would
+        refuse it too; the oldest entry goes when the memory is full."""
         expires = claims.get("exp")
         if self.capacity <= 0 or not isinstance(expires, (int, float)) \
                 or isinstance(expires, bool):
             return  # claims.check_claims refuses a token whose exp isn't a number
         with self._lock:
+            if generation != self.generation:
+                return  # the key set was read meanwhile: the check may be out of date
             while len(self._entries) >= self.capacity:
                 del self._entries[next(iter(self._entries))]
-            self._entries[token] = (dict(claims), kid, expires + leeway_seconds)
+            self._entries[token] = (dict(claims), kid, int(expires) + leeway_seconds)
 
     def forget_all(self) -> None:
         with self._lock:
             self._entries = {}
+            self.generation += 1
 
     def __len__(self) -> int:
         return len(self._entries)
