@@ -119,8 +119,9 @@ jwt = JWT(authentication_handler=authenticate, identity_handler=identity)
 
 @jwt.jwt_payload_handler
 def access_token_claims(session: Session) -> dict[str, Any]:
-    """A password login's access token: fresh (a refresh's tokens are not)."""
-    return {**claims.claims(session.id, claims.ACCESS, session.family), "fresh": True}
+    """A login's access token: fresh, unless the session says otherwise (a refresh's
+    tokens are not)."""
+    return {**claims.claims(session.id, claims.ACCESS, session.family), "fresh": session.fresh}
 
 
 @jwt.jwt_encode_handler

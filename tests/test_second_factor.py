@@ -3,6 +3,7 @@ rules on drift, replay, throttling and challenges, and turning it off. The codes
 pyotp at a time the test sets (secondfactor/totp.py's clock)."""
 
 import re
+import threading
 import time
 
 import jwt as pyjwt
@@ -12,7 +13,7 @@ from sqlalchemy import func, select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import LoginChallenge, SecondFactor, TokenFamily
-from jwtauthtest.secondfactor import totp
+from jwtauthtest.secondfactor import store, totp
 from jwtauthtest.secret import ConfigurationError
 
 from conftest import PASSWORD, USERNAME, counted
@@ -224,14 +225,84 @@ def test_a_code_accepted_once_is_refused_again_and_so_are_older_ones(enrolled):
 
 def test_ten_wrong_codes_a_minute_then_429(enrolled):
     client = enrolled.test_client()
-    challenge = challenge_of(client)
-    for _ in range(10):
-        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
-    response = second_step(client, challenge, code=code_at(enrolled.secret, 1))
+    first, second = challenge_of(client), challenge_of(client)  # a challenge takes five
+    for challenge, wrong in ((first, 5), (second, 4)):
+        for _ in range(wrong):
+            assert second_step(client, challenge, code="000000").status_code == 401
+    live = challenge_of(client)
+    assert second_step(client, second, code="000000").status_code == 401  # the tenth
+    response = second_step(client, live, code=code_at(enrolled.secret, 1))
     assert response.status_code == 429
     assert response.get_json() == {"status_code": 429, "error": "Too Many Requests",
                                    "description": "Too many failed logins"}
     assert password_login(client).status_code == 429  # the password waits too
+
+
+def test_the_fifth_wrong_code_ends_the_challenge(enrolled):
+    client = enrolled.test_client()
+    challenge = challenge_of(client)
+    for _ in range(4):
+        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
+    fifth = second_step(client, challenge, code="000000")
+    assert fifth.get_json() == {**WRONG_CODE, "description": "The code is not right, five "
+                                "times: log in with the password again"}
+    response = second_step(client, challenge, code=code_at(enrolled.secret, 1))
+    assert (response.status_code, response.get_json()) == (401, NO_CHALLENGE)
+
+
+def test_of_requests_racing_with_one_challenge_one_wins_and_spends_one_code(enrolled):
+    challenge = challenge_of(enrolled.test_client())
+    together = threading.Barrier(4, timeout=10)
+    statuses = []
+
+    def attempt(code):
+        together.wait()
+        statuses.append(second_step(enrolled.test_client(), challenge,
+                                    recovery_code=code).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(code,))
+               for code in enrolled.recovery_codes[:4]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(statuses) == [200, 401, 401, 401]
+    with enrolled.app_context():
+        assert store.recovery_codes_left(enrolled.user_id) == 9
+
+
+@pytest.mark.parametrize("body", [{"challenge": "\ud800" * 43, "code": "123456"},
+                                  {"challenge": "x" * 43, "recovery_code": "\udc00"},
+                                  {"challenge": "x" * 43, "code": "12\x0056"}])
+def test_values_that_are_not_text_are_400(enrolled, body):
+    response = enrolled.test_client().post("/auth/second-factor", json=body)
+    assert response.get_json() == {"status_code": 400, "error": "Bad Request", "description":
+                                   "Values must be text without NUL characters or unpaired "
+                                   "surrogates"}
+
+
+def test_turning_it_on_ends_the_other_sessions(app_with):
+    client = app_with().test_client()
+    earlier = password_login(client).get_json()["refresh_token"]  # say, the attacker's
+    enrol(client)
+    refreshed = client.post("/auth/refresh", headers=bearer(earlier))
+    assert (refreshed.status_code, refreshed.get_json()["description"]) == \
+        (401, "Token has been revoked")
+
+
+def test_a_password_change_without_a_code_is_no_fresh_token(enrolled):
+    client = enrolled.test_client()
+    tokens = login_with_code(client, code_at(enrolled.secret, 1))
+    stale = client.post("/auth/refresh", headers=bearer(tokens["refresh_token"]))
+    changed = client.post("/auth/password", headers=bearer(stale.get_json()["access_token"]),
+                          json={"current_password": PASSWORD,
+                                "new_password": "a brand new long password"})
+    assert changed.status_code == 200
+    token = changed.get_json()["access_token"]
+    assert pyjwt.decode(token, options={"verify_signature": False})["fresh"] is False
+    response = client.post("/auth/passkeys/options", headers=bearer(token))
+    assert (response.status_code, response.get_json()["description"]) == \
+        (401, "Fresh token required")
 
 
 def test_a_challenge_can_be_spent_once(enrolled):
@@ -382,7 +453,7 @@ def test_each_step_is_an_audit_event_and_a_metric(app_with, caplog):
                   json={"recovery_code": recovery_codes[1]})
     lines = audit_lines(caplog)
     for expected in (
-            f'second_factor_enrolled user_id={app.user_id} address="127.0.0.1"',
+            f'second_factor_enrolled user_id={app.user_id} sessions=0 address="127.0.0.1"',
             'login outcome="challenged" username="admin" address="127.0.0.1" '
             'reason="second factor required"',
             'login outcome="failure" username="admin" address="127.0.0.1" '

@@ -6,14 +6,20 @@ from flask_jwt import request_json
 
 from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db
-from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required
+from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
 from jwtauthtest.models import User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
+from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secondfactor import store, totp
-from jwtauthtest.secondfactor.challenges import challenged_user, spend_challenge
+from jwtauthtest.secondfactor.challenges import (
+    challenged_user,
+    count_wrong_code,
+    spend_challenge,
+)
 from jwtauthtest.throttle.limiter import password_attempt
 from jwtauthtest.tokens.claims import private
+from jwtauthtest.tokens.listing import end_other_sessions
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
 
@@ -31,9 +37,12 @@ def login_with_second_factor() -> Response:
     with password_attempt(user.username):
         accepted, left = spend_code(user.id, body)
         if not accepted:
+            db.session.commit()  # (nothing was spent)
             log_login(FAILURE, user.username, "wrong second factor")
-            raise wrong_code()
-    spend_challenge(body["challenge"])
+            raise wrong_failed_attempt(body["challenge"])
+        # With the code, in one transaction: both or neither; committed before the throttle
+        # writes to the database (SQLite has one writer).
+        spend_challenge(body["challenge"])
     if not record_login(user, None):  # disabled or given a new password meanwhile
         raise JWTError("Invalid challenge", "The challenge is unknown, expired or spent: log "
                        "in with the password again")
@@ -80,7 +89,9 @@ def confirm_enrolment() -> Response:
     codes = store.confirm_enrolment(current_identity.id, code)
     if codes is None:
         raise JWTError("Invalid credentials", "The code is not right")
-    log_change("second_factor_enrolled", user_id=current_identity.id,
+    # Whoever had the password alone before keeps no session of it.
+    ended = end_other_sessions(current_identity.id, session_of_the_token())
+    log_change("second_factor_enrolled", user_id=current_identity.id, sessions=ended,
                address=request.remote_addr)
     metrics.count("second_factor", event="enrolled")
     return private({"enabled": True, "recovery_codes": codes})
@@ -118,17 +129,28 @@ def check_second_factor() -> None:
         raise JWTError("Conflict", "No second factor is on", 409)
     user = db.session.get(User, user_id)
     with password_attempt(user.username if user is not None else None):
-        if not spend_code(user_id, body)[0]:
+        accepted = spend_code(user_id, body)[0]
+        db.session.commit()
+        if not accepted:
             raise wrong_code()
 
 
 def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
-    """Whether the body's code (or recovery code) is right, and spent now; for a recovery
-    code, how many are left."""
+    """Whether the body's code (or recovery code) is right, and spent (uncommitted: the
+    caller commits); for a recovery code, how many are left."""
     if CODE in body:
         return store.accept_code(user_id, body[CODE]), None
     left = store.spend_recovery_code(user_id, body[RECOVERY_CODE])
     return left is not None, left
+
+
+def wrong_failed_attempt(challenge: str) -> JWTError:
+    """A wrong code at login; the challenge's fifth ends it."""
+    if count_wrong_code(challenge):
+        metrics.count("second_factor", event="failed")
+        return JWTError("Invalid credentials", "The code is not right, five times: log in "
+                        "with the password again")
+    return wrong_code()
 
 
 def wrong_code() -> JWTError:
@@ -148,6 +170,9 @@ def json_body(*shapes: tuple[str, ...]) -> dict[str, str]:
     if not all(isinstance(value, str) and len(value) <= 256 for value in data.values()):
         raise JWTError("Bad Request", "Each value must be a string of at most 256 characters",
                        400)
+    if not all(is_text(value) for value in data.values()):
+        raise JWTError("Bad Request", "Values must be text without NUL characters or unpaired "
+                       "surrogates", 400)
     return data
 
 

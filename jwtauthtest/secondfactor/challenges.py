@@ -2,9 +2,9 @@
 of tokens, to send back with a code to ``POST /auth/second-factor``.
 
 Random (256 bits), stored as its SHA-256 only, for SECOND_FACTOR_CHALLENGE_SECONDS (at most
-five minutes), and spent by the one request that logs in with it. A wrong code leaves it
-(the login throttle counts the failure, by user and address); a password change, disable or
-reset of the user since refuses it.
+five minutes), and spent by the one request that logs in with it. A wrong code leaves it,
+four times (the login throttle counts each, by user and address); the fifth ends it. A
+password change, disable or reset of the user since refuses it.
 """
 
 import hashlib
@@ -13,7 +13,7 @@ import time
 
 from flask import current_app
 from flask_jwt import JWTError
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 
 from jwtauthtest.database import db
 from jwtauthtest.models import LoginChallenge, User
@@ -21,6 +21,7 @@ from jwtauthtest.throttle.limiter import PasswordAccepted
 
 CHALLENGE_HEADER = "Second-Factor-Challenge"
 CHALLENGE_LENGTH = 43  # secrets.token_urlsafe(32)
+MAX_WRONG_CODES = 5  # then the password again
 SECOND_FACTOR_REQUIRED = "Second factor required"
 
 
@@ -39,6 +40,7 @@ def issue_challenge(user: User) -> str:
     db.session.execute(delete(LoginChallenge).where(LoginChallenge.expires_at <= now))
     db.session.execute(insert(LoginChallenge).values(
         digest=digest(challenge), user_id=user.id, tokens_valid_after=user.tokens_valid_after,
+        failures=0,
         expires_at=now + current_app.config["SECOND_FACTOR_CHALLENGE_SECONDS"]))
     db.session.commit()
     return challenge
@@ -67,9 +69,22 @@ def challenged_user(challenge: object) -> User:
 
 
 def spend_challenge(challenge: str) -> None:
-    """Spend a challenge (committed): of two requests with it, the second is refused."""
+    """Spend a challenge, with whatever the transaction spent before (its code): of two
+    requests with it, the second is refused, and its code is not spent."""
     spent = db.session.execute(delete(LoginChallenge).where(
         LoginChallenge.digest == digest(challenge), LoginChallenge.expires_at > time.time()))
-    db.session.commit()
     if spent.rowcount != 1:
+        db.session.rollback()
         raise no_challenge()
+    db.session.commit()
+
+
+def count_wrong_code(challenge: str) -> bool:
+    """Note a wrong code for the challenge (committed); whether that was its last."""
+    db.session.execute(update(LoginChallenge).where(LoginChallenge.digest == digest(challenge))
+                       .values(failures=LoginChallenge.failures + 1))
+    ended = db.session.execute(delete(LoginChallenge).where(
+        LoginChallenge.digest == digest(challenge),
+        LoginChallenge.failures >= MAX_WRONG_CODES)).rowcount
+    db.session.commit()
+    return ended == 1

@@ -111,7 +111,7 @@ def confirm_enrolment(user_id: int, code: object) -> list[str] | None:
 def accept_code(user_id: int, code: object) -> bool:
     """Whether the code is right for the user's second factor and for a later time step
     than any accepted before: that step is then spent (one statement, so of two requests
-    with one code exactly one wins); committed."""
+    with one code exactly one wins), once the caller commits."""
     factor = factor_of(user_id)
     if factor is None or factor.enabled_at is None:
         return False
@@ -121,7 +121,6 @@ def accept_code(user_id: int, code: object) -> bool:
         return False
     spent = db.session.execute(update(SecondFactor).where(
         SecondFactor.user_id == user_id, SecondFactor.last_step < step).values(last_step=step))
-    db.session.commit()
     return spent.rowcount == 1
 
 
@@ -149,13 +148,12 @@ def replace_recovery_codes(user_id: int) -> list[str]:
 
 def spend_recovery_code(user_id: int, code: object) -> int | None:
     """How many of the user's recovery codes are left after spending this one, or None if
-    it is not one of them, or spent (committed)."""
+    it is not one of them, or spent (once the caller commits)."""
     if not isinstance(code, str) or len(code) > 64 or not is_on(user_id):
         return None
     spent = db.session.execute(update(RecoveryCode).where(
         RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None),
         RecoveryCode.digest == recovery_digest(user_id, code)).values(used_at=time.time()))
-    db.session.commit()
     return recovery_codes_left(user_id) if spent.rowcount == 1 else None
 
 

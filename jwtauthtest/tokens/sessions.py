@@ -32,6 +32,9 @@ class Session:
     username: str
     family: str
     refresh_jti: str
+    # Whether its access token passes jwt_required(fresh=True): not after a password change
+    # of a user with a second factor, which asked for no code.
+    fresh: bool = True
 
 
 _users, _families = User.__table__, TokenFamily.__table__

@@ -1,18 +1,20 @@
 // The account page (jwtauthtest/account/page.py). The access token lives in this closure
 // only; the refresh token stays in its HttpOnly cookie, which /auth/refresh spends when this
 // script repeats the CSRF cookie's value in a header. Nothing is written to any storage or
-// cookie here: the server sets both cookies.
+// cookie here: the server sets both cookies. Two-step sign-in: second-factor.js, below.
 "use strict";
 
 (function () {
   const CSRF_COOKIE = "__Host-csrf_token";
   const REFRESH_MARGIN = 30000; // ms before its expiry when a token is replaced before use
   const SERVER_UNREACHABLE = "The server could not be reached. Try again.";
+  let secondFactor = null; // second-factor.js's hooks, once it is loaded
   let access = null; // {token, expiresAt}; expiresAt in this clock's milliseconds
   let refreshing = null; // the refresh in flight, shared by every caller
   let busy = false; // a form's or a button's request in flight
 
   const byId = (id) => document.getElementById(id);
+  const element = (tag, properties) => Object.assign(document.createElement(tag), properties);
 
   function say(message, isError = false) {
     byId("status").textContent = message;
@@ -26,11 +28,8 @@
   }
 
   function cookie(name) {
-    for (const pair of document.cookie.split("; ")) {
-      const at = pair.indexOf("=");
-      if (at > 0 && pair.slice(0, at) === name) return pair.slice(at + 1);
-    }
-    return null;
+    const pair = document.cookie.split("; ").find((each) => each.startsWith(`${name}=`));
+    return pair ? pair.slice(name.length + 1) : null;
   }
 
   // One refresh or sign-out at a time, across this origin's tabs too: a refresh token
@@ -52,7 +51,7 @@
   async function answer(response) {
     const type = response.headers.get("Content-Type") || "";
     const body = type.startsWith("application/json") ? await response.json() : null;
-    return { status: response.status, ok: response.ok, body };
+    return { status: response.status, ok: response.ok, body, headers: response.headers };
   }
 
   function problem(result) {
@@ -86,7 +85,8 @@
   }
 
   // An API call with the access token, once more with a new one if it is refused; null
-  // (and the sign-in form) when the session has ended.
+  // (and the sign-in form) when the session has ended. A 401 about the request rather than
+  // the token (a wrong password or code, a token not fresh enough) is the caller's to show.
   async function call(method, path, body) {
     for (let attempt = 0; attempt < 2; attempt += 1) {
       const token = await accessToken();
@@ -95,9 +95,9 @@
       if (body) headers["Content-Type"] = "application/json";
       const result = await answer(await fetch(path, {
         method, headers, body: body && JSON.stringify(body), keepalive: method === "POST" }));
-      if (result.status !== 401 || (result.body && result.body.error === "Invalid credentials")) {
-        return result;
-      }
+      const { error, description } = result.body || {};
+      if (result.status !== 401 || error === "Invalid credentials"
+          || description === "Fresh token required") return result;
       access = null;
     }
     signedOut("Your session has ended. Please sign in again.", true);
@@ -106,6 +106,7 @@
 
   function signedOut(message, isError = false) {
     access = null;
+    if (secondFactor) secondFactor.reset();
     show("sign-in");
     say(message, isError);
     byId("username").focus();
@@ -134,11 +135,17 @@
       method: "POST", headers: { "Content-Type": "application/json" }, keepalive: true,
       body: JSON.stringify({ username: form.elements.username.value,
                              password: form.elements.password.value }) }));
+    if (secondFactor && secondFactor.challenged(result)) return; // it asks for a code now
     if (!result.ok) return say(problem(result), true);
-    keep(result.body);
     form.elements.password.value = "";
+    await signedIn(result.body, "Signed in.");
+  }
+
+  // A login's tokens (of a password, or of a password and a code): the account.
+  async function signedIn(tokens, message) {
+    keep(tokens);
     if (await showAccount()) {
-      say("Signed in.");
+      say(message);
       byId("account-heading").focus();
     }
   }
@@ -149,7 +156,7 @@
     byId("whoami").textContent = me.body.username;
     byId("password-username").value = me.body.username;
     show("account");
-    return listSessions();
+    return (await listSessions()) && (!secondFactor || secondFactor.showing());
   }
 
   async function listSessions() {
@@ -160,30 +167,21 @@
   }
 
   function cell(content, className = "") {
-    const td = document.createElement("td");
-    td.className = className;
+    const td = element("td", { className });
     td.append(content); // text, never markup: a user agent is anyone's to choose
     return td;
   }
 
   function when(iso) {
     if (!iso) return "not since sign-in";
-    const time = document.createElement("time");
-    time.dateTime = iso;
-    time.textContent = new Date(iso).toLocaleString();
-    return time;
+    return element("time", { dateTime: iso, textContent: new Date(iso).toLocaleString() });
   }
 
   function sessionRow(session) {
-    let action;
-    if (session.current) {
-      action = document.createElement("strong");
-      action.className = "this-device";
-      action.textContent = "This device";
-    } else {
-      action = document.createElement("button");
-      action.type = "button";
-      action.textContent = "End session";
+    const action = session.current
+      ? element("strong", { className: "this-device", textContent: "This device" })
+      : element("button", { type: "button", textContent: "End session" });
+    if (!session.current) {
       action.setAttribute("aria-label", `End session ${session.id}`);
       action.addEventListener("click", guarded(() => endSession(session.id)));
     }
@@ -198,8 +196,7 @@
     const result = await call("DELETE", `/auth/sessions/${encodeURIComponent(id)}`);
     if (!result) return;
     if (await listSessions()) byId("list-sessions").focus();
-    if (result.ok) say(`Session ${id} ended.`);
-    else say(problem(result), true);
+    say(result.ok ? `Session ${id} ended.` : problem(result), !result.ok);
   }
 
   async function changePassword(form) {
@@ -225,7 +222,15 @@
     else say(problem(result), true);
   }
 
+  // second-factor.js, a module beside this script, given what it needs of this one; its
+  // install() returns the hooks used above: challenged(result), showing() and reset(). Should
+  // it fail to load, the page works on without two-step sign-in.
+  const loadSecondFactor = () => import("./second-factor.js").then((module) => module.install(
+    Object.freeze({ byId, element, say, answer, problem, call, guarded, signedIn, signedOut })))
+    .catch((error) => console.error("Two-step sign-in is unavailable:", error));
+
   async function start() {
+    secondFactor = await loadSecondFactor();
     byId("sign-in-form").addEventListener("submit", guarded(signIn));
     byId("password-form").addEventListener("submit", guarded(changePassword));
     byId("sign-out").addEventListener("click", guarded(signOut));
