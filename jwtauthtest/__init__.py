@@ -20,6 +20,7 @@ from jwtauthtest.keys.signing import init_signing
 from jwtauthtest.ops.errors import init_errors
 from jwtauthtest.ops.logs import init_logging
 from jwtauthtest.ops.metrics import init_metrics
+from jwtauthtest.passkeys.settings import init_passkeys
 from jwtauthtest.passwords.hashing import init_passwords, time_stored_hashes
 from jwtauthtest.passwords.policy import init_password_policy
 from jwtauthtest.schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
@@ -59,13 +60,15 @@ def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     init_errors(app)
     init_throttle(app)
     init_second_factor(app)
+    init_passkeys(app)
     init_browser(app)
     trust_proxies(app)
     from jwtauthtest import views
-    from jwtauthtest.account import api, page, second_factor
+    from jwtauthtest.account import api, page, passkeys, second_factor
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(second_factor.bp)
+    app.register_blueprint(passkeys.bp)
     app.register_blueprint(page.bp)
     init_metrics(app)
     init_docs(app)

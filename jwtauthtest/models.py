@@ -1,5 +1,6 @@
 """The tables: users, token_families (login sessions), throttle counters, signing keys,
-and the second factor's: second_factors, recovery_codes and login_challenges."""
+the second factor's (second_factors, recovery_codes, login_challenges), and passkeys with
+their ceremonies' challenges."""
 
 import time
 from datetime import datetime, timezone
@@ -151,4 +152,35 @@ class LoginChallenge(db.Model):
     # The user's cut-off when the password was checked: a password change, a disable or a
     # reset since then refuses the challenge.
     tokens_valid_after: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # wrong codes
+
+
+class Passkey(db.Model):
+    """A WebAuthn credential (passkeys/): its public key, the last sign count its
+    authenticator reported, and what the user sees of it."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)  # the credential id, base64url
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The user handle the authenticator keeps beside it (random, one per user), base64url.
+    user_handle: Mapped[str] = mapped_column(String(128))
+    public_key: Mapped[str] = mapped_column(String)  # COSE, base64url
+    sign_count: Mapped[int] = mapped_column(Integer)
+    transports: Mapped[str] = mapped_column(String(256))  # a JSON list, e.g. ["internal"]
+    name: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[float] = mapped_column(Float)
+    last_used_at: Mapped[float | None] = mapped_column(Float)
+
+
+class PasskeyChallenge(db.Model):
+    """A WebAuthn ceremony's challenge (its SHA-256), spent once: a registration's bound to
+    its user (and the user handle offered), a sign-in's to no one."""
+
+    __tablename__ = "passkey_challenges"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_handle: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[float] = mapped_column(Float, index=True)

@@ -19,6 +19,7 @@ from jwtauthtest.apidocs.parts import (
     ref,
     tokens_issued,
 )
+from jwtauthtest.apidocs.passkeys import passkey_operations
 from jwtauthtest.apidocs.second_factor import SECOND_FACTOR_REQUIRED, second_factor_operations
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH
 from jwtauthtest.passwords.usernames import MAX_USERNAME_LENGTH
@@ -121,6 +122,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         "/auth/password": {"post": password_change_operation(config)},
         **sessions_operations(),
         **second_factor_operations(),
+        **passkey_operations(),
     }
     if config["JWT_AUTH_URL_RULE"]:
         paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}

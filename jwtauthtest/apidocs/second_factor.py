@@ -4,6 +4,7 @@ from typing import Any
 
 from jwtauthtest.apidocs.parts import (
     JSON,
+    NO_NUL,
     SECURED,
     THROTTLED,
     TRANSPORT,
@@ -17,7 +18,8 @@ from jwtauthtest.secondfactor.challenges import CHALLENGE_HEADER
 
 SIX_DIGITS = {"type": "string", "pattern": "^[0-9]{6}$",
               "description": "A code the authenticator app shows now"}
-RECOVERY_CODE = {"type": "string", "maxLength": 256,
+CHALLENGE = {"type": "string", "maxLength": 256, "pattern": NO_NUL}
+RECOVERY_CODE = {"type": "string", "maxLength": 256, "pattern": NO_NUL,
                  "description": "One of the recovery codes, such as `k7q2m-x9fta`"}
 CODES = {"type": "array", "items": {"type": "string"}, "minItems": 10, "maxItems": 10}
 CODE_BODY = {"oneOf": [
@@ -49,10 +51,10 @@ def with_token(summary: str, success: dict[str, Any], more: dict[str, Any],
 def second_factor_operations() -> dict[str, Any]:
     login_body = {"oneOf": [
         {"type": "object", "additionalProperties": False, "required": ["challenge", "code"],
-         "properties": {"challenge": {"type": "string"}, "code": SIX_DIGITS}},
+         "properties": {"challenge": CHALLENGE, "code": SIX_DIGITS}},
         {"type": "object", "additionalProperties": False,
          "required": ["challenge", "recovery_code"],
-         "properties": {"challenge": {"type": "string"}, "recovery_code": RECOVERY_CODE}}]}
+         "properties": {"challenge": CHALLENGE, "recovery_code": RECOVERY_CODE}}]}
     status = {"type": "object", "required": ["enabled", "pending", "recovery_codes_left"],
               "properties": {"enabled": {"type": "boolean"}, "pending": {
                   "type": "boolean", "description": "An enrolment waits for its first code"},

@@ -34,6 +34,9 @@ class Metrics:
             "second_factor": Counter("jwtauthtest_second_factor",
                                      "Second-factor events: enrolled, verified, failed, "
                                      "recovery_used, removed", ["event"], registry=None),
+            "passkeys": Counter("jwtauthtest_passkeys",
+                                "Passkey events: registered, signed_in, refused",
+                                ["event"], registry=None),
             "database_unavailable": Counter("jwtauthtest_database_unavailable",
                                             "Requests answered 503 for the database",
                                             registry=None),

@@ -122,6 +122,24 @@ def password_attempt(username: object) -> Iterator[None]:
     keys = [username_hash_key(throttle, username)]
     if address := client_address(throttle):
         keys.append(f"address:{address}")
+    with attempt(throttle, keys, username):
+        yield
+
+
+@contextmanager
+def address_attempt() -> Iterator[None]:
+    """Count a login that names no user (a passkey's) under the client's address alone."""
+    throttle = current_app.extensions.get(EXTENSION_KEY)
+    address = client_address(throttle) if throttle is not None else None
+    if address is None:
+        yield
+        return
+    with attempt(throttle, [f"address:{address}"], None):
+        yield
+
+
+@contextmanager
+def attempt(throttle: LoginThrottle, keys: list[str], username: object) -> Iterator[None]:
     try:
         counted = throttle.attempts.count(keys)
     except TooManyRequests as refused:

@@ -34,7 +34,8 @@ def upgrade():
         sa.Column("user_id", sa.Integer(), sa.ForeignKey("users.id", ondelete="CASCADE"),
                   nullable=False, index=True),
         sa.Column("tokens_valid_after", sa.Float(), nullable=False),
-        sa.Column("expires_at", sa.Float(), nullable=False, index=True))
+        sa.Column("expires_at", sa.Float(), nullable=False, index=True),
+        sa.Column("failures", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade():

@@ -1,0 +1,158 @@
+"""Passkeys' routes (issue 27): signing in with one, no username typed, and a user's own
+registering, renaming and deleting them. All answer 404 while WEBAUTHN_RP_ID is unset."""
+
+import json
+import re
+from datetime import datetime, timezone
+
+from flask import Blueprint, Response, request
+from flask_jwt import request_json
+from sqlalchemy import delete, select, update
+from werkzeug.exceptions import NotFound
+
+from jwtauthtest.account.browser import cookie_transport_requested
+from jwtauthtest.database import db
+from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required
+from jwtauthtest.models import Passkey, User
+from jwtauthtest.ops import metrics
+from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
+from jwtauthtest.passkeys import ceremonies
+from jwtauthtest.passkeys.settings import RelyingParty, relying_party
+from jwtauthtest.throttle.limiter import address_attempt
+from jwtauthtest.tokens.claims import private
+from jwtauthtest.tokens.sessions import start_session
+from jwtauthtest.users import record_login
+
+bp = Blueprint("passkeys", __name__)
+PASSKEY_ID = re.compile(r"[A-Za-z0-9_-]{1,1400}")
+MAX_NAME = 64
+
+
+@bp.post("/auth/passkey/options")
+def sign_in_options() -> Response:
+    """A sign-in's options (counted in the login throttle by address: each stores a challenge)."""
+    rp = configured()
+    with address_attempt():
+        return private(ceremonies.authentication_options(rp))
+
+
+@bp.post("/auth/passkey")
+def sign_in() -> Response:
+    """A passkey's answer to the sign-in options: the usual token pair, the access token
+    fresh; a passkey stands for both factors."""
+    rp = configured()
+    cookie_transport_requested()  # an unknown transport is 400 before anything is checked
+    answer = body_with("credential")["credential"]
+    with address_attempt():
+        try:
+            passkey = ceremonies.authenticate(rp, answer)
+        except ceremonies.PasskeyRefused as refused:
+            log_login(FAILURE, None, "passkey refused")
+            metrics.count("passkeys", event="refused")
+            raise JWTError("Passkey refused", str(refused)) from None
+    user = db.session.get(User, passkey.user_id)
+    if user is None or not user.active or not record_login(user, None):
+        log_login(FAILURE, user.username if user else None, "disabled")
+        raise JWTError("Passkey refused", "This account cannot sign in")
+    session = start_session(user, request.user_agent.string, request.remote_addr)
+    log_login(SUCCESS, user.username, "passkey")
+    metrics.count("passkeys", event="signed_in")
+    return jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
+
+
+@bp.post("/auth/passkeys/options")
+@jwt_required(fresh=True)
+def registration_options() -> Response:
+    return private(ceremonies.registration_options(configured(), current_identity.id,
+                                                   current_identity.username))
+
+
+@bp.post("/auth/passkeys")
+@jwt_required(fresh=True)
+def register() -> Response:
+    """Store the passkey of a create() answer to this user's options: 201 with its details."""
+    rp = configured()
+    body = body_with("credential", "name")
+    name = passkey_name(body["name"])
+    try:
+        passkey = ceremonies.register(rp, current_identity.id, body["credential"], name)
+    except ceremonies.PasskeyRefused as refused:
+        raise JWTError("Passkey refused", str(refused), 400) from None
+    log_change("passkey_added", user_id=current_identity.id, passkey=passkey.id,
+               address=request.remote_addr)
+    metrics.count("passkeys", event="registered")
+    response = private(details(passkey))
+    response.status_code = 201
+    return response
+
+
+@bp.get("/auth/passkeys")
+@jwt_required()
+def list_passkeys() -> Response:
+    configured()
+    mine = db.session.scalars(select(Passkey).where(Passkey.user_id == current_identity.id)
+                              .order_by(Passkey.created_at)).all()
+    return private({"passkeys": [details(passkey) for passkey in mine]})
+
+
+@bp.patch("/auth/passkeys/<passkey_id>")
+@jwt_required(fresh=True)
+def rename(passkey_id: str) -> Response:
+    configured()
+    name = passkey_name(body_with("name")["name"])
+    renamed = db.session.execute(update(Passkey).where(*mine(passkey_id)).values(name=name))
+    db.session.commit()
+    if renamed.rowcount != 1:
+        raise NotFound("You have no passkey with this id")
+    return private(details(db.session.get(Passkey, passkey_id)))
+
+
+@bp.delete("/auth/passkeys/<passkey_id>")
+@jwt_required(fresh=True)
+def remove(passkey_id: str) -> dict:
+    configured()
+    removed = db.session.execute(delete(Passkey).where(*mine(passkey_id)))
+    db.session.commit()
+    if removed.rowcount != 1:
+        raise NotFound("You have no passkey with this id")
+    log_change("passkey_removed", user_id=current_identity.id, passkey=passkey_id,
+               address=request.remote_addr)
+    return {"status": "passkey removed"}
+
+
+def configured() -> RelyingParty:
+    rp = relying_party()
+    if rp is None:
+        raise NotFound("Passkeys are off here (WEBAUTHN_RP_ID is not set)")
+    return rp
+
+
+def mine(passkey_id: str) -> tuple:
+    if not PASSKEY_ID.fullmatch(passkey_id):
+        raise NotFound("You have no passkey with this id")
+    return Passkey.id == passkey_id, Passkey.user_id == current_identity.id
+
+
+def body_with(*keys: str) -> dict:
+    data = request_json()
+    if not isinstance(data, dict) or sorted(data) != sorted(keys):
+        raise JWTError("Bad Request", "Request body must be a JSON object with exactly the "
+                       f"keys {' and '.join(keys)}", 400)
+    return data
+
+
+def passkey_name(name: object) -> str:
+    if not (isinstance(name, str) and 0 < len(name.strip()) <= MAX_NAME and name.isprintable()):
+        raise JWTError("Bad Request", f"A passkey's name must be 1 to {MAX_NAME} printable "
+                       "characters", 400)
+    return name.strip()
+
+
+def details(passkey: Passkey) -> dict:
+    def iso(moment: float | None) -> str | None:
+        return None if moment is None else datetime.fromtimestamp(
+            moment, timezone.utc).isoformat(timespec="seconds")
+
+    return {"id": passkey.id, "name": passkey.name, "created_at": iso(passkey.created_at),
+            "last_used_at": iso(passkey.last_used_at),
+            "transports": json.loads(passkey.transports)}

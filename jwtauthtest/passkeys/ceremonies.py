@@ -1,0 +1,166 @@
+"""The two WebAuthn ceremonies. Each begins with options holding a new challenge, stored as its
+SHA-256 for CHALLENGE_SECONDS; the browser's answer names that challenge in its client data,
+and is verified only after the challenge is spent, so that no answer counts twice. The
+verification itself — origin, RP id, user presence and verification, signatures, sign
+counts — is the ``webauthn`` library's.
+"""
+
+import hashlib
+import json
+import logging
+import secrets
+import time
+from typing import Any
+
+import webauthn
+from sqlalchemy import delete, insert, select, update
+from webauthn.helpers import (
+    bytes_to_base64url,
+    parse_authentication_credential_json,
+    parse_client_data_json,
+    parse_registration_credential_json,
+)
+from webauthn.helpers.exceptions import WebAuthnException
+from webauthn.helpers.structs import (
+    AuthenticatorSelectionCriteria,
+    PublicKeyCredentialDescriptor,
+    ResidentKeyRequirement,
+    UserVerificationRequirement,
+)
+
+from jwtauthtest.database import db
+from jwtauthtest.models import Passkey, PasskeyChallenge
+from jwtauthtest.ops.audit import log_change
+from jwtauthtest.passkeys.settings import CHALLENGE_SECONDS, RelyingParty
+
+logger = logging.getLogger("jwtauthtest.passkeys")
+NO_CHALLENGE = "The challenge is unknown, expired or spent: ask for new options"
+
+
+class PasskeyRefused(Exception):
+    """A ceremony's answer that is not accepted; nothing was stored."""
+
+
+def registration_options(rp: RelyingParty, user_id: int, username: str) -> dict[str, Any]:
+    """Options for navigator.credentials.create(): a discoverable credential, with user
+    verification, that none of the user's passkeys may be created on again."""
+    mine = db.session.scalars(select(Passkey).where(Passkey.user_id == user_id)).all()
+    handle = mine[0].user_handle if mine else bytes_to_base64url(secrets.token_bytes(32))
+    options = webauthn.generate_registration_options(
+        rp_id=rp.id, rp_name=rp.name, user_name=username, user_display_name=username,
+        user_id=webauthn.base64url_to_bytes(handle), timeout=CHALLENGE_SECONDS * 1000,
+        authenticator_selection=AuthenticatorSelectionCriteria(
+            resident_key=ResidentKeyRequirement.REQUIRED,
+            user_verification=UserVerificationRequirement.REQUIRED),
+        exclude_credentials=[PublicKeyCredentialDescriptor(id=webauthn.base64url_to_bytes(p.id))
+                             for p in mine])
+    remember_challenge(options.challenge, user_id, handle)
+    return json.loads(webauthn.options_to_json(options))
+
+
+def register(rp: RelyingParty, user_id: int, answer: object, name: str) -> Passkey:
+    """Store the passkey of a create() answer to this user's options (committed)."""
+    try:
+        credential = parse_registration_credential_json(answer)
+        challenge = parse_client_data_json(credential.response.client_data_json).challenge
+    except (WebAuthnException, ValueError, TypeError, KeyError) as error:
+        raise PasskeyRefused(f"Not a passkey's answer: {error}") from None
+    handle = spend_challenge(challenge, user_id)
+    try:
+        verified = webauthn.verify_registration_response(
+            credential=credential, expected_challenge=challenge, expected_rp_id=rp.id,
+            expected_origin=rp.origins, require_user_verification=True)
+    except WebAuthnException as error:
+        raise PasskeyRefused(str(error)) from None
+    passkey_id = bytes_to_base64url(verified.credential_id)
+    if db.session.get(Passkey, passkey_id) is not None:
+        raise PasskeyRefused("This passkey is registered already")
+    transports = [t.value for t in credential.response.transports or []]
+    db.session.execute(insert(Passkey).values(
+        id=passkey_id, user_id=user_id, user_handle=handle, name=name,
+        public_key=bytes_to_base64url(verified.credential_public_key),
+        sign_count=verified.sign_count, transports=json.dumps(transports),
+        created_at=time.time(), last_used_at=None))
+    db.session.commit()
+    return db.session.get(Passkey, passkey_id)
+
+
+def authentication_options(rp: RelyingParty) -> dict[str, Any]:
+    """Options for navigator.credentials.get() with no username: any passkey of this site."""
+    options = webauthn.generate_authentication_options(
+        rp_id=rp.id, timeout=CHALLENGE_SECONDS * 1000,
+        user_verification=UserVerificationRequirement.REQUIRED)
+    remember_challenge(options.challenge, None, None)
+    return json.loads(webauthn.options_to_json(options))
+
+
+def authenticate(rp: RelyingParty, answer: object) -> Passkey:
+    """The passkey whose get() answer this is, its sign count moved on (committed)."""
+    try:
+        credential = parse_authentication_credential_json(answer)
+        challenge = parse_client_data_json(credential.response.client_data_json).challenge
+    except (WebAuthnException, ValueError, TypeError, KeyError) as error:
+        raise PasskeyRefused(f"Not a passkey's answer: {error}") from None
+    spend_challenge(challenge, None)
+    passkey = db.session.get(Passkey, bytes_to_base64url(credential.raw_id))
+    if passkey is None:
+        raise PasskeyRefused("This passkey is not registered here")
+    handle = credential.response.user_handle
+    if handle is not None and bytes_to_base64url(handle) != passkey.user_handle:
+        raise PasskeyRefused("This passkey belongs to another account")
+    expected = {"credential": credential, "expected_challenge": challenge,
+                "expected_rp_id": rp.id, "expected_origin": rp.origins,
+                "credential_public_key": webauthn.base64url_to_bytes(passkey.public_key),
+                "require_user_verification": True}
+    try:
+        verified = webauthn.verify_authentication_response(
+            **expected, credential_current_sign_count=passkey.sign_count)
+    except WebAuthnException as error:
+        if passkey.sign_count and signed_by_the_passkey(expected):
+            log_change("passkey_sign_count_backwards", user_id=passkey.user_id,
+                       passkey=passkey.id, stored=passkey.sign_count)
+            raise PasskeyRefused("The passkey's sign count went backwards: it may have been "
+                                 "copied; it is refused until its owner checks it") from None
+        raise PasskeyRefused(str(error)) from None
+    moved = db.session.execute(update(Passkey).where(
+        Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
+        .values(sign_count=verified.new_sign_count, last_used_at=time.time()))
+    db.session.commit()
+    if moved.rowcount != 1:  # another sign-in with it went first
+        raise PasskeyRefused(NO_CHALLENGE)
+    return passkey
+
+
+def signed_by_the_passkey(expected: dict[str, Any]) -> bool:
+    """Whether an answer refused for its sign count is otherwise genuine (so the count
+    really went backwards) — asked of the library again, with no count to compare."""
+    try:
+        webauthn.verify_authentication_response(**expected, credential_current_sign_count=0)
+    except WebAuthnException:
+        return False
+    return True
+
+
+def remember_challenge(challenge: bytes, user_id: int | None, handle: str | None) -> None:
+    now = time.time()
+    db.session.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at <= now))
+    db.session.execute(insert(PasskeyChallenge).values(
+        digest=hashlib.sha256(challenge).hexdigest(), user_id=user_id, user_handle=handle,
+        expires_at=now + CHALLENGE_SECONDS))
+    db.session.commit()
+
+
+def spend_challenge(challenge: bytes, user_id: int | None) -> str | None:
+    """Spend a live challenge of this ceremony (a registration's of this user, a sign-in's of
+    no one); the user handle it offered. Raises PasskeyRefused if there is none."""
+    owner = (PasskeyChallenge.user_id.is_(None) if user_id is None
+             else PasskeyChallenge.user_id == user_id)
+    digest = hashlib.sha256(challenge).hexdigest()
+    handle = db.session.scalar(select(PasskeyChallenge.user_handle).where(
+        PasskeyChallenge.digest == digest, owner, PasskeyChallenge.expires_at > time.time()))
+    spent = db.session.execute(delete(PasskeyChallenge).where(
+        PasskeyChallenge.digest == digest, owner, PasskeyChallenge.expires_at > time.time()))
+    db.session.commit()
+    if spent.rowcount != 1:
+        raise PasskeyRefused(NO_CHALLENGE)
+    return handle

@@ -1,0 +1,66 @@
+"""The relying party: WEBAUTHN_RP_ID (the site's host name; passkeys are off without it),
+WEBAUTHN_RP_NAME, and WEBAUTHN_ORIGINS, the pages allowed to use them, each on the RP id."""
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import Flask, current_app
+
+from jwtauthtest.secret import ConfigurationError
+
+EXTENSION_KEY = "jwtauthtest.passkeys"
+CHALLENGE_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RelyingParty:
+    id: str
+    name: str
+    origins: list[str]
+
+
+def init_passkeys(app: Flask) -> None:
+    rp_id = app.config.setdefault("WEBAUTHN_RP_ID", None)
+    name = app.config.setdefault("WEBAUTHN_RP_NAME", "jwtauthtest")
+    origins = app.config.setdefault("WEBAUTHN_ORIGINS", None)
+    if rp_id is None:
+        return
+    if not (isinstance(rp_id, str) and rp_id and rp_id == rp_id.lower().strip(".")
+            and all(part and part.replace("-", "").isalnum() for part in rp_id.split("."))):
+        raise ConfigurationError("WEBAUTHN_RP_ID must be the site's host name, such as "
+                                 f"auth.example.com or localhost, not {rp_id!r}")
+    if not isinstance(name, str) or not name:
+        raise ConfigurationError(f"WEBAUTHN_RP_NAME must be a name, not {name!r}")
+    if origins is None:
+        origins = [f"https://{rp_id}"]
+    elif isinstance(origins, str):
+        origins = [origins]
+    if not (isinstance(origins, list) and origins):
+        raise ConfigurationError("WEBAUTHN_ORIGINS must be an origin or a JSON list of them, "
+                                 f"such as https://{rp_id}, not {origins!r}")
+    for origin in origins:
+        check_origin(origin, rp_id)
+    app.extensions[EXTENSION_KEY] = RelyingParty(rp_id, name, origins)
+
+
+def check_origin(origin: object, rp_id: str) -> None:
+    """An origin (scheme://host[:port], nothing more) on the RP id or below it; http only for
+    localhost, as browsers allow."""
+    parts = urlsplit(origin) if isinstance(origin, str) else None
+    host = parts.hostname if parts is not None else None
+    if parts is None or host is None or parts.path or parts.query or parts.fragment \
+            or parts.scheme not in ("https", "http") or f"{parts.scheme}://{parts.netloc}" \
+            != origin:
+        raise ConfigurationError(f"WEBAUTHN_ORIGINS: {origin!r} is not an origin such as "
+                                 f"https://{rp_id}")
+    if host != rp_id and not host.endswith("." + rp_id):
+        raise ConfigurationError(f"WEBAUTHN_ORIGINS: {origin} is not on WEBAUTHN_RP_ID "
+                                 f"{rp_id} (its host must be {rp_id} or end with .{rp_id})")
+    if parts.scheme == "http" and host != "localhost":
+        raise ConfigurationError(f"WEBAUTHN_ORIGINS: {origin} must use https (browsers allow "
+                                 "passkeys over http on localhost only)")
+
+
+def relying_party() -> RelyingParty | None:
+    """The settings, or None when passkeys are off."""
+    return current_app.extensions.get(EXTENSION_KEY)
