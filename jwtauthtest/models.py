@@ -5,7 +5,7 @@ their ceremonies' challenges."""
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Float, ForeignKey, Integer, String, false, true
+from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from jwtauthtest.database import db
@@ -167,7 +167,7 @@ class Passkey(db.Model):
     # The user handle the authenticator keeps beside it (random, one per user), base64url.
     user_handle: Mapped[str] = mapped_column(String(128))
     public_key: Mapped[str] = mapped_column(String)  # COSE, base64url
-    sign_count: Mapped[int] = mapped_column(Integer)
+    sign_count: Mapped[int] = mapped_column(BigInteger)  # 32 bits unsigned, in WebAuthn
     transports: Mapped[str] = mapped_column(String(256))  # a JSON list, e.g. ["internal"]
     name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)

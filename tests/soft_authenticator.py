@@ -31,6 +31,8 @@ class SoftPasskey:
         self.credential_id = secrets.token_bytes(16)
         self.user_handle: bytes | None = None
         self.sign_count = 0
+        self.transports = ["internal"]
+        self.cross_origin = False
 
     def cose_public_key(self) -> bytes:
         numbers = self.key.public_key().public_numbers()
@@ -39,7 +41,8 @@ class SoftPasskey:
 
     def client_data(self, kind: str, challenge: str, origin: str | None = None) -> bytes:
         return json.dumps({"type": kind, "challenge": challenge,
-                           "origin": origin or self.origin, "crossOrigin": False}).encode()
+                           "origin": origin or self.origin,
+                           "crossOrigin": self.cross_origin}).encode()
 
     def auth_data(self, rp_id: str, flags: int, attested: bytes = b"") -> bytes:
         return (hashlib.sha256(rp_id.encode()).digest() + bytes([flags])
@@ -57,7 +60,7 @@ class SoftPasskey:
                 "clientExtensionResults": {},
                 "response": {"clientDataJSON": b64url(self.client_data(
                     "webauthn.create", options["challenge"], origin)),
-                    "attestationObject": b64url(attestation), "transports": ["internal"]}}
+                    "attestationObject": b64url(attestation), "transports": self.transports}}
 
     def get(self, options: dict, origin: str | None = None, count_up: bool = True) -> dict:
         """The answer to sign-in options; the sign count goes up unless told otherwise."""

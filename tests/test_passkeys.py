@@ -5,6 +5,7 @@ backwards, another account's credential — with nothing stored."""
 
 import re
 
+import cbor2
 import jwt as pyjwt
 import pyotp
 import pytest
@@ -171,8 +172,8 @@ def test_a_sign_count_going_backwards_is_refused_with_a_warning(app, caplog):
     assert sign_in(client, passkey).status_code == 200  # count 1
     copy = sign_in(client, passkey, count_up=False)  # a clone, still at 1
     assert (copy.status_code, copy.get_json()) == refused(
-        "The passkey's sign count went backwards: it may have been copied; it is refused "
-        "until its owner checks it")
+        "The passkey's sign count did not go up: a copy of the passkey, or an older answer "
+        "of it; sign in again")
     warnings = [r.getMessage() for r in caplog.records
                 if r.name == "jwtauthtest.audit" and r.levelname == "WARNING"]
     assert any(m.startswith(f"passkey_sign_count_backwards user_id={app.user_id} ")
@@ -221,12 +222,92 @@ def test_an_unregistered_passkey_is_refused(app):
         refused("This passkey is not registered here")
 
 
-@pytest.mark.parametrize("credential", [{"id": 1}, "not json", [], {"response": {}}])
+@pytest.mark.parametrize("credential", [{"id": 1}, "not json", [], {"response": {}},
+                                        "[" * 5000])
 def test_a_malformed_answer_is_refused(app, credential):
     client = app.test_client()
     response = client.post("/auth/passkey", json={"credential": credential})
     assert response.status_code == 401
     assert response.get_json()["description"].startswith("Not a passkey's answer: ")
+
+
+def test_deeply_nested_client_data_is_refused_not_a_500(app):
+    client = app.test_client()
+    passkey = SoftPasskey(ORIGIN)
+    register(client, passkey)
+    answer = passkey.get(client.post("/auth/passkey/options").get_json())
+    answer["response"]["clientDataJSON"] = b64url(b"[" * 5000)
+    response = client.post("/auth/passkey", json={"credential": answer})
+    assert response.status_code == 401
+
+
+class BrokenKeyPasskey(SoftPasskey):
+    def __init__(self, cose_key: bytes) -> None:
+        super().__init__(ORIGIN)
+        self.broken = cose_key
+
+    def cose_public_key(self) -> bytes:
+        return self.broken
+
+
+@pytest.mark.parametrize("cose_key", [
+    cbor2.dumps({3: -7, -1: 1, -2: bytes(32), -3: bytes(32)}),  # no kty
+    cbor2.dumps(7),  # not a map
+    cbor2.dumps({1: 2, 3: -7, -1: 1, -2: b"\x01" * 32, -3: b"\x02" * 32}),  # off the curve
+])
+def test_a_public_key_that_cannot_verify_is_refused_at_registration(app, cose_key):
+    response = register(app.test_client(), BrokenKeyPasskey(cose_key))
+    assert response.status_code == 400
+    assert stored(app) == []
+
+
+def test_an_answer_without_a_user_handle_is_refused(app):
+    client = app.test_client()
+    passkey = SoftPasskey(ORIGIN)
+    register(client, passkey)
+    answer = passkey.get(client.post("/auth/passkey/options").get_json())
+    del answer["response"]["userHandle"]
+    response = client.post("/auth/passkey", json={"credential": answer})
+    assert (response.status_code, response.get_json()) == \
+        refused("The passkey's answer has no user handle")
+
+
+def test_an_answer_from_a_frame_of_another_site_is_refused(app):
+    client = app.test_client()
+    passkey = SoftPasskey(ORIGIN)
+    register(client, passkey)
+    passkey.cross_origin = True
+    response = sign_in(client, passkey)
+    assert (response.status_code, response.get_json()) == \
+        refused("Passkeys are not used from frames of other sites here")
+
+
+def test_a_credential_id_over_1023_bytes_is_refused(app):
+    passkey = SoftPasskey(ORIGIN)
+    passkey.credential_id = bytes(1024)
+    response = register(app.test_client(), passkey)
+    assert (response.status_code, response.get_json()) == \
+        refused("A credential id is at most 1023 bytes", 400)
+
+
+def test_large_sign_counts_and_repeated_transports_are_stored(app):
+    client = app.test_client()
+    passkey = SoftPasskey(ORIGIN)
+    passkey.sign_count = 2**32 - 3
+    passkey.transports = ["hybrid"] * 40 + ["internal"]
+    body = register(client, passkey).get_json()
+    assert body["transports"] == ["hybrid", "internal"]
+    assert sign_in(client, passkey).status_code == 200
+    assert stored(app)[0][2] == 2**32 - 2
+
+
+def test_clients_without_an_address_share_one_count(app_with_user):
+    client = app_with_user(**PASSKEYS_ON, RATELIMIT_LOGIN_ATTEMPTS="3 per minute").test_client()
+    for _ in range(3):
+        assert client.post("/auth/passkey/options",
+                           environ_base={"REMOTE_ADDR": ""}).status_code == 200
+    response = client.post("/auth/passkey/options", environ_base={"REMOTE_ADDR": ""})
+    assert response.status_code == 429
 
 
 def test_rename_list_and_delete(app):
@@ -295,9 +376,21 @@ def test_without_an_rp_id_passkeys_are_404(app_with_user):
                                        "Passkeys are off here (WEBAUTHN_RP_ID is not set)"}
 
 
+RP_ID_MESSAGE = ("WEBAUTHN_RP_ID must be the site's host name in lower-case ASCII (xn-- for "
+                 "other scripts), such as auth.example.com or localhost, not ")
+ORIGIN_MESSAGE = ("is not an origin such as https://example.com (scheme and lower-case host, a "
+                  "port only if not the default)")
+
+
 @pytest.mark.parametrize("config,message", [
-    ({"WEBAUTHN_RP_ID": "https://example.com"}, "WEBAUTHN_RP_ID must be the site's host name, "
-     "such as auth.example.com or localhost, not 'https://example.com'"),
+    ({"WEBAUTHN_RP_ID": "https://example.com"}, RP_ID_MESSAGE + "'https://example.com'"),
+    ({"WEBAUTHN_RP_ID": "127.0.0.1"}, RP_ID_MESSAGE + "'127.0.0.1'"),
+    ({"WEBAUTHN_RP_ID": "Example.com"}, RP_ID_MESSAGE + "'Example.com'"),
+    ({"WEBAUTHN_RP_ID": "bücher.example"}, RP_ID_MESSAGE + "'bücher.example'"),
+    ({"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://example.com:443"},
+     f"WEBAUTHN_ORIGINS: 'https://example.com:443' {ORIGIN_MESSAGE}"),
+    ({"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": "https://user@example.com"},
+     f"WEBAUTHN_ORIGINS: 'https://user@example.com' {ORIGIN_MESSAGE}"),
     ({"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": ["https://example.org"]},
      "WEBAUTHN_ORIGINS: https://example.org is not on WEBAUTHN_RP_ID example.com (its host "
      "must be example.com or end with .example.com)"),
@@ -305,8 +398,7 @@ def test_without_an_rp_id_passkeys_are_404(app_with_user):
      "WEBAUTHN_ORIGINS: http://example.com must use https (browsers allow passkeys over http "
      "on localhost only)"),
     ({"WEBAUTHN_RP_ID": "example.com", "WEBAUTHN_ORIGINS": ["https://example.com/login"]},
-     "WEBAUTHN_ORIGINS: 'https://example.com/login' is not an origin such as "
-     "https://example.com"),
+     f"WEBAUTHN_ORIGINS: 'https://example.com/login' {ORIGIN_MESSAGE}"),
 ])
 def test_inconsistent_settings_are_refused(make_app, config, message):
     with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):

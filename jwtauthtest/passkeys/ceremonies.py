@@ -16,6 +16,8 @@ import webauthn
 from sqlalchemy import delete, insert, select, update
 from webauthn.helpers import (
     bytes_to_base64url,
+    decode_credential_public_key,
+    decoded_public_key_to_cryptography,
     parse_authentication_credential_json,
     parse_client_data_json,
     parse_registration_credential_json,
@@ -35,6 +37,10 @@ from jwtauthtest.passkeys.settings import CHALLENGE_SECONDS, RelyingParty
 
 logger = logging.getLogger("jwtauthtest.passkeys")
 NO_CHALLENGE = "The challenge is unknown, expired or spent: ask for new options"
+MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn Level 3, 5.1)
+# What the library may raise besides its own errors for an answer it can't read: malformed
+# JSON (nested too deep, too), CBOR or keys; refused, never a 500.
+UNREADABLE = (WebAuthnException, ValueError, TypeError, KeyError, IndexError, RecursionError)
 
 
 class PasskeyRefused(Exception):
@@ -62,20 +68,25 @@ def register(rp: RelyingParty, user_id: int, answer: object, name: str) -> Passk
     """Store the passkey of a create() answer to this user's options (committed)."""
     try:
         credential = parse_registration_credential_json(answer)
-        challenge = parse_client_data_json(credential.response.client_data_json).challenge
-    except (WebAuthnException, ValueError, TypeError, KeyError) as error:
+        challenge = same_origin_challenge(credential.response.client_data_json)
+    except UNREADABLE as error:
         raise PasskeyRefused(f"Not a passkey's answer: {error}") from None
     handle = spend_challenge(challenge, user_id)
     try:
         verified = webauthn.verify_registration_response(
             credential=credential, expected_challenge=challenge, expected_rp_id=rp.id,
             expected_origin=rp.origins, require_user_verification=True)
-    except WebAuthnException as error:
-        raise PasskeyRefused(str(error)) from None
+        # A key that can't verify anything would make every later sign-in with it fail.
+        decoded_public_key_to_cryptography(
+            decode_credential_public_key(verified.credential_public_key))
+    except UNREADABLE as error:
+        raise PasskeyRefused(str(error) or type(error).__name__) from None
+    if len(verified.credential_id) > MAX_CREDENTIAL_ID:
+        raise PasskeyRefused(f"A credential id is at most {MAX_CREDENTIAL_ID} bytes")
     passkey_id = bytes_to_base64url(verified.credential_id)
     if db.session.get(Passkey, passkey_id) is not None:
         raise PasskeyRefused("This passkey is registered already")
-    transports = [t.value for t in credential.response.transports or []]
+    transports = sorted({t.value for t in credential.response.transports or []})
     db.session.execute(insert(Passkey).values(
         id=passkey_id, user_id=user_id, user_handle=handle, name=name,
         public_key=bytes_to_base64url(verified.credential_public_key),
@@ -98,15 +109,17 @@ def authenticate(rp: RelyingParty, answer: object) -> Passkey:
     """The passkey whose get() answer this is, its sign count moved on (committed)."""
     try:
         credential = parse_authentication_credential_json(answer)
-        challenge = parse_client_data_json(credential.response.client_data_json).challenge
-    except (WebAuthnException, ValueError, TypeError, KeyError) as error:
+        challenge = same_origin_challenge(credential.response.client_data_json)
+    except UNREADABLE as error:
         raise PasskeyRefused(f"Not a passkey's answer: {error}") from None
     spend_challenge(challenge, None)
     passkey = db.session.get(Passkey, bytes_to_base64url(credential.raw_id))
     if passkey is None:
         raise PasskeyRefused("This passkey is not registered here")
     handle = credential.response.user_handle
-    if handle is not None and bytes_to_base64url(handle) != passkey.user_handle:
+    if handle is None:  # a sign-in with no username must say whose passkey it is
+        raise PasskeyRefused("The passkey's answer has no user handle")
+    if bytes_to_base64url(handle) != passkey.user_handle:
         raise PasskeyRefused("This passkey belongs to another account")
     expected = {"credential": credential, "expected_challenge": challenge,
                 "expected_rp_id": rp.id, "expected_origin": rp.origins,
@@ -115,13 +128,13 @@ def authenticate(rp: RelyingParty, answer: object) -> Passkey:
     try:
         verified = webauthn.verify_authentication_response(
             **expected, credential_current_sign_count=passkey.sign_count)
-    except WebAuthnException as error:
+    except UNREADABLE as error:
         if passkey.sign_count and signed_by_the_passkey(expected):
             log_change("passkey_sign_count_backwards", user_id=passkey.user_id,
                        passkey=passkey.id, stored=passkey.sign_count)
-            raise PasskeyRefused("The passkey's sign count went backwards: it may have been "
-                                 "copied; it is refused until its owner checks it") from None
-        raise PasskeyRefused(str(error)) from None
+            raise PasskeyRefused("The passkey's sign count did not go up: a copy of the "
+                                 "passkey, or an older answer of it; sign in again") from None
+        raise PasskeyRefused(str(error) or type(error).__name__) from None
     moved = db.session.execute(update(Passkey).where(
         Passkey.id == passkey.id, Passkey.sign_count == passkey.sign_count)
         .values(sign_count=verified.new_sign_count, last_used_at=time.time()))
@@ -136,9 +149,18 @@ def signed_by_the_passkey(expected: dict[str, Any]) -> bool:
     really went backwards) — asked of the library again, with no count to compare."""
     try:
         webauthn.verify_authentication_response(**expected, credential_current_sign_count=0)
-    except WebAuthnException:
+    except UNREADABLE:
         return False
     return True
+
+
+def same_origin_challenge(client_data_json: bytes) -> bytes:
+    """The challenge the browser's client data names; an answer made in a frame of another
+    site (crossOrigin) is refused."""
+    client_data = parse_client_data_json(client_data_json)
+    if client_data.cross_origin:
+        raise PasskeyRefused("Passkeys are not used from frames of other sites here")
+    return client_data.challenge
 
 
 def remember_challenge(challenge: bytes, user_id: int | None, handle: str | None) -> None:

@@ -1,6 +1,7 @@
 """The relying party: WEBAUTHN_RP_ID (the site's host name; passkeys are off without it),
 WEBAUTHN_RP_NAME, and WEBAUTHN_ORIGINS, the pages allowed to use them, each on the RP id."""
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -10,6 +11,8 @@ from jwtauthtest.secret import ConfigurationError
 
 EXTENSION_KEY = "jwtauthtest.passkeys"
 CHALLENGE_SECONDS = 300
+LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 @dataclass(frozen=True)
@@ -25,10 +28,10 @@ def init_passkeys(app: Flask) -> None:
     origins = app.config.setdefault("WEBAUTHN_ORIGINS", None)
     if rp_id is None:
         return
-    if not (isinstance(rp_id, str) and rp_id and rp_id == rp_id.lower().strip(".")
-            and all(part and part.replace("-", "").isalnum() for part in rp_id.split("."))):
-        raise ConfigurationError("WEBAUTHN_RP_ID must be the site's host name, such as "
-                                 f"auth.example.com or localhost, not {rp_id!r}")
+    if not is_host_name(rp_id):
+        raise ConfigurationError("WEBAUTHN_RP_ID must be the site's host name in lower-case "
+                                 "ASCII (xn-- for other scripts), such as auth.example.com or "
+                                 f"localhost, not {rp_id!r}")
     if not isinstance(name, str) or not name:
         raise ConfigurationError(f"WEBAUTHN_RP_NAME must be a name, not {name!r}")
     if origins is None:
@@ -43,16 +46,31 @@ def init_passkeys(app: Flask) -> None:
     app.extensions[EXTENSION_KEY] = RelyingParty(rp_id, name, origins)
 
 
+def is_host_name(name: object) -> bool:
+    """A DNS name of lower-case ASCII labels, not an IP address (which can't be an RP id)."""
+    if not (isinstance(name, str) and name.isascii() and 0 < len(name) <= 253):
+        return False
+    labels = name.split(".")
+    return not labels[-1].isdigit() and all(
+        LABEL.fullmatch(label) for label in labels)
+
+
 def check_origin(origin: object, rp_id: str) -> None:
     """An origin (scheme://host[:port], nothing more) on the RP id or below it; http only for
     localhost, as browsers allow."""
     parts = urlsplit(origin) if isinstance(origin, str) else None
     host = parts.hostname if parts is not None else None
+    try:
+        port = parts.port if parts is not None else None
+    except ValueError:  # not a number, or out of range
+        port = -1
     if parts is None or host is None or parts.path or parts.query or parts.fragment \
-            or parts.scheme not in ("https", "http") or f"{parts.scheme}://{parts.netloc}" \
-            != origin:
+            or parts.scheme not in DEFAULT_PORTS or parts.username is not None \
+            or port in (-1, DEFAULT_PORTS[parts.scheme]) or parts.netloc.endswith(":") \
+            or f"{parts.scheme}://{host}{'' if port is None else f':{port}'}" != origin:
         raise ConfigurationError(f"WEBAUTHN_ORIGINS: {origin!r} is not an origin such as "
-                                 f"https://{rp_id}")
+                                 f"https://{rp_id} (scheme and lower-case host, a port only "
+                                 "if not the default)")
     if host != rp_id and not host.endswith("." + rp_id):
         raise ConfigurationError(f"WEBAUTHN_ORIGINS: {origin} is not on WEBAUTHN_RP_ID "
                                  f"{rp_id} (its host must be {rp_id} or end with .{rp_id})")

@@ -128,13 +128,13 @@ def password_attempt(username: object) -> Iterator[None]:
 
 @contextmanager
 def address_attempt() -> Iterator[None]:
-    """Count a login that names no user (a passkey's) under the client's address alone."""
+    """Count a login that names no user (a passkey's) under the client's address alone;
+    clients without a known address share one count (client_address warns of them)."""
     throttle = current_app.extensions.get(EXTENSION_KEY)
-    address = client_address(throttle) if throttle is not None else None
-    if address is None:
+    if throttle is None:
         yield
         return
-    with attempt(throttle, [f"address:{address}"], None):
+    with attempt(throttle, [f"address:{client_address(throttle) or 'unknown'}"], None):
         yield
 
 

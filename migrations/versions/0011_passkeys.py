@@ -21,7 +21,7 @@ def upgrade():
                   nullable=False, index=True),
         sa.Column("user_handle", sa.String(length=128), nullable=False),
         sa.Column("public_key", sa.String(), nullable=False),
-        sa.Column("sign_count", sa.Integer(), nullable=False),
+        sa.Column("sign_count", sa.BigInteger(), nullable=False),
         sa.Column("transports", sa.String(length=256), nullable=False),
         sa.Column("name", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
