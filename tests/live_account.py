@@ -8,6 +8,7 @@ nothing from here, which would keep pytest from rewriting its asserts).
 import itertools
 import json
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pytest
@@ -100,7 +101,14 @@ class LiveApp:
 
 
 @pytest.fixture(scope="module")
-def account_server(tmp_path_factory):
+def server_env_for_port() -> Callable[[int], Mapping[str, str]] | None:
+    """More of the server's variables, from its port; a test module that needs some (such as
+    passkeys' origin, on the port) overrides this fixture."""
+    return None
+
+
+@pytest.fixture(scope="module")
+def account_server(tmp_path_factory, server_env_for_port):
     """The real server, on a SQLite database of its own (these tests are about the page)."""
     folder = tmp_path_factory.mktemp("account_page")
     database_uri = f"sqlite:///{folder / 'account.sqlite'}"
@@ -108,7 +116,7 @@ def account_server(tmp_path_factory):
                          FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
                          FLASK_DATABASE_AUTO_UPGRADE="true")
     database = create_engine(database_uri)
-    with start_flask(env) as server:
+    with start_flask(env, env_for_port=server_env_for_port) as server:
         yield server, env, database
     database.dispose()
 

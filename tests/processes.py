@@ -171,24 +171,32 @@ class PortInUse(AssertionError):
 
 
 def start_flask(env: Mapping[str, str], port: int | None = None,
-                timeout: float = START_TIMEOUT) -> ServerProcess:
+                timeout: float = START_TIMEOUT,
+                env_for_port: Callable[[int], Mapping[str, str]] | None = None,
+                ) -> ServerProcess:
     """Start the development server on 127.0.0.1:PORT and wait until it accepts
     connections; fails with the server's output if it exits or never answers.
 
     Without a port it takes a free one, and another if something took that one first.
+    ``env_for_port`` gives more variables from the port the server gets (such as an origin
+    on it).
     """
     if port is not None:
-        return _start_flask(env, port, timeout)
+        return _start_flask(env, port, timeout, env_for_port)
     for attempt in range(3):
         try:
-            return _start_flask(env, free_port(), timeout)
+            return _start_flask(env, free_port(), timeout, env_for_port)
         except PortInUse:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
 
-def _start_flask(env: Mapping[str, str], port: int, timeout: float) -> ServerProcess:
+def _start_flask(env: Mapping[str, str], port: int, timeout: float,
+                 env_for_port: Callable[[int], Mapping[str, str]] | None = None,
+                 ) -> ServerProcess:
+    if env_for_port is not None:
+        env = {**env, **env_for_port(port)}
     argv = [sys.executable, "-m", "flask", "--app", "jwtauthtest", "run", "--port", str(port)]
     # Werkzeug's own startup line, so another program on the port does not pass for it.
     return start_server(argv, env, port, f"Running on http://127.0.0.1:{port}", timeout)

@@ -1,7 +1,8 @@
 // The account page (jwtauthtest/account/page.py). The access token lives in this closure
 // only; the refresh token stays in its HttpOnly cookie, which /auth/refresh spends when this
 // script repeats the CSRF cookie's value in a header. Nothing is written to any storage or
-// cookie here: the server sets both cookies. Two-step sign-in: second-factor.js, below.
+// cookie here: the server sets both cookies. Two-step sign-in and passkeys: the modules
+// second-factor.js and passkeys.js, below.
 "use strict";
 
 (function () {
@@ -9,6 +10,7 @@
   const REFRESH_MARGIN = 30000; // ms before its expiry when a token is replaced before use
   const SERVER_UNREACHABLE = "The server could not be reached. Try again.";
   let secondFactor = null; // second-factor.js's hooks, once it is loaded
+  let passkeys = null; // passkeys.js's (null too when passkeys are off here)
   let access = null; // {token, expiresAt}; expiresAt in this clock's milliseconds
   let refreshing = null; // the refresh in flight, shared by every caller
   let busy = false; // a form's or a button's request in flight
@@ -106,7 +108,7 @@
 
   function signedOut(message, isError = false) {
     access = null;
-    if (secondFactor) secondFactor.reset();
+    for (const module of [secondFactor, passkeys]) module?.reset();
     show("sign-in");
     say(message, isError);
     byId("username").focus();
@@ -156,7 +158,8 @@
     byId("whoami").textContent = me.body.username;
     byId("password-username").value = me.body.username;
     show("account");
-    return (await listSessions()) && (!secondFactor || secondFactor.showing());
+    return (await listSessions()) && (!secondFactor || secondFactor.showing())
+      && (!passkeys || passkeys.showing());
   }
 
   async function listSessions() {
@@ -168,12 +171,12 @@
 
   function cell(content, className = "") {
     const td = element("td", { className });
-    td.append(content); // text, never markup: a user agent is anyone's to choose
+    td.append(content); // text, never markup: a user agent or a name is anyone's to choose
     return td;
   }
 
-  function when(iso) {
-    if (!iso) return "not since sign-in";
+  function when(iso, never = "not since sign-in") {
+    if (!iso) return never;
     return element("time", { dateTime: iso, textContent: new Date(iso).toLocaleString() });
   }
 
@@ -222,15 +225,26 @@
     else say(problem(result), true);
   }
 
-  // second-factor.js, a module beside this script, given what it needs of this one; its
-  // install() returns the hooks used above: challenged(result), showing() and reset(). Should
-  // it fail to load, the page works on without two-step sign-in.
-  const loadSecondFactor = () => import("./second-factor.js").then((module) => module.install(
-    Object.freeze({ byId, element, say, answer, problem, call, guarded, signedIn, signedOut })))
-    .catch((error) => console.error("Two-step sign-in is unavailable:", error));
+  // The modules beside this script, each given what it needs of this one; install() returns
+  // the hooks used above — showing() and reset(), and second-factor.js's challenged(result).
+  // Should one fail to load, the page works on without it.
+  const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, call, guarded,
+                               signedIn, signedOut });
+  const load = (module, what) => module.then((loaded) => loaded.install(PAGE))
+    .catch((error) => console.error(`${what} is unavailable:`, error));
+
+  // Enter in a field outside a form presses the button its data-enter-presses names.
+  const enterPresses = (field) => field.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.isComposing) return;
+    event.preventDefault();
+    byId(field.dataset.enterPresses).click();
+  });
 
   async function start() {
-    secondFactor = await loadSecondFactor();
+    [secondFactor, passkeys] = await Promise.all([
+      load(import("./second-factor.js"), "Two-step sign-in"),
+      load(import("./passkeys.js"), "Passkeys")]);
+    document.querySelectorAll("[data-enter-presses]").forEach(enterPresses);
     byId("sign-in-form").addEventListener("submit", guarded(signIn));
     byId("password-form").addEventListener("submit", guarded(changePassword));
     byId("sign-out").addEventListener("click", guarded(signOut));

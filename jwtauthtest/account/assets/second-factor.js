@@ -1,7 +1,9 @@
-// Two-step sign-in on the account page (docs/second-factor.md): signing in's code step, and
-// the account's section. A module: account.js imports it and gives install() what it needs.
-// A sign-in's challenge lives in a variable here only; a secret or recovery codes shown leave
-// the page as soon as their step is over.
+// Two-step sign-in on the account page (docs/second-factor.md): the account's section, and
+// signing in's code step (sign-in-code.js, imported here). A module: account.js imports it and
+// gives install() what it needs. A secret or recovery codes shown leave the page as soon as
+// their step is over.
+
+import { codesLeft, installCodeStep } from "./sign-in-code.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 // What segno draws QR codes with; anything else (<script>, <foreignObject>, onload) is refused.
@@ -13,11 +15,6 @@ const PARTS = ["second-factor-off", "enrolment", "recovery-codes-shown", "second
 const FRESH_REQUIRED = "Fresh token required";
 const NOT_FRESH = "To change two-step sign-in, confirm it is you first: sign out, and sign in "
   + "again with your password.";
-
-function codesLeft(count) {
-  if (count === 0) return "no recovery codes are left: make new ones now.";
-  return count === 1 ? "1 recovery code is left." : `${count} recovery codes are left.`;
-}
 
 // The server's QR code, rebuilt element by element from the allow-lists above: the text is
 // parsed as XML, which is inert (nothing in it runs or loads), and never given to innerHTML.
@@ -52,76 +49,13 @@ function rebuilt(source) {
 
 export function install(page) {
   const { byId, element, say, call, guarded } = page;
-  let challenge = null; // between a right password and its code
-  let usingRecovery = false; // the code step asks for a recovery code
+  const codeStep = installCodeStep(page);
   let openedBy = null; // the button that opened the check (a code asked for an act)
 
   function refuse(field, message) {
     say(message, true);
     field.focus();
     field.select();
-  }
-
-  // --- Signing in: the code step, after a right password -----------------------------------
-
-  function challenged(result) {
-    const given = result.headers.get("Second-Factor-Challenge");
-    const asked = result.status === 401 && result.body?.error === "Second factor required";
-    if (!asked || !given) return false;
-    challenge = given;
-    byId("password").value = "";
-    byId("sign-in-form").hidden = true;
-    byId("code-step").hidden = false;
-    useRecovery(false);
-    say("Your password is right. Now enter the code from your authenticator app.");
-    return true;
-  }
-
-  const codeField = () => byId(usingRecovery ? "sign-in-recovery-code" : "sign-in-code");
-
-  function useRecovery(recovery) {
-    usingRecovery = recovery;
-    byId("code-by-app").hidden = recovery;
-    byId("code-by-recovery").hidden = !recovery;
-    byId("switch-code").textContent = recovery ? "Use a code from the app instead"
-      : "Use a recovery code instead";
-    codeField().focus();
-  }
-
-  function leaveCodeStep() {
-    challenge = null;
-    byId("sign-in-code").value = "";
-    byId("sign-in-recovery-code").value = "";
-    byId("code-step").hidden = true;
-    byId("sign-in-form").hidden = false;
-  }
-
-  function startOver(message, isError = false) {
-    leaveCodeStep();
-    say(message, isError);
-    byId("password").focus();
-  }
-
-  async function signInWithCode() {
-    const field = codeField();
-    const entered = field.value.trim();
-    if (!entered) return refuse(field, "Enter a code first.");
-    say("Checking the code…");
-    const body = usingRecovery ? { challenge, recovery_code: entered }
-      : { challenge, code: entered.replace(/\s/g, "") };
-    const result = await page.answer(await fetch("/auth/second-factor?transport=cookie", {
-      method: "POST", headers: { "Content-Type": "application/json" }, keepalive: true,
-      body: JSON.stringify(body) }));
-    if (result.ok) {
-      leaveCodeStep();
-      const left = result.body.recovery_codes_left;
-      return page.signedIn(result.body, left === undefined ? "Signed in."
-        : `Signed in with a recovery code; ${codesLeft(left)}`);
-    }
-    if (result.body && result.body.error === "Invalid challenge") {
-      return startOver("This sign-in has expired. Please enter your password again.", true);
-    }
-    refuse(field, page.problem(result));
   }
 
   // --- The account's section -------------------------------------------------------------
@@ -258,17 +192,13 @@ export function install(page) {
   }
 
   function reset() {
-    leaveCodeStep();
+    codeStep.reset();
     showPart(null);
     byId("second-factor").hidden = true;
   }
 
-  // Every button through guarded() (one request at a time); Enter in a field presses the
-  // button its data-enter-presses names.
+  // Every button through guarded() (one request at a time).
   const onClick = (id, handler) => byId(id).addEventListener("click", guarded(handler));
-  onClick("sign-in-with-code", signInWithCode);
-  onClick("switch-code", () => useRecovery(!usingRecovery));
-  onClick("start-over", () => startOver("Enter your password again."));
   onClick("second-factor-start", startEnrolment);
   onClick("enrolment-confirm", confirmEnrolment);
   onClick("enrolment-cancel", () => backTo("second-factor-off", byId("second-factor-start"),
@@ -278,13 +208,6 @@ export function install(page) {
   for (const id of Object.keys(ACTS)) onClick(id, openCheck);
   onClick("check-submit", submitCheck);
   onClick("check-cancel", () => backTo("second-factor-on", openedBy));
-  for (const field of document.querySelectorAll("[data-enter-presses]")) {
-    field.addEventListener("keydown", (event) => {
-      if (event.key !== "Enter" || event.isComposing) return;
-      event.preventDefault();
-      byId(field.dataset.enterPresses).click();
-    });
-  }
 
-  return Object.freeze({ challenged, showing, reset });
+  return Object.freeze({ challenged: codeStep.challenged, showing, reset });
 }
