@@ -1,15 +1,16 @@
 // The account page (jwtauthtest/account/page.py). The access token lives in this closure
 // only; the refresh token stays in its HttpOnly cookie, which /auth/refresh spends when this
 // script repeats the CSRF cookie's value in a header. Nothing is written to any storage or
-// cookie here: the server sets both cookies. Two-step sign-in and passkeys: the modules
-// second-factor.js and passkeys.js, below.
+// cookie here: the server sets both cookies. The sessions table, two-step sign-in and
+// passkeys: the modules sessions.js, second-factor.js and passkeys.js, below.
 "use strict";
 
 (function () {
   const CSRF_COOKIE = "__Host-csrf_token";
   const REFRESH_MARGIN = 30000; // ms before its expiry when a token is replaced before use
   const SERVER_UNREACHABLE = "The server could not be reached. Try again.";
-  let secondFactor = null; // second-factor.js's hooks, once it is loaded
+  let sessions = null; // sessions.js's hooks, once it is loaded
+  let secondFactor = null; // second-factor.js's
   let passkeys = null; // passkeys.js's (null too when passkeys are off here)
   let access = null; // {token, expiresAt}; expiresAt in this clock's milliseconds
   let refreshing = null; // the refresh in flight, shared by every caller
@@ -158,15 +159,8 @@
     byId("whoami").textContent = me.body.username;
     byId("password-username").value = me.body.username;
     show("account");
-    return (await listSessions()) && (!secondFactor || secondFactor.showing())
+    return (!sessions || (await sessions.showing())) && (!secondFactor || secondFactor.showing())
       && (!passkeys || passkeys.showing());
-  }
-
-  async function listSessions() {
-    const result = await call("GET", "/auth/sessions");
-    if (!succeeded(result)) return false;
-    byId("sessions").replaceChildren(...result.body.sessions.map(sessionRow));
-    return true;
   }
 
   function cell(content, className = "") {
@@ -180,28 +174,6 @@
     return element("time", { dateTime: iso, textContent: new Date(iso).toLocaleString() });
   }
 
-  function sessionRow(session) {
-    const action = session.current
-      ? element("strong", { className: "this-device", textContent: "This device" })
-      : element("button", { type: "button", textContent: "End session" });
-    if (!session.current) {
-      action.setAttribute("aria-label", `End session ${session.id}`);
-      action.addEventListener("click", guarded(() => endSession(session.id)));
-    }
-    const row = document.createElement("tr");
-    row.append(cell(session.id, "long"), cell(when(session.created_at)),
-               cell(when(session.last_used_at)), cell(session.user_agent || "unknown", "long"),
-               cell(session.address || "unknown"), cell(action));
-    return row;
-  }
-
-  async function endSession(id) {
-    const result = await call("DELETE", `/auth/sessions/${encodeURIComponent(id)}`);
-    if (!result) return;
-    if (await listSessions()) byId("list-sessions").focus();
-    say(result.ok ? `Session ${id} ended.` : problem(result), !result.ok);
-  }
-
   async function changePassword(form) {
     say("Changing your password…");
     const result = await call("POST", "/auth/password?transport=cookie", {
@@ -211,7 +183,7 @@
     keep(result.body);
     form.elements.current_password.value = "";
     form.elements.new_password.value = "";
-    await listSessions();
+    await sessions?.showing();
     say("Password changed. Every other session has ended.");
   }
 
@@ -226,10 +198,10 @@
   }
 
   // The modules beside this script, each given what it needs of this one; install() returns
-  // the hooks used above — showing() and reset(), and second-factor.js's challenged(result).
-  // Should one fail to load, the page works on without it.
-  const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, call, guarded,
-                               signedIn, signedOut });
+  // the hooks used above: showing(), reset() (sessions.js has none), and second-factor.js's
+  // challenged(result). Should one fail to load, the page works on without it.
+  const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, succeeded,
+                               call, guarded, signedIn, signedOut });
   const load = (module, what) => module.then((loaded) => loaded.install(PAGE))
     .catch((error) => console.error(`${what} is unavailable:`, error));
 
@@ -241,16 +213,14 @@
   });
 
   async function start() {
-    [secondFactor, passkeys] = await Promise.all([
+    [sessions, secondFactor, passkeys] = await Promise.all([
+      load(import("./sessions.js"), "The list of sessions"),
       load(import("./second-factor.js"), "Two-step sign-in"),
       load(import("./passkeys.js"), "Passkeys")]);
     document.querySelectorAll("[data-enter-presses]").forEach(enterPresses);
     byId("sign-in-form").addEventListener("submit", guarded(signIn));
     byId("password-form").addEventListener("submit", guarded(changePassword));
     byId("sign-out").addEventListener("click", guarded(signOut));
-    byId("list-sessions").addEventListener("click", guarded(async () => {
-      if (await listSessions()) say("The list of sessions is up to date.");
-    }));
     document.querySelector("#sign-in fieldset").disabled = false;
     try {
       if ((await refresh()) && (await showAccount())) return;

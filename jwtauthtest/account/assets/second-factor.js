@@ -17,7 +17,7 @@ const NOT_FRESH = "To change two-step sign-in, confirm it is you first: sign out
   + "again with your password.";
 
 // The server's QR code, rebuilt element by element from the allow-lists above: the text is
-// parsed as XML, which is inert (nothing in it runs or loads), and never given to innerHTML.
+// parsed as XML, which is inert (nothing in it runs or loads), and never inserted as markup.
 // Null when it holds anything else.
 function qrCode(text) {
   const parsed = new DOMParser().parseFromString(String(text), "image/svg+xml");
