@@ -128,6 +128,10 @@ class SecondFactor(db.Model):
     created_at: Mapped[float] = mapped_column(Float)  # epoch seconds
     enabled_at: Mapped[float | None] = mapped_column(Float)  # None until a first code
     last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Wrong codes since failures_since (a day's window): at SECOND_FACTOR_MAX_FAILURES, codes
+    # are refused for the rest of it (recovery codes still work).
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    failures_since: Mapped[float | None] = mapped_column(Float)
 
 
 class RecoveryCode(db.Model):

@@ -429,6 +429,8 @@ def test_under_another_secret_key_no_code_matches_until_a_reset(enrolled, make_a
                                     "as 'Example API', not 'a:b'"),
     ("SECOND_FACTOR_CHALLENGE_SECONDS", 301, "SECOND_FACTOR_CHALLENGE_SECONDS must be a whole "
                                              "number of seconds from 1 to 300, not 301"),
+    ("SECOND_FACTOR_MAX_FAILURES", 0, "SECOND_FACTOR_MAX_FAILURES must be a whole number of "
+                                      "wrong codes a day, at least 1, not 0"),
 ])
 def test_bad_second_factor_settings_are_refused(make_app, setting, value, message):
     with pytest.raises(ConfigurationError, match=f"^{re.escape(message)}$"):
@@ -477,3 +479,36 @@ def test_a_reset_not_confirmed_changes_nothing(enrolled):
     answer = runner.invoke(args=["users", "second-factor", "reset", USERNAME], input="n\n")
     assert answer.exit_code == 1 and answer.output.endswith("Aborted!\n")
     assert password_login(enrolled.test_client()).status_code == 401  # still asks for a code
+
+
+def test_a_days_worth_of_wrong_codes_stops_codes_but_not_recovery_codes(app_with, caplog,
+                                                                         monkeypatch):
+    app = app_with(SECOND_FACTOR_MAX_FAILURES=3)
+    client = app.test_client()
+    secret, recovery_codes = enrol(client)
+    challenge = challenge_of(client)
+    for _ in range(3):
+        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
+    assert any(r.levelname == "WARNING" and r.getMessage().startswith(
+        f"second_factor_locked user_id={app.user_id} ") for r in caplog.records)
+    locked = second_step(client, challenge, code=code_at(secret, 1))
+    assert locked.get_json() == {"status_code": 429, "error": "Too Many Requests",
+                                 "description": "Too many wrong codes today: use a recovery "
+                                 "code, or ask an operator to reset the second factor"}
+    assert second_step(client, challenge, recovery_code=recovery_codes[0]).status_code == 200
+    a_day_later = time.time() + 24 * 3600 + 1
+    monkeypatch.setattr(time, "time", lambda: a_day_later)  # every clock but the TOTP's
+    assert second_step(client, challenge_of(client), code=code_at(secret, 1)).status_code == 200
+
+
+def test_a_right_code_starts_the_days_count_again(app_with):
+    client = app_with(SECOND_FACTOR_MAX_FAILURES=3).test_client()
+    secret, _ = enrol(client)
+    challenge = challenge_of(client)
+    for _ in range(2):
+        second_step(client, challenge, code="000000")
+    assert second_step(client, challenge, code=code_at(secret, 1)).status_code == 200
+    challenge = challenge_of(client)
+    for _ in range(2):
+        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
+    assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE  # third

@@ -139,7 +139,13 @@ def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
     """Whether the body's code (or recovery code) is right, and spent (uncommitted: the
     caller commits); for a recovery code, how many are left."""
     if CODE in body:
-        return store.accept_code(user_id, body[CODE]), None
+        if store.codes_locked(user_id):
+            raise JWTError("Too Many Requests", "Too many wrong codes today: use a recovery "
+                           "code, or ask an operator to reset the second factor", 429)
+        accepted = store.accept_code(user_id, body[CODE])
+        if not accepted and store.note_wrong_code(user_id):
+            log_change("second_factor_locked", user_id=user_id, address=request.remote_addr)
+        return accepted, None
     left = store.spend_recovery_code(user_id, body[RECOVERY_CODE])
     return left is not None, left
 

@@ -13,9 +13,10 @@ MAX_LOGGED_USERNAME = 64
 SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
 CHALLENGED = "challenged"  # a right password, waiting for its second factor
 # Events an operator should look at: a theft, a spent refresh token let through once (a lost
-# answer, or a second holder of the token), a wrong current password, a copied passkey.
+# answer, or a second holder of the token), a wrong current password, a copied passkey, a
+# day's worth of wrong second-factor codes.
 WARNINGS = ("refresh_reuse", "refresh_grace", "password_change_refused",
-            "passkey_sign_count_backwards")
+            "passkey_sign_count_backwards", "second_factor_locked")
 
 
 def log_login(outcome: str, username: object, reason: str) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask, current_app
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 
 from jwtauthtest.database import db
 from jwtauthtest.keys.material import derive_key, storage_cipher
@@ -27,6 +27,7 @@ from jwtauthtest.secret import ConfigurationError
 EXTENSION_KEY = "jwtauthtest.second_factor"
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read off a sheet
+FAILURE_WINDOW_SECONDS = 24 * 3600
 logger = logging.getLogger("jwtauthtest.second_factor")
 
 
@@ -45,6 +46,10 @@ def init_second_factor(app: Flask) -> None:
     if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 0 < lifetime <= 300:
         raise ConfigurationError("SECOND_FACTOR_CHALLENGE_SECONDS must be a whole number of "
                                  f"seconds from 1 to 300, not {lifetime!r}")
+    most = app.config.setdefault("SECOND_FACTOR_MAX_FAILURES", 20)
+    if not isinstance(most, int) or isinstance(most, bool) or most < 1:
+        raise ConfigurationError("SECOND_FACTOR_MAX_FAILURES must be a whole number of wrong "
+                                 f"codes a day, at least 1, not {most!r}")
     secret = app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]
     secret = secret.encode() if isinstance(secret, str) else secret
     app.extensions[EXTENSION_KEY] = Secrets(storage_cipher(secret, b"second factors"),
@@ -120,8 +125,34 @@ def accept_code(user_id: int, code: object) -> bool:
     if step is None:
         return False
     spent = db.session.execute(update(SecondFactor).where(
-        SecondFactor.user_id == user_id, SecondFactor.last_step < step).values(last_step=step))
+        SecondFactor.user_id == user_id, SecondFactor.last_step < step)
+        .values(last_step=step, failures=0, failures_since=None))
     return spent.rowcount == 1
+
+
+def codes_locked(user_id: int) -> bool:
+    """Whether the user's wrong codes have reached SECOND_FACTOR_MAX_FAILURES within a day of
+    the first of them: the throttle's ten a minute would let a password holder guess on for
+    weeks; this stops it after a day's worth."""
+    factor = factor_of(user_id)
+    return (factor is not None and factor.failures_since is not None
+            and factor.failures_since > time.time() - FAILURE_WINDOW_SECONDS
+            and factor.failures >= current_app.config["SECOND_FACTOR_MAX_FAILURES"])
+
+
+def note_wrong_code(user_id: int) -> bool:
+    """Count a wrong code in the user's day (uncommitted); whether it was the last allowed."""
+    now = time.time()
+    db.session.execute(update(SecondFactor).where(
+        SecondFactor.user_id == user_id,
+        or_(SecondFactor.failures_since.is_(None),
+            SecondFactor.failures_since <= now - FAILURE_WINDOW_SECONDS))
+        .values(failures=0, failures_since=now))
+    db.session.execute(update(SecondFactor).where(SecondFactor.user_id == user_id)
+                       .values(failures=SecondFactor.failures + 1))
+    failures = db.session.scalar(select(SecondFactor.failures)
+                                 .where(SecondFactor.user_id == user_id))
+    return failures == current_app.config["SECOND_FACTOR_MAX_FAILURES"]
 
 
 def recovery_digest(user_id: int, code: str) -> str:

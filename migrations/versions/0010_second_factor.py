@@ -21,7 +21,9 @@ def upgrade():
         sa.Column("secret", sa.String(), nullable=False),
         sa.Column("created_at", sa.Float(), nullable=False),
         sa.Column("enabled_at", sa.Float(), nullable=True),
-        sa.Column("last_step", sa.Integer(), nullable=False, server_default="0"))
+        sa.Column("last_step", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("failures_since", sa.Float(), nullable=True))
     op.create_table(
         "recovery_codes",
         sa.Column("digest", sa.String(length=64), primary_key=True),
