@@ -8,14 +8,13 @@ from jwtauthtest.apidocs.parts import (
     CSRF_REFUSED,
     JSON,
     NO_NUL,
-    SECURED,
     SECURED_OR_COOKIE,
     THROTTLED,
     TRANSPORT,
-    UNAUTHORIZED,
     UNAVAILABLE,
     error,
     ok,
+    protected,
     ref,
     tokens_issued,
 )
@@ -95,13 +94,6 @@ def sessions_operations() -> dict[str, Any]:
             "parameters": [{"name": "session_id", "in": "path", "required": True,
                             "schema": {"type": "string"}}]}},
     }
-
-
-def protected(summary: str, success: dict[str, Any],
-              more: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"summary": summary, "security": SECURED,
-            "responses": {"200": success, "401": UNAUTHORIZED, "503": UNAVAILABLE,
-                          **(more or {})}}
 
 
 def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:

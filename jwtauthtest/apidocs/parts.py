@@ -27,6 +27,10 @@ def ok(description: str, schema: dict[str, Any], media_type: str = JSON) -> dict
     return {"description": description, "content": {media_type: {"schema": schema}}}
 
 
+def request_body(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"required": True, "content": {JSON: {"schema": schema}}}
+
+
 def tokens_issued(description: str) -> dict[str, Any]:
     """Both tokens in the body; or, for ``?transport=cookie``, the refresh token in the
     ``__Host-refresh_token`` cookie (account/browser.py)."""
@@ -46,6 +50,17 @@ CSRF_REFUSED = error("Authenticated by the refresh-token cookie, without an X-CS
 TRANSPORT = {"name": "transport", "in": "query", "required": False,
              "schema": {"const": "cookie"},
              "description": "`cookie`: the refresh token in an HttpOnly cookie, not the body"}
+
+
+def protected(summary: str, success: dict[str, Any], more: dict[str, Any] | None = None,
+              status: str = "200") -> dict[str, Any]:
+    """An operation that needs an access token: its success, and the refusals every such
+    operation may answer, with more."""
+    return {"summary": summary, "security": SECURED,
+            "responses": {status: success, "401": UNAUTHORIZED, "503": UNAVAILABLE,
+                          **(more or {})}}
+
+
 THROTTLED = error("Too many failed logins from this address or for this username",
                   {"Retry-After": {"description": "Seconds to wait",
                                    "schema": {"type": "integer"}}})

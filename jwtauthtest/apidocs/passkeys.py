@@ -3,14 +3,13 @@
 from typing import Any
 
 from jwtauthtest.apidocs.parts import (
-    JSON,
-    SECURED,
     THROTTLED,
     TRANSPORT,
-    UNAUTHORIZED,
     UNAVAILABLE,
     error,
     ok,
+    protected,
+    request_body,
     tokens_issued,
 )
 
@@ -30,16 +29,15 @@ PATH_ID = [{"name": "passkey_id", "in": "path", "required": True, "schema": {"ty
 
 
 def body(properties: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": {
-        "type": "object", "additionalProperties": False, "required": list(properties),
-        "properties": properties}}}}
+    """A JSON object of exactly these properties."""
+    return request_body({"type": "object", "additionalProperties": False,
+                         "required": list(properties), "properties": properties})
 
 
 def with_token(summary: str, success: dict[str, Any], more: dict[str, Any] | None = None,
                status: str = "200") -> dict[str, Any]:
-    return {"summary": summary, "security": SECURED,
-            "responses": {status: success, "401": UNAUTHORIZED, "404": OFF,
-                          "503": UNAVAILABLE, **(more or {})}}
+    """protected(), and 404 while passkeys are off."""
+    return protected(summary, success, {"404": OFF, **(more or {})}, status)
 
 
 def passkey_operations() -> dict[str, Any]:

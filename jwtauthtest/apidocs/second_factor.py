@@ -3,15 +3,14 @@
 from typing import Any
 
 from jwtauthtest.apidocs.parts import (
-    JSON,
     NO_NUL,
-    SECURED,
     THROTTLED,
     TRANSPORT,
-    UNAUTHORIZED,
     UNAVAILABLE,
     error,
     ok,
+    protected,
+    request_body,
     tokens_issued,
 )
 from jwtauthtest.secondfactor.challenges import CHALLENGE_HEADER
@@ -38,16 +37,6 @@ SECOND_FACTOR_REQUIRED = error(
                         "schema": {"type": "string"}}})
 
 
-def body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {JSON: {"schema": schema}}}
-
-
-def with_token(summary: str, success: dict[str, Any], more: dict[str, Any],
-          status: str = "200") -> dict[str, Any]:
-    return {"summary": summary, "security": SECURED,
-            "responses": {status: success, "401": UNAUTHORIZED, "503": UNAVAILABLE, **more}}
-
-
 def second_factor_operations() -> dict[str, Any]:
     login_body = {"oneOf": [
         {"type": "object", "additionalProperties": False, "required": ["challenge", "code"],
@@ -69,7 +58,7 @@ def second_factor_operations() -> dict[str, Any]:
             "post": {
                 "summary": "Log in, second step: the password's challenge and a code (or a "
                            "recovery code) for tokens; the access token is fresh",
-                "parameters": [TRANSPORT], "requestBody": body(login_body),
+                "parameters": [TRANSPORT], "requestBody": request_body(login_body),
                 "responses": {
                     "200": tokens_issued("Logged in; a new session. With a recovery code the "
                                          "body also has `recovery_codes_left`"),
@@ -77,33 +66,33 @@ def second_factor_operations() -> dict[str, Any]:
                     "401": error("The challenge is unknown, expired or spent, or the code "
                                  "is not right"),
                     "429": THROTTLED, "503": UNAVAILABLE}},
-            "get": with_token("Whether your second factor is on (any access token)",
+            "get": protected("Whether your second factor is on (any access token)",
                          ok("Its state", status), {}),
-            "delete": {**with_token("Turn your second factor off (a fresh token and a code): every "
+            "delete": {**protected("Turn your second factor off (a fresh token and a code): every "
                                "session of yours ends",
                                ok("Off", {"type": "object", "required": ["status", "ended"],
                                           "properties": {"status": {"const":
                                                                     "second factor off"},
                                                          "ended": {"type": "integer"}}}),
                                {"401": WRONG_CODE, "409": IS_OFF, "429": THROTTLED}),
-                       "requestBody": body(CODE_BODY)}},
-        "/auth/second-factor/enrolment": {"post": with_token(
+                       "requestBody": request_body(CODE_BODY)}},
+        "/auth/second-factor/enrolment": {"post": protected(
             "Start turning a second factor on (a fresh token): a new secret, waiting for its "
             "first code", ok("The secret", enrolment),
             {"409": error("A second factor is already on")}, status="201")},
-        "/auth/second-factor/enrolment/confirm": {"post": {**with_token(
+        "/auth/second-factor/enrolment/confirm": {"post": {**protected(
             "A first code turns the second factor on (a fresh token): the recovery codes, "
             "shown once", ok("On", {"type": "object", "required": ["enabled", "recovery_codes"],
                                     "properties": {"enabled": {"const": True},
                                                    "recovery_codes": CODES}}),
             {"401": WRONG_CODE,
              "409": error("A second factor is already on, or no enrolment was started")}),
-            "requestBody": body({"type": "object", "additionalProperties": False,
+            "requestBody": request_body({"type": "object", "additionalProperties": False,
                                  "required": ["code"], "properties": {"code": SIX_DIGITS}})}},
-        "/auth/second-factor/recovery-codes": {"post": {**with_token(
+        "/auth/second-factor/recovery-codes": {"post": {**protected(
             "Ten new recovery codes (a fresh token and a code); the old ones end",
             ok("The codes", {"type": "object", "required": ["recovery_codes"],
                              "properties": {"recovery_codes": CODES}}),
             {"401": WRONG_CODE, "409": IS_OFF, "429": THROTTLED}),
-            "requestBody": body(CODE_BODY)}},
+            "requestBody": request_body(CODE_BODY)}},
     }
