@@ -3,7 +3,6 @@ registering, renaming and deleting them. All answer 404 while WEBAUTHN_RP_ID is 
 
 import json
 import re
-from datetime import datetime, timezone
 
 from flask import Blueprint, Response, request
 from flask_jwt import request_json
@@ -20,6 +19,7 @@ from jwtauthtest.passkeys import ceremonies
 from jwtauthtest.passkeys.settings import RelyingParty, relying_party
 from jwtauthtest.throttle.limiter import address_attempt
 from jwtauthtest.tokens.claims import private
+from jwtauthtest.tokens.listing import iso_time
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
 
@@ -149,10 +149,6 @@ def passkey_name(name: object) -> str:
 
 
 def details(passkey: Passkey) -> dict:
-    def iso(moment: float | None) -> str | None:
-        return None if moment is None else datetime.fromtimestamp(
-            moment, timezone.utc).isoformat(timespec="seconds")
-
-    return {"id": passkey.id, "name": passkey.name, "created_at": iso(passkey.created_at),
-            "last_used_at": iso(passkey.last_used_at),
+    return {"id": passkey.id, "name": passkey.name, "created_at": iso_time(passkey.created_at),
+            "last_used_at": iso_time(passkey.last_used_at),
             "transports": json.loads(passkey.transports)}

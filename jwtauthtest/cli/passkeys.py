@@ -2,7 +2,6 @@
 (registered on the users group by ``init_cli``)."""
 
 import json
-from datetime import datetime, timezone
 
 import click
 from flask.cli import AppGroup
@@ -13,6 +12,7 @@ from jwtauthtest.database import database_label, db
 from jwtauthtest.models import Passkey
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.usernames import printable
+from jwtauthtest.tokens.listing import iso_time
 from jwtauthtest.users import get_user
 
 
@@ -21,20 +21,15 @@ def passkeys_cli() -> None:
     """See or remove a user's passkeys."""
 
 
-def utc(moment: float | None) -> str | None:
-    return None if moment is None else datetime.fromtimestamp(moment, timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S")
-
-
 @passkeys_cli.command("list")
 @click.argument("username")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(username: str, as_json: bool) -> None:
-    """A user's passkeys: id, name, created and last used (UTC)."""
+    """A user's passkeys: id, name, created and last used (UTC, as `users sessions` shows)."""
     with user_errors():
         user = get_user(username)
-    rows = [{"id": p.id, "name": p.name, "created_at": utc(p.created_at),
-             "last_used_at": utc(p.last_used_at)}
+    rows = [{"id": p.id, "name": p.name, "created_at": iso_time(p.created_at),
+             "last_used_at": iso_time(p.last_used_at)}
             for p in db.session.scalars(select(Passkey).where(Passkey.user_id == user.id)
                                         .order_by(Passkey.created_at))]
     if as_json:
