@@ -39,7 +39,7 @@ def login_with_second_factor() -> Response:
         if not accepted:
             db.session.commit()  # (nothing was spent)
             log_login(FAILURE, user.username, "wrong second factor")
-            raise wrong_failed_attempt(body["challenge"])
+            raise wrong_code_at_login(body["challenge"])
         # With the code, in one transaction: both or neither; committed before the throttle
         # writes to the database (SQLite has one writer).
         spend_challenge(body["challenge"])
@@ -150,7 +150,7 @@ def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
     return left is not None, left
 
 
-def wrong_failed_attempt(challenge: str) -> JWTError:
+def wrong_code_at_login(challenge: str) -> JWTError:
     """A wrong code at login; the challenge's fifth ends it."""
     if count_wrong_code(challenge):
         metrics.count("second_factor", event="failed")

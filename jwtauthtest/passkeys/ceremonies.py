@@ -177,12 +177,10 @@ def spend_challenge(challenge: bytes, user_id: int | None) -> str | None:
     no one); the user handle it offered. Raises PasskeyRefused if there is none."""
     owner = (PasskeyChallenge.user_id.is_(None) if user_id is None
              else PasskeyChallenge.user_id == user_id)
-    digest = hashlib.sha256(challenge).hexdigest()
-    handle = db.session.scalar(select(PasskeyChallenge.user_handle).where(
-        PasskeyChallenge.digest == digest, owner, PasskeyChallenge.expires_at > time.time()))
     spent = db.session.execute(delete(PasskeyChallenge).where(
-        PasskeyChallenge.digest == digest, owner, PasskeyChallenge.expires_at > time.time()))
+        PasskeyChallenge.digest == hashlib.sha256(challenge).hexdigest(), owner,
+        PasskeyChallenge.expires_at > time.time()).returning(PasskeyChallenge.user_handle)).first()
     db.session.commit()
-    if spent.rowcount != 1:
+    if spent is None:
         raise PasskeyRefused(NO_CHALLENGE)
-    return handle
+    return spent.user_handle

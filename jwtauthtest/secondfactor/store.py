@@ -81,6 +81,13 @@ def readable_secret(factor: SecondFactor) -> str | None:
         return None
 
 
+def matching_step(factor: SecondFactor, code: object) -> int | None:
+    """The time step the code is for, under the factor's secret (None if none, or if the
+    secret can't be read)."""
+    secret = readable_secret(factor)
+    return totp.matching_step(secret, code) if secret else None
+
+
 def start_enrolment(user_id: int) -> str:
     """A new secret waiting for its first code (replacing one that waited); committed."""
     secret = totp.new_secret()
@@ -97,10 +104,7 @@ def confirm_enrolment(user_id: int, code: object) -> list[str] | None:
     """Turn the waiting secret on if the code is one of its; then its new recovery codes
     (committed). None if the code is not right, or nothing waits."""
     factor = factor_of(user_id)
-    if factor is None or factor.enabled_at is not None:
-        return None
-    secret = readable_secret(factor)
-    step = totp.matching_step(secret, code) if secret else None
+    step = matching_step(factor, code) if factor and factor.enabled_at is None else None
     if step is None:
         return None
     turned_on = db.session.execute(
@@ -118,10 +122,7 @@ def accept_code(user_id: int, code: object) -> bool:
     than any accepted before: that step is then spent (one statement, so of two requests
     with one code exactly one wins), once the caller commits."""
     factor = factor_of(user_id)
-    if factor is None or factor.enabled_at is None:
-        return False
-    secret = readable_secret(factor)
-    step = totp.matching_step(secret, code) if secret else None
+    step = matching_step(factor, code) if factor and factor.enabled_at is not None else None
     if step is None:
         return False
     spent = db.session.execute(update(SecondFactor).where(
