@@ -38,11 +38,12 @@ from jwtauthtest.tokens.sessions import (
 from jwtauthtest.users import find_user, record_login, rewrite_hash
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
+FRESH_REQUIRED = "Fresh token required"
 WRONG_TYPE = {claims.ACCESS: "Expected an access token, got a refresh token",
               claims.REFRESH: "Expected a refresh token, got an access token"}
 
 __all__ = ["JWT", "JWTError", "authenticate", "current_identity", "identity", "jwt",
-           "jwt_required", "refresh_token_required", "session_of_the_token"]
+           "jwt_required", "refresh_token_required", "session_of_the_token", "token_is_fresh"]
 
 
 def authenticate(username: str, password: str) -> Session | None:
@@ -181,6 +182,11 @@ def session_of_the_token() -> str:
     return family
 
 
+def token_is_fresh() -> bool:
+    """Whether the request's verified token is a fresh access token."""
+    return bool(g.get("_jwtauthtest_fresh"))
+
+
 def jwt_required(realm: str | None = None, fresh: bool = False,
                  token_type: str = claims.ACCESS) -> Callable:
     """Flask-JWT's ``jwt_required()``; with ``fresh=True`` (for sensitive acts) only for an
@@ -191,8 +197,8 @@ def jwt_required(realm: str | None = None, fresh: bool = False,
         def decorator(*args: Any, **kwargs: Any) -> Any:
             g._jwtauthtest_token_type = token_type  # read by the identity handler
             verify_jwt(realm)
-            if fresh and not g.get("_jwtauthtest_fresh"):
-                raise JWTError("Invalid token", "Fresh token required")
+            if fresh and not token_is_fresh():
+                raise JWTError("Invalid token", FRESH_REQUIRED)
             return view(*args, **kwargs)
 
         return decorator

@@ -79,6 +79,9 @@ class TokenFamily(db.Model):
     # Of the login, for the user to recognise the session (GET /auth/sessions).
     user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
     address: Mapped[str | None] = mapped_column(String(MAX_ADDRESS_LENGTH))
+    # The passkey that signed in, if one did: deleting it ends the session.
+    passkey_id: Mapped[str | None] = mapped_column(
+        ForeignKey("passkeys.id", ondelete="CASCADE"), index=True)
 
 
 class ThrottleCounter(db.Model):
@@ -128,10 +131,11 @@ class SecondFactor(db.Model):
     created_at: Mapped[float] = mapped_column(Float)  # epoch seconds
     enabled_at: Mapped[float | None] = mapped_column(Float)  # None until a first code
     last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Wrong codes since failures_since (a day's window): at SECOND_FACTOR_MAX_FAILURES, codes
-    # are refused for the rest of it (recovery codes still work).
+    # Wrong codes counted since the count last started again, which it does once a day has
+    # passed since last_failure_at: at SECOND_FACTOR_MAX_FAILURES, codes are refused until
+    # then (recovery codes still work). Each try is counted before its code is checked.
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    failures_since: Mapped[float | None] = mapped_column(Float)
+    last_failure_at: Mapped[float | None] = mapped_column(Float)
 
 
 class RecoveryCode(db.Model):
@@ -176,6 +180,12 @@ class Passkey(db.Model):
     name: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     last_used_at: Mapped[float | None] = mapped_column(Float)
+    # Whether the account had a second factor when it was added: one added with the password
+    # alone goes when the account is locked down (passkeys/store.py).
+    with_second_factor: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Where it was added from, for its owner to recognise it.
+    added_address: Mapped[str | None] = mapped_column(String(MAX_ADDRESS_LENGTH))
+    added_user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT_LENGTH))
 
 
 class PasskeyChallenge(db.Model):

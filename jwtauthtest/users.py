@@ -1,6 +1,7 @@
-"""User management shared by useradd.py and the command line."""
+"""User management shared by useradd.py and the command line, and locking an account down."""
 
 import time
+from dataclasses import dataclass
 from typing import TextIO
 
 from sqlalchemy import delete, func, select, update
@@ -8,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.models import TokenFamily, User, utcnow
+from jwtauthtest.passkeys.store import remove_password_only
 from jwtauthtest.passwords.costs import hash_kind
 from jwtauthtest.passwords.policy import password_problem
 from jwtauthtest.passwords.usernames import printable, username_key, username_problem
@@ -15,6 +17,14 @@ from jwtauthtest.passwords.usernames import printable, username_key, username_pr
 
 class UserError(Exception):
     """A user operation was refused; the message is one line for the operator."""
+
+
+@dataclass(frozen=True)
+class LockDown:
+    """What locking an account down ended."""
+
+    sessions: int
+    passkeys: list[dict[str, str]]  # the removed passkeys' ids and names
 
 
 def add_user(username: str, password: str) -> User:
@@ -36,14 +46,15 @@ def add_user(username: str, password: str) -> User:
     return user
 
 
-def change_password(username: str, password: str) -> User:
-    """Store a new password; every token issued to the user before is refused from now on."""
+def change_password(username: str, password: str) -> tuple[User, LockDown]:
+    """Store a new password and lock the account down: every token issued to the user before
+    is refused from now on, and passkeys added with the password alone are gone."""
     user = get_user(username)
     check_password(password, user.username)
     user.hash_password(password)
-    revoke_tokens(user)
+    ended = lock_down(user.id)
     db.session.commit()
-    return user
+    return user, ended
 
 
 def set_active(username: str, active: bool) -> User:
@@ -71,12 +82,30 @@ def revoke_tokens(user: User) -> int:
     return db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id)).rowcount
 
 
-def log_out_everywhere(username: str) -> tuple[User, int]:
-    """An operator ends every session of a user (who can log in again)."""
+def log_out_everywhere(username: str) -> tuple[User, LockDown]:
+    """An operator ends every session of a user (who can log in again) and removes their
+    passkeys added with the password alone."""
     user = get_user(username)
-    ended = revoke_tokens(user)
+    ended = lock_down(user.id)
     db.session.commit()
     return user, ended
+
+
+def lock_down(user_id: int, kept_session: str | None = None) -> LockDown:
+    """End every session of the user but kept_session, refuse the Flask-JWT tokens and login
+    challenges issued until now, and remove the passkeys added with the password alone (with
+    the sessions they signed in, but kept_session). Uncommitted: part of the caller's change.
+
+    The cut-off moves first: a login that checked the password before it and writes after
+    it is refused (record_login compares the cut-off), and one that wrote before it has
+    committed its session by the time the sessions are ended here (the UPDATE waits for it).
+    """
+    db.session.execute(update(User).where(User.id == user_id)
+                       .values(tokens_valid_after=time.time()))
+    others = [TokenFamily.id != kept_session] if kept_session is not None else []
+    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id,
+                                                         *others)).rowcount
+    return LockDown(ended, remove_password_only(user_id, kept_session))
 
 
 def revoke_everyone() -> int:

@@ -33,6 +33,10 @@ class SoftPasskey:
         self.sign_count = 0
         self.transports = ["internal"]
         self.cross_origin = False
+        self.user_verified = True  # the UV flag in its answers
+
+    def flags(self) -> int:
+        return UP | UV if self.user_verified else UP
 
     def cose_public_key(self) -> bytes:
         numbers = self.key.public_key().public_numbers()
@@ -53,7 +57,8 @@ class SoftPasskey:
         self.user_handle = unb64url(options["user"]["id"])
         attested = (bytes(16) + struct.pack(">H", len(self.credential_id)) + self.credential_id
                     + self.cose_public_key())
-        auth_data = self.auth_data(self.rp_id or options["rp"]["id"], UP | UV | AT, attested)
+        auth_data = self.auth_data(self.rp_id or options["rp"]["id"], self.flags() | AT,
+                                   attested)
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
         return {"id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
                 "type": "public-key", "authenticatorAttachment": "platform",
@@ -67,7 +72,7 @@ class SoftPasskey:
         if count_up:
             self.sign_count += 1
         client_data = self.client_data("webauthn.get", options["challenge"], origin)
-        auth_data = self.auth_data(self.rp_id or options["rpId"], UP | UV)
+        auth_data = self.auth_data(self.rp_id or options["rpId"], self.flags())
         signature = self.key.sign(auth_data + hashlib.sha256(client_data).digest(),
                                   ec.ECDSA(hashes.SHA256()))
         return {"id": b64url(self.credential_id), "rawId": b64url(self.credential_id),

@@ -138,13 +138,22 @@ def test_a_new_password_against_the_policy_is_400_naming_the_rule(app, client, u
     assert hello(client, tokens["access_token"]).status_code == 200
 
 
+WRONG_KEYS = ("Request body must have exactly the keys current_password and new_password, and "
+              "code or recovery_code if your token is not fresh and you have a second factor")
+
+
 @pytest.mark.parametrize(("body", "description"), [
     ("not json", "Request body must be a JSON object"),
     ([PASSWORD, NEW_PASSWORD], "Request body must be a JSON object"),
-    ({"current_password": PASSWORD}, "Request body must have exactly the keys "
-                                     "current_password and new_password"),
+    ({"current_password": PASSWORD}, WRONG_KEYS),
     ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "username": "root"},
-     "Request body must have exactly the keys current_password and new_password"),
+     WRONG_KEYS),
+    ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "code": "1",
+      "recovery_code": "2"}, WRONG_KEYS),
+    ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "code": 123456},
+     "A code must be text of at most 256 characters"),
+    ({"current_password": PASSWORD, "new_password": NEW_PASSWORD, "recovery_code": "x" * 257},
+     "A code must be text of at most 256 characters"),
     ({"current_password": 1234, "new_password": NEW_PASSWORD}, "Passwords must be strings"),
     ({"current_password": PASSWORD, "new_password": None}, "Passwords must be strings"),
     ({"current_password": "a\x00b", "new_password": NEW_PASSWORD},

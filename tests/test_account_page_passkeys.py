@@ -126,7 +126,9 @@ def test_add_a_passkey_sign_in_with_it_without_a_username_and_delete_it(
     expect(listed(page)).to_have_count(1)
     expect(listed(page).locator("td").nth(0)).to_have_text("Test key")
     expect(listed(page).locator("td").nth(1).locator("time")).to_have_count(1)
-    expect(listed(page).locator("td").nth(2)).to_have_text("never")
+    user_agent = page.evaluate("navigator.userAgent")
+    expect(listed(page).locator("td").nth(2)).to_have_text(f"127.0.0.1, {user_agent}")
+    expect(listed(page).locator("td").nth(3)).to_have_text("never")
     expect(page.get_by_label("Name of the new passkey")).to_have_value("")
     section.screenshot(path=SECTION_SCREENSHOT)
     assert stored_passkeys(live) == ["Test key"]
@@ -145,14 +147,18 @@ def test_add_a_passkey_sign_in_with_it_without_a_username_and_delete_it(
     expect(status).to_have_text("Signed in.")
     expect(page.get_by_role("heading", name=f"Signed in as {live.username}")).to_be_focused()
     live.assert_signed_in(page, sessions=1)
-    expect(listed(page).locator("td").nth(2).locator("time")).to_have_count(1)  # last used
+    expect(listed(page).locator("td").nth(3).locator("time")).to_have_count(1)  # last used
 
-    # Delete it (the passkey's sign-in is fresh): nothing more is asked.
+    # Delete it (the passkey's sign-in is fresh): nothing more is asked, and the session it
+    # signed in, this one, ends with it.
     page.get_by_role("button", name="Delete passkey Test key").click()
-    expect(status).to_have_text("Passkey “Test key” removed.")
-    expect(listed(page)).to_have_count(0)
-    expect(section.locator("#passkeys-state")).to_have_text("You have no passkeys yet.")
+    expect(status).to_have_text("Passkey “Test key” removed. You had signed in with it, so this "
+                                "session has ended, with every other it started.")
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     assert stored_passkeys(live) == []
+    live.sign_in(page)
+    expect(section.locator("#passkeys-state")).to_have_text("You have no passkeys yet.")
+    expect(listed(page)).to_have_count(0)
 
     # The authenticator still holds it, but the server knows it no more.
     sign_out(page)

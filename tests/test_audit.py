@@ -168,7 +168,7 @@ def test_json_log_of_a_command(tmp_path):
     record = json.loads(changed.stderr)
     assert {k: v for k, v in record.items() if k != "ts"} == {
         "level": "INFO", "logger": "jwtauthtest.audit", "event": "password_change",
-        "username": USERNAME}
+        "username": USERNAME, "sessions": 0, "passkeys_removed": 0}
 
 
 def test_an_unknown_log_format_is_refused(make_app):

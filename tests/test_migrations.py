@@ -158,14 +158,14 @@ def test_flask_db_upgrade_says_what_it_did(tmp_path):
     steps = [("an empty database", "0001"), ("0001", "0002"), ("0002", "0003"), ("0003", "0004"),
              ("0004", "0005"), ("0005", "0006"),
              ("0006", "0007"), ("0007", "0008"), ("0008", "0009"), ("0009", "0010"),
-             ("0010", "0011")]
+             ("0010", "0011"), ("0011", "0012")]
     lines = first.stdout.splitlines()
     assert len(lines) == len(steps)
     for line, (source, destination) in zip(lines, steps, strict=True):
         assert line.startswith(f"Upgraded sqlite:///{path} from {source} to {destination}: ")
     again = run_flask(env, "db", "upgrade")
     assert (again.returncode, again.stdout) == (
-        0, f"sqlite:///{path} is already at 0011: nothing to do\n")
+        0, f"sqlite:///{path} is already at 0012: nothing to do\n")
 
 
 

@@ -4,6 +4,8 @@ every refusal — a replayed or expired challenge, another origin or RP id, a si
 backwards, another account's credential — with nothing stored."""
 
 import re
+from dataclasses import replace
+from importlib.metadata import version
 
 import cbor2
 import jwt as pyjwt
@@ -71,7 +73,8 @@ def test_register_then_sign_in_without_a_username(app):
     body = registered.get_json()
     assert body == {"id": b64url(passkey.credential_id), "name": "Laptop",
                     "created_at": body["created_at"], "last_used_at": None,
-                    "transports": ["internal"]}
+                    "transports": ["internal"], "with_second_factor": False,
+                    "address": "127.0.0.1", "user_agent": f"Werkzeug/{version('werkzeug')}"}
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", body["created_at"])
     signed_in = sign_in(client, passkey)
     assert signed_in.status_code == 200, signed_in.get_json()
@@ -301,13 +304,38 @@ def test_large_sign_counts_and_repeated_transports_are_stored(app):
     assert stored(app)[0][2] == 2**32 - 2
 
 
-def test_clients_without_an_address_share_one_count(app_with_user):
-    client = app_with_user(**PASSKEYS_ON, RATELIMIT_LOGIN_ATTEMPTS="3 per minute").test_client()
-    for _ in range(3):
+def test_without_an_address_options_are_not_counted_but_capped(app_with_user, caplog):
+    """One client without an address (a unix socket) can't use up a count every such client
+    shares; what it can make us store is bounded by WEBAUTHN_MAX_SIGN_IN_CHALLENGES."""
+    client = app_with_user(**PASSKEYS_ON, RATELIMIT_LOGIN_ATTEMPTS="3 per minute",
+                           WEBAUTHN_MAX_SIGN_IN_CHALLENGES=5).test_client()
+    for _ in range(5):
         assert client.post("/auth/passkey/options",
                            environ_base={"REMOTE_ADDR": ""}).status_code == 200
     response = client.post("/auth/passkey/options", environ_base={"REMOTE_ADDR": ""})
-    assert response.status_code == 429
+    assert (response.status_code, response.get_json()) == (503, {
+        "status_code": 503, "error": "Service Unavailable",
+        "description": "Too many passkey sign-ins are under way; try again in a minute"})
+    assert response.headers["Retry-After"] == "60"
+    assert "WEBAUTHN_MAX_SIGN_IN_CHALLENGES (5) sign-ins are under way" in caplog.text
+    with_address = client.post("/auth/passkey/options")  # the cap holds for every client
+    assert with_address.status_code == 503
+
+
+def test_the_cap_counts_live_sign_in_challenges_only(app, monkeypatch):
+    client = app.test_client()
+    app.extensions["jwtauthtest.passkeys"] = replace(app.extensions["jwtauthtest.passkeys"],
+                                                     max_sign_in_challenges=2)
+    token = fresh_token(client)
+    for _ in range(3):  # registrations' challenges are bound to a user: not counted
+        assert client.post("/auth/passkeys/options", headers=bearer(token)).status_code == 200
+    for _ in range(2):
+        assert client.post("/auth/passkey/options").status_code == 200
+    assert client.post("/auth/passkey/options").status_code == 503
+    from jwtauthtest.passkeys import ceremonies
+    later = ceremonies.time.time() + 301  # the two have expired: room again
+    monkeypatch.setattr(ceremonies.time, "time", lambda: later)
+    assert client.post("/auth/passkey/options").status_code == 200
 
 
 def test_rename_list_and_delete(app):
@@ -325,7 +353,8 @@ def test_rename_list_and_delete(app):
     assert bad.get_json()["description"] == \
         "A passkey's name must be 1 to 64 printable characters"
     deleted = client.delete(f"/auth/passkeys/{passkey_id}", headers=bearer(token))
-    assert (deleted.status_code, deleted.get_json()) == (200, {"status": "passkey removed"})
+    assert (deleted.status_code, deleted.get_json()) == \
+        (200, {"status": "passkey removed", "ended": 0, "this_session_ended": False})
     gone = client.delete(f"/auth/passkeys/{passkey_id}", headers=bearer(token))
     assert (gone.status_code, gone.get_json()["description"]) == \
         (404, "You have no passkey with this id")
@@ -335,11 +364,13 @@ def test_rename_list_and_delete(app):
 
 def test_a_passkey_stands_for_the_second_factor_too(app):
     client = app.test_client()
-    passkey = SoftPasskey(ORIGIN)
-    register(client, passkey)
+    token = fresh_token(client)
+    kept = pyjwt.decode(token, options={"verify_signature": False})["fam"]
     with app.app_context():
         secret = second_factor.start_enrolment(app.user_id)
-        second_factor.confirm_enrolment(app.user_id, pyotp.TOTP(secret).now())
+        second_factor.confirm_enrolment(app.user_id, pyotp.TOTP(secret).now(), kept)
+    passkey = SoftPasskey(ORIGIN)
+    assert register(client, passkey, token).get_json()["with_second_factor"] is True
     password = client.post("/auth", json={"username": USERNAME, "password": PASSWORD})
     assert password.get_json()["error"] == "Second factor required"
     assert sign_in(client, passkey).status_code == 200
@@ -413,11 +444,14 @@ def test_the_operator_lists_and_removes_a_users_passkeys(app, caplog):
     listed = runner.invoke(args=["users", "passkeys", "list", USERNAME])
     assert listed.exit_code == 0
     header, row = listed.output.splitlines()
-    assert header.split() == ["ID", "NAME", "CREATED", "LAST", "USED"]
-    assert row.startswith(f"{passkey_id}  Phone  ") and row.endswith("never")
+    assert header.split() == ["ID", "NAME", "CREATED", "LAST", "USED", "ADDED", "WITH",
+                              "ADDRESS"]
+    assert row.startswith(f"{passkey_id}  Phone  ")
+    assert row.split()[-4:] == ["never", "password", "alone", "127.0.0.1"]
     removed = runner.invoke(args=["users", "passkeys", "remove", USERNAME, passkey_id, "--yes"])
     assert removed.exit_code == 0 and removed.output.startswith(f"Removed passkey {passkey_id}")
-    assert f'passkey_removed username="admin" passkey="{passkey_id}"' in caplog.text
+    assert removed.output.endswith("; ended 0 session(s)\n")
+    assert f'passkey_removed username="admin" passkey="{passkey_id}" sessions=0' in caplog.text
     again = runner.invoke(args=["users", "passkeys", "remove", USERNAME, passkey_id, "--yes"])
     assert (again.exit_code, again.output) == (
         1, f"Error: 'admin' has no passkey {passkey_id}\n")

@@ -106,7 +106,8 @@ def test_enrolment_shows_the_secret_as_text_uri_and_svg_then_recovery_codes(app_
                             json={"code": code_at(body["secret"])})
     assert confirmed.status_code == 200
     codes = confirmed.get_json()["recovery_codes"]
-    assert confirmed.get_json() == {"enabled": True, "recovery_codes": codes}
+    assert confirmed.get_json() == {"enabled": True, "recovery_codes": codes,
+                                    "passkeys_removed": []}
     assert len(set(codes)) == 10
     assert all(re.fullmatch(r"[a-km-np-z2-9]{5}-[a-km-np-z2-9]{5}", code) for code in codes)
     assert client.get("/auth/second-factor", headers=bearer(token)).get_json() == \
@@ -290,19 +291,93 @@ def test_turning_it_on_ends_the_other_sessions(app_with):
         (401, "Token has been revoked")
 
 
-def test_a_password_change_without_a_code_is_no_fresh_token(enrolled):
-    client = enrolled.test_client()
-    tokens = login_with_code(client, code_at(enrolled.secret, 1))
+def stale_token(client, secret):
+    """A non-fresh access token of a login with a code: its session's first refresh."""
+    tokens = login_with_code(client, code_at(secret, 1))
     stale = client.post("/auth/refresh", headers=bearer(tokens["refresh_token"]))
-    changed = client.post("/auth/password", headers=bearer(stale.get_json()["access_token"]),
-                          json={"current_password": PASSWORD,
-                                "new_password": "a brand new long password"})
+    return stale.get_json()["access_token"]
+
+
+def change_password(client, token, **more):
+    return client.post("/auth/password", headers=bearer(token), json={
+        "current_password": PASSWORD, "new_password": "a brand new long password", **more})
+
+
+def is_fresh(token):
+    return pyjwt.decode(token, options={"verify_signature": False})["fresh"]
+
+
+def test_a_password_change_with_a_stale_token_and_no_code_is_refused(enrolled):
+    """Someone with the password and any session of the user can't change the password and
+    lock the owner out: a code, or a fresh token, is needed too."""
+    client = enrolled.test_client()
+    token = stale_token(client, enrolled.secret)
+    refused = change_password(client, token)
+    assert (refused.status_code, refused.get_json()) == (401, {
+        "status_code": 401, "error": "Invalid token", "description": "Fresh token required"})
+    assert client.get("/hello", headers=bearer(token)).status_code == 200  # nothing ended
+    assert password_login(client).status_code == 401  # the old password still asks for a code
+
+
+def test_a_password_change_with_a_stale_token_and_a_code_is_fresh(enrolled, clock):
+    client = enrolled.test_client()
+    token = stale_token(client, enrolled.secret)
+    clock["t"] += 30  # the next step's code
+    changed = change_password(client, token, code=code_at(enrolled.secret, 2))
+    assert changed.status_code == 200, changed.get_json()
+    new_token = changed.get_json()["access_token"]
+    assert is_fresh(new_token) is True  # both factors were proven
+    assert client.delete("/auth/sessions", headers=bearer(new_token)).status_code == 200
+    assert client.get("/hello", headers=bearer(token)).status_code == 401  # sessions ended
+    assert password_login(client, "a brand new long password").status_code == 401  # a code
+
+
+def test_a_password_change_with_a_recovery_code_spends_it(enrolled):
+    client = enrolled.test_client()
+    token = stale_token(client, enrolled.secret)
+    code = enrolled.recovery_codes[0]
+    assert change_password(client, token, recovery_code=code).status_code == 200
+    with enrolled.app_context():
+        assert store.recovery_codes_left(enrolled.user_id) == 9
+
+
+@pytest.mark.parametrize("wrong", [{"code": "000000"}, {"recovery_code": "aaaaa-aaaaa"}])
+def test_a_password_change_with_a_wrong_code_changes_nothing(enrolled, clock, wrong):
+    client = enrolled.test_client()
+    token = stale_token(client, enrolled.secret)
+    refused = change_password(client, token, **wrong)
+    assert (refused.status_code, refused.get_json()) == (401, WRONG_CODE)
+    assert client.get("/hello", headers=bearer(token)).status_code == 200
+    clock["t"] += 30
+    assert second_step(client, challenge_of(client),
+                       code=code_at(enrolled.secret, 2)).status_code == 200  # old password
+
+
+def test_a_password_change_checks_the_password_before_the_code(enrolled):
+    client = enrolled.test_client()
+    token = stale_token(client, enrolled.secret)
+    refused = client.post("/auth/password", headers=bearer(token), json={
+        "current_password": "not it", "new_password": "a brand new long password",
+        "code": "000000"})
+    assert refused.get_json()["description"] == "The current password is not right"
+    with enrolled.app_context():  # the code was not checked, so not counted
+        assert db.session.get(SecondFactor, enrolled.user_id).failures == 0
+
+
+def test_a_password_change_with_a_fresh_token_needs_no_code_and_is_not_fresh(enrolled):
+    client = enrolled.test_client()
+    token = login_with_code(client, code_at(enrolled.secret, 1))["access_token"]
+    changed = change_password(client, token)
     assert changed.status_code == 200
-    token = changed.get_json()["access_token"]
-    assert pyjwt.decode(token, options={"verify_signature": False})["fresh"] is False
-    response = client.post("/auth/passkeys/options", headers=bearer(token))
+    assert is_fresh(changed.get_json()["access_token"]) is False  # no code just now
+
+
+def test_a_code_without_a_second_factor_is_409(app_with):
+    client = app_with().test_client()
+    token = password_login(client).get_json()["access_token"]
+    response = change_password(client, token, code="123456")
     assert (response.status_code, response.get_json()["description"]) == \
-        (401, "Fresh token required")
+        (409, "No second factor is on: send no code")
 
 
 def test_a_challenge_can_be_spent_once(enrolled):
@@ -455,7 +530,8 @@ def test_each_step_is_an_audit_event_and_a_metric(app_with, caplog):
                   json={"recovery_code": recovery_codes[1]})
     lines = audit_lines(caplog)
     for expected in (
-            f'second_factor_enrolled user_id={app.user_id} sessions=0 address="127.0.0.1"',
+            f'second_factor_enrolled user_id={app.user_id} sessions=0 passkeys_removed=0 '
+            'address="127.0.0.1"',
             'login outcome="challenged" username="admin" address="127.0.0.1" '
             'reason="second factor required"',
             'login outcome="failure" username="admin" address="127.0.0.1" '
@@ -501,14 +577,18 @@ def test_a_days_worth_of_wrong_codes_stops_codes_but_not_recovery_codes(app_with
     assert second_step(client, challenge_of(client), code=code_at(secret, 1)).status_code == 200
 
 
-def test_a_right_code_starts_the_days_count_again(app_with):
+def test_a_right_code_does_not_start_the_days_count_again(app_with):
+    """The owner's own sign-ins would otherwise give a password holder another day's worth of
+    guesses each."""
     client = app_with(SECOND_FACTOR_MAX_FAILURES=3).test_client()
     secret, _ = enrol(client)
     challenge = challenge_of(client)
     for _ in range(2):
-        second_step(client, challenge, code="000000")
+        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
     assert second_step(client, challenge, code=code_at(secret, 1)).status_code == 200
     challenge = challenge_of(client)
-    for _ in range(2):
-        assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE
     assert second_step(client, challenge, code="000000").get_json() == WRONG_CODE  # third
+    locked = second_step(client, challenge, code=code_at(secret, 2))
+    assert (locked.status_code, locked.get_json()["description"]) == (429, (
+        "Too many wrong codes today: use a recovery code, or ask an operator to reset the "
+        "second factor"))

@@ -89,7 +89,8 @@ def test_an_unknown_client_address_is_not_one_counter_for_everyone(make_app, cap
         assert_throttled(login(client, address=""))  # still per username
     assert throttle_warnings(caplog) == [
         "Logins come without a client address (a unix socket?): they are throttled per "
-        "username only; behind a proxy, set FLASK_TRUSTED_PROXIES so that X-Forwarded-For "
+        "username (passkeys: per credential) only; behind a proxy, set FLASK_TRUSTED_PROXIES "
+        "so that X-Forwarded-For "
         "gives it"]
 
 

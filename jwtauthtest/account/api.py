@@ -1,23 +1,31 @@
 """The account API (issue 15): change your password, see your sessions and end them."""
 
 import re
-import time
 from dataclasses import replace
 
 from flask import Blueprint, Response, request
 from flask_jwt import request_json
-from sqlalchemy import delete, update
+from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
 from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db, end_read_transaction
-from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
-from jwtauthtest.models import TokenFamily, User
+from jwtauthtest.jwt import (
+    FRESH_REQUIRED,
+    JWTError,
+    current_identity,
+    jwt,
+    jwt_required,
+    session_of_the_token,
+    token_is_fresh,
+)
+from jwtauthtest.models import User
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password, verify_password
 from jwtauthtest.passwords.policy import password_problem
 from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secondfactor import store as second_factor
+from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code, wrong_code
 from jwtauthtest.throttle.limiter import password_attempt
 from jwtauthtest.tokens.claims import private
 from jwtauthtest.tokens.listing import (
@@ -27,35 +35,50 @@ from jwtauthtest.tokens.listing import (
     session_details,
 )
 from jwtauthtest.tokens.sessions import start_session
+from jwtauthtest.users import LockDown, lock_down
 
 bp = Blueprint("account", __name__)
-PASSWORD_CHANGE_KEYS = ("current_password", "new_password")
+PASSWORDS = ("current_password", "new_password")
+PASSWORD_CHANGE_BODIES = (PASSWORDS, (*PASSWORDS, CODE), (*PASSWORDS, RECOVERY_CODE))
 SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,32}")  # tokens.new_id()'s alphabet
 
 
 @bp.post("/auth/password")
 @jwt_required()
 def change_password() -> Response:
-    """Check the current password (throttled as a login), set the new one, end every session
-    of the user and start a new one for the caller."""
+    """Check the current password (throttled as a login) and, for a user with a second factor
+    whose token is not fresh, a code; set the new password, lock the account down (every
+    session ends, passkeys added with the password alone go) and start a new session for the
+    caller: fresh if it proved every factor the account has."""
     cookie_transport_requested()  # an unknown transport is 400 before anything is checked
-    current_password, new_password = password_change_request()
+    current_password, new_password, second_factor_code = password_change_request()
     user = db.session.get(User, current_identity.id)
+    factor_on = user is not None and second_factor.is_on(user.id)
     end_read_transaction()  # the slow verification comes before the write
     if user is None:  # deleted since the token was checked
         raise JWTError("Invalid token", "Token has been revoked")
+    if second_factor_code is not None and not factor_on:
+        raise JWTError("Conflict", "No second factor is on: send no code", 409)
+    if factor_on and second_factor_code is None and not token_is_fresh():
+        # A password alone must not be able to change it, and lock the owner out.
+        raise JWTError("Invalid token", FRESH_REQUIRED)
     if problem := password_problem(new_password, user.username):
         raise JWTError("Bad Request", problem[0].upper() + problem[1:], 400)
     with password_attempt(user.username):
         if not verify_password(current_password, user.password).matches:
             log_change("password_change_refused", user_id=user.id, address=request.remote_addr)
             raise JWTError("Invalid credentials", "The current password is not right")
-    if not replace_password(user, hash_password(new_password)):
+        if second_factor_code is not None and not spend_code(user.id, second_factor_code)[0]:
+            db.session.commit()
+            raise wrong_code()
+    ended = replace_password(user, hash_password(new_password))
+    if ended is None:
         raise JWTError("Invalid token", "Token has been revoked")
     session = start_session(user, request.user_agent.string, request.remote_addr)
-    if second_factor.is_on(user.id):  # no code was asked for: not enough for sensitive acts
+    if factor_on and second_factor_code is None:  # both factors were not proven just now
         session = replace(session, fresh=False)
-    log_change("password_change", user_id=user.id, address=request.remote_addr)
+    log_change("password_change", user_id=user.id, sessions=ended.sessions,
+               passkeys_removed=len(ended.passkeys), address=request.remote_addr)
     return jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
 
 
@@ -88,15 +111,17 @@ def end_the_other_sessions() -> dict:
     return {"status": "other sessions ended", "ended": ended}
 
 
-def password_change_request() -> tuple[str, str]:
-    """The body's current and new password, or a 400 naming what is wrong with it."""
+def password_change_request() -> tuple[str, str, dict[str, str] | None]:
+    """The body's current and new password, and its code or recovery code if it has one, or
+    a 400 naming what is wrong with it."""
     data = request_json()
     if not isinstance(data, dict):
         raise JWTError("Bad Request", "Request body must be a JSON object", 400)
-    if sorted(data) != sorted(PASSWORD_CHANGE_KEYS):
+    if not any(sorted(data) == sorted(keys) for keys in PASSWORD_CHANGE_BODIES):
         raise JWTError("Bad Request", "Request body must have exactly the keys "
-                       "current_password and new_password", 400)
-    current, new = (data[key] for key in PASSWORD_CHANGE_KEYS)
+                       "current_password and new_password, and code or recovery_code if "
+                       "your token is not fresh and you have a second factor", 400)
+    current, new = data["current_password"], data["new_password"]
     if not (isinstance(current, str) and isinstance(new, str)):
         raise JWTError("Bad Request", "Passwords must be strings", 400)
     if not (is_text(current) and is_text(new)):
@@ -105,19 +130,23 @@ def password_change_request() -> tuple[str, str]:
     if len(current) > MAX_PASSWORD_LENGTH:  # no user has it: refused before any hashing
         raise JWTError("Bad Request",
                        f"Password must be at most {MAX_PASSWORD_LENGTH} characters", 400)
-    return current, new
+    codes = {key: data[key] for key in (CODE, RECOVERY_CODE) if key in data}
+    if codes and not all(isinstance(v, str) and is_text(v) and len(v) <= 256
+                         for v in codes.values()):
+        raise JWTError("Bad Request", "A code must be text of at most 256 characters", 400)
+    return current, new, codes or None
 
 
-def replace_password(user: User, new_hash: str) -> bool:
-    """Store the new hash and end every session of the user, unless the user was disabled,
-    deleted or given another password since the row was read (committed)."""
+def replace_password(user: User, new_hash: str) -> LockDown | None:
+    """Store the new hash and lock the account down, unless the user was disabled, deleted
+    or given another password since the row was read (committed): what ended, or None."""
     changed = db.session.execute(
         update(User).where(User.id == user.id, User.active.is_(True),
                            User.password == user.password)
-        .values(password=new_hash, tokens_valid_after=time.time()))
+        .values(password=new_hash))
     if changed.rowcount != 1:
         db.session.rollback()
-        return False
-    db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id))
+        return None
+    ended = lock_down(user.id)
     db.session.commit()
-    return True
+    return ended

@@ -1,25 +1,24 @@
 """Passkeys' routes (issue 27): signing in with one, no username typed, and a user's own
 registering, renaming and deleting them. All answer 404 while WEBAUTHN_RP_ID is unset."""
 
-import json
 import re
 
 from flask import Blueprint, Response, request
 from flask_jwt import request_json
-from sqlalchemy import delete, select, update
+from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
 from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db
 from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required
-from jwtauthtest.models import Passkey, User
+from jwtauthtest.models import Passkey, TokenFamily, User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
-from jwtauthtest.passkeys import ceremonies
+from jwtauthtest.passkeys import ceremonies, store
 from jwtauthtest.passkeys.settings import RelyingParty, relying_party
-from jwtauthtest.throttle.limiter import address_attempt
+from jwtauthtest.secondfactor import store as second_factor
+from jwtauthtest.throttle.limiter import address_attempt, passkey_attempt
 from jwtauthtest.tokens.claims import private
-from jwtauthtest.tokens.listing import iso_time
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
 
@@ -30,7 +29,8 @@ MAX_NAME = 64
 
 @bp.post("/auth/passkey/options")
 def sign_in_options() -> Response:
-    """A sign-in's options (counted in the login throttle by address: each stores a challenge)."""
+    """A sign-in's options. Each stores a challenge: counted in the login throttle by the
+    client's address, and capped by WEBAUTHN_MAX_SIGN_IN_CHALLENGES."""
     rp = configured()
     with address_attempt():
         return private(ceremonies.authentication_options(rp))
@@ -43,7 +43,7 @@ def sign_in() -> Response:
     rp = configured()
     cookie_transport_requested()  # an unknown transport is 400 before anything is checked
     answer = body_with("credential")["credential"]
-    with address_attempt():
+    with passkey_attempt(ceremonies.credential_named(answer)):
         try:
             passkey = ceremonies.authenticate(rp, answer)
         except ceremonies.PasskeyRefused as refused:
@@ -54,7 +54,8 @@ def sign_in() -> Response:
     if user is None or not user.active or not record_login(user, None):
         log_login(FAILURE, user.username if user else None, "disabled")
         raise JWTError("Passkey refused", "This account cannot sign in")
-    session = start_session(user, request.user_agent.string, request.remote_addr)
+    session = start_session(user, request.user_agent.string, request.remote_addr,
+                            passkey_id=passkey.id)
     log_login(SUCCESS, user.username, "passkey")
     metrics.count("passkeys", event="signed_in")
     return jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
@@ -75,13 +76,16 @@ def register() -> Response:
     body = body_with("credential", "name")
     name = passkey_name(body["name"])
     try:
-        passkey = ceremonies.register(rp, current_identity.id, body["credential"], name)
+        passkey = ceremonies.register(
+            rp, current_identity.id, body["credential"], name,
+            with_second_factor=second_factor.is_on(current_identity.id),
+            address=request.remote_addr, user_agent=request.user_agent.string)
     except ceremonies.PasskeyRefused as refused:
         raise JWTError("Passkey refused", str(refused), 400) from None
     log_change("passkey_added", user_id=current_identity.id, passkey=passkey.id,
                address=request.remote_addr)
     metrics.count("passkeys", event="registered")
-    response = private(details(passkey))
+    response = private(store.details(passkey))
     response.status_code = 201
     return response
 
@@ -90,9 +94,8 @@ def register() -> Response:
 @jwt_required()
 def list_passkeys() -> Response:
     configured()
-    mine = db.session.scalars(select(Passkey).where(Passkey.user_id == current_identity.id)
-                              .order_by(Passkey.created_at)).all()
-    return private({"passkeys": [details(passkey) for passkey in mine]})
+    return private({"passkeys": [store.details(passkey)
+                                 for passkey in store.passkeys_of(current_identity.id)]})
 
 
 @bp.patch("/auth/passkeys/<passkey_id>")
@@ -104,20 +107,25 @@ def rename(passkey_id: str) -> Response:
     db.session.commit()
     if renamed.rowcount != 1:
         raise NotFound("You have no passkey with this id")
-    return private(details(db.session.get(Passkey, passkey_id)))
+    return private(store.details(db.session.get(Passkey, passkey_id)))
 
 
 @bp.delete("/auth/passkeys/<passkey_id>")
 @jwt_required(fresh=True)
 def remove(passkey_id: str) -> dict:
+    """Delete one of the caller's passkeys; the sessions it signed in end, this one too if
+    it did."""
     configured()
-    removed = db.session.execute(delete(Passkey).where(*mine(passkey_id)))
-    db.session.commit()
-    if removed.rowcount != 1:
+    mine(passkey_id)
+    ended = store.remove_passkey(current_identity.id, passkey_id)
+    if ended is None:
         raise NotFound("You have no passkey with this id")
     log_change("passkey_removed", user_id=current_identity.id, passkey=passkey_id,
-               address=request.remote_addr)
-    return {"status": "passkey removed"}
+               sessions=ended, address=request.remote_addr)
+    this_one = current_identity.family
+    return {"status": "passkey removed", "ended": ended,
+            "this_session_ended": this_one is not None and ended > 0
+            and db.session.get(TokenFamily, this_one) is None}
 
 
 def configured() -> RelyingParty:
@@ -146,9 +154,3 @@ def passkey_name(name: object) -> str:
         raise JWTError("Bad Request", f"A passkey's name must be 1 to {MAX_NAME} printable "
                        "characters", 400)
     return name.strip()
-
-
-def details(passkey: Passkey) -> dict:
-    return {"id": passkey.id, "name": passkey.name, "created_at": iso_time(passkey.created_at),
-            "last_used_at": iso_time(passkey.last_used_at),
-            "transports": json.loads(passkey.transports)}

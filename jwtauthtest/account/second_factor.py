@@ -13,18 +13,20 @@ from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
 from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secondfactor import store, totp
 from jwtauthtest.secondfactor.challenges import (
+    MAX_WRONG_CODES,
     challenged_user,
-    count_wrong_code,
+    end_challenge,
+    release_try,
+    reserve_try,
     spend_challenge,
 )
+from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code, wrong_code
 from jwtauthtest.throttle.limiter import password_attempt
 from jwtauthtest.tokens.claims import private
-from jwtauthtest.tokens.listing import end_other_sessions
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
 
 bp = Blueprint("second_factor", __name__)
-CODE, RECOVERY_CODE = "code", "recovery_code"
 
 
 @bp.post("/auth/second-factor")
@@ -33,16 +35,22 @@ def login_with_second_factor() -> Response:
     pair, the access token fresh. A wrong code counts in the login throttle."""
     cookie_transport_requested()  # an unknown transport is 400 before anything is checked
     body = json_body(("challenge", CODE), ("challenge", RECOVERY_CODE))
-    user = challenged_user(body["challenge"])
+    challenge = body["challenge"]
+    user = challenged_user(challenge)
     with password_attempt(user.username):
-        accepted, left = spend_code(user.id, body)
+        tries = reserve_try(challenge)
+        try:
+            accepted, left = spend_code(user.id, body)
+        except JWTError:  # the day's count is spent: this code was not checked
+            release_try(challenge)
+            raise
         if not accepted:
             db.session.commit()  # (nothing was spent)
             log_login(FAILURE, user.username, "wrong second factor")
-            raise wrong_code_at_login(body["challenge"])
+            raise wrong_code_at_login(challenge, tries)
         # With the code, in one transaction: both or neither; committed before the throttle
         # writes to the database (SQLite has one writer).
-        spend_challenge(body["challenge"])
+        spend_challenge(challenge)
     if not record_login(user, None):  # disabled or given a new password meanwhile
         raise JWTError("Invalid challenge", "The challenge is unknown, expired or spent: log "
                        "in with the password again")
@@ -86,15 +94,15 @@ def confirm_enrolment() -> Response:
     if not state["pending"]:
         raise JWTError("Conflict", "A second factor is already on" if state["enabled"] else
                        "No enrolment waits for a code: start one first", 409)
-    codes = store.confirm_enrolment(current_identity.id, code)
-    if codes is None:
+    confirmed = store.confirm_enrolment(current_identity.id, code, session_of_the_token())
+    if confirmed is None:
         raise JWTError("Invalid credentials", "The code is not right")
-    # Whoever had the password alone before keeps no session of it.
-    ended = end_other_sessions(current_identity.id, session_of_the_token())
-    log_change("second_factor_enrolled", user_id=current_identity.id, sessions=ended,
-               address=request.remote_addr)
+    codes, ended = confirmed
+    log_change("second_factor_enrolled", user_id=current_identity.id, sessions=ended.sessions,
+               passkeys_removed=len(ended.passkeys), address=request.remote_addr)
     metrics.count("second_factor", event="enrolled")
-    return private({"enabled": True, "recovery_codes": codes})
+    return private({"enabled": True, "recovery_codes": codes,
+                    "passkeys_removed": ended.passkeys})
 
 
 @bp.post("/auth/second-factor/recovery-codes")
@@ -114,10 +122,10 @@ def turn_off() -> Response:
     """Off, for a current code (or a recovery code); every session of the user ends."""
     check_second_factor()
     ended = store.turn_off(current_identity.id)
-    log_change("second_factor_removed", user_id=current_identity.id, sessions=ended,
+    log_change("second_factor_removed", user_id=current_identity.id, sessions=ended.sessions,
                address=request.remote_addr)
     metrics.count("second_factor", event="removed")
-    return private({"status": "second factor off", "ended": ended})
+    return private({"status": "second factor off", "ended": ended.sessions})
 
 
 def check_second_factor() -> None:
@@ -135,33 +143,12 @@ def check_second_factor() -> None:
             raise wrong_code()
 
 
-def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
-    """Whether the body's code (or recovery code) is right, and spent (uncommitted: the
-    caller commits); for a recovery code, how many are left."""
-    if CODE in body:
-        if store.codes_locked(user_id):
-            raise JWTError("Too Many Requests", "Too many wrong codes today: use a recovery "
-                           "code, or ask an operator to reset the second factor", 429)
-        accepted = store.accept_code(user_id, body[CODE])
-        if not accepted and store.note_wrong_code(user_id):
-            log_change("second_factor_locked", user_id=user_id, address=request.remote_addr)
-        return accepted, None
-    left = store.spend_recovery_code(user_id, body[RECOVERY_CODE])
-    return left is not None, left
-
-
-def wrong_code_at_login(challenge: str) -> JWTError:
-    """A wrong code at login; the challenge's fifth ends it."""
-    if count_wrong_code(challenge):
-        metrics.count("second_factor", event="failed")
-        return JWTError("Invalid credentials", "The code is not right, five times: log in "
-                        "with the password again")
+def wrong_code_at_login(challenge: str, tries: int) -> JWTError:
+    """A wrong code at login; the challenge's last try ends it."""
+    if tries >= MAX_WRONG_CODES:
+        end_challenge(challenge)
+        return wrong_code("The code is not right, five times: log in with the password again")
     return wrong_code()
-
-
-def wrong_code() -> JWTError:
-    metrics.count("second_factor", event="failed")
-    return JWTError("Invalid credentials", "The code is not right")
 
 
 def json_body(*shapes: tuple[str, ...]) -> dict[str, str]:

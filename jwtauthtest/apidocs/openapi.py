@@ -55,16 +55,28 @@ def password_change_operation(config: Mapping[str, Any]) -> dict[str, Any]:
     password = {"type": "string", "maxLength": MAX_PASSWORD_LENGTH, "pattern": NO_NUL}
     new_password = {**password, "minLength": config["PASSWORD_MIN_LENGTH"],
                     "description": "Not a common password, nor containing the username"}
-    body = {"type": "object", "additionalProperties": False,
-            "required": ["current_password", "new_password"],
-            "properties": {"current_password": password, "new_password": new_password}}
+    code = {"type": "string", "maxLength": 256, "pattern": NO_NUL}
+    passwords = {"current_password": password, "new_password": new_password}
+    body = {"oneOf": [
+        {"type": "object", "additionalProperties": False, "required": list(passwords),
+         "properties": passwords},
+        *({"type": "object", "additionalProperties": False,
+           "required": [*passwords, key], "properties": {**passwords, key: code},
+           "description": f"With {description}: for a user with a second factor whose token "
+                          "is not fresh; the new tokens are fresh"}
+          for key, description in (("code", "a code from the authenticator app"),
+                                   ("recovery_code", "a recovery code")))]}
     return {**protected(
-        "Change your password: every session of yours ends, and a new one starts",
+        "Change your password: every session of yours ends, passkeys added with the password "
+        "alone are removed, and a new session starts",
         tokens_issued("Changed; the tokens of a new session"),
-        {"400": error("The body is not a JSON object with exactly these keys, the new "
+        {"400": error("The body is not a JSON object of one of these shapes, the new "
                       "password breaks a rule of the password policy (named), or an unknown "
                       "or disabled transport"),
-         "401": error("A refused token, or the current password is not right"),
+         "401": error("A refused token, or one that is not fresh from a user with a second "
+                      "factor who sent no code; or the current password or the code is not "
+                      "right"),
+         "409": error("A code from a user without a second factor"),
          "413": error(f"The body is larger than {config['MAX_CONTENT_LENGTH']} bytes"),
          "403": error("A cookie transport from an origin not allowed"),
          "429": THROTTLED}),

@@ -19,11 +19,22 @@ ANSWER = {"type": "object", "description": "What navigator.credentials.create() 
 OPTIONS = {"type": "object", "description": "WebAuthn options for the browser, as JSON "
                                             "(PublicKeyCredential.parse*OptionsFromJSON)"}
 PASSKEY = {"type": "object",
-           "required": ["id", "name", "created_at", "last_used_at", "transports"],
+           "required": ["id", "name", "created_at", "last_used_at", "transports",
+                        "with_second_factor", "address", "user_agent"],
            "properties": {"id": {"type": "string"}, "name": {"type": "string"},
                           "created_at": {"type": "string", "format": "date-time"},
                           "last_used_at": {"type": ["string", "null"], "format": "date-time"},
-                          "transports": {"type": "array", "items": {"type": "string"}}}}
+                          "transports": {"type": "array", "items": {"type": "string"}},
+                          "with_second_factor": {
+                              "type": "boolean",
+                              "description": "Whether the account had a second factor when "
+                                             "it was added; one added with the password alone "
+                                             "is removed by a password change or turning the "
+                                             "second factor on"},
+                          "address": {"type": ["string", "null"],
+                                      "description": "The address it was added from"},
+                          "user_agent": {"type": ["string", "null"],
+                                         "description": "The browser it was added with"}}}
 NAME = {"type": "string", "minLength": 1, "maxLength": 64}
 PATH_ID = [{"name": "passkey_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 
@@ -48,7 +59,9 @@ def passkey_operations() -> dict[str, Any]:
         "/auth/passkey/options": {"post": {
             "summary": "Sign in with a passkey, first step: options with a new challenge",
             "responses": {"200": ok("The options", OPTIONS), "404": OFF, "429": THROTTLED,
-                          "503": UNAVAILABLE}}},
+                          "503": error("The database is unavailable, or "
+                                       "WEBAUTHN_MAX_SIGN_IN_CHALLENGES sign-ins are under "
+                                       "way")}}},
         "/auth/passkey": {"post": {
             "summary": "Sign in with a passkey: its answer to the options, for tokens (the "
                        "access token fresh); no username, no second factor asked",
@@ -76,9 +89,14 @@ def passkey_operations() -> dict[str, Any]:
                                    ok("Renamed", PASSKEY),
                                    {"400": error("The body is not {\"name\": ...}")}),
                       "parameters": PATH_ID, "requestBody": body({"name": NAME})},
-            "delete": {**with_token("Delete one of your passkeys (a fresh token)",
-                                    ok("Deleted", {"type": "object", "required": ["status"],
-                                                   "properties": {"status": {
-                                                       "const": "passkey removed"}}})),
+            "delete": {**with_token("Delete one of your passkeys (a fresh token): the sessions "
+                                    "it signed in end, this one too if it did",
+                                    ok("Deleted", {"type": "object", "required": [
+                                        "status", "ended", "this_session_ended"],
+                                        "properties": {
+                                            "status": {"const": "passkey removed"},
+                                            "ended": {"type": "integer", "minimum": 0,
+                                                      "description": "Sessions ended"},
+                                            "this_session_ended": {"type": "boolean"}}})),
                        "parameters": PATH_ID}},
     }

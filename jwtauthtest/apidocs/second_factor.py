@@ -26,6 +26,10 @@ CODE_BODY = {"oneOf": [
      "properties": {"code": SIX_DIGITS}},
     {"type": "object", "additionalProperties": False, "required": ["recovery_code"],
      "properties": {"recovery_code": RECOVERY_CODE}}]}
+REMOVED_PASSKEYS = {"type": "array", "description": "The passkeys added with the password alone, "
+                    "now removed", "items": {"type": "object", "required": ["id", "name"],
+                                             "properties": {"id": {"type": "string"},
+                                                            "name": {"type": "string"}}}}
 WRONG_CODE = error("A refused token or one that is not fresh, or the code is not right")
 IS_OFF = error("No second factor is on")
 SECOND_FACTOR_REQUIRED = error(
@@ -82,9 +86,12 @@ def second_factor_operations() -> dict[str, Any]:
             {"409": error("A second factor is already on")}, status="201")},
         "/auth/second-factor/enrolment/confirm": {"post": {**protected(
             "A first code turns the second factor on (a fresh token): the recovery codes, "
-            "shown once", ok("On", {"type": "object", "required": ["enabled", "recovery_codes"],
-                                    "properties": {"enabled": {"const": True},
-                                                   "recovery_codes": CODES}}),
+            "shown once; every other session ends, and so do passkeys added with the password "
+            "alone", ok("On", {"type": "object",
+                               "required": ["enabled", "recovery_codes", "passkeys_removed"],
+                               "properties": {"enabled": {"const": True},
+                                              "recovery_codes": CODES,
+                                              "passkeys_removed": REMOVED_PASSKEYS}}),
             {"401": WRONG_CODE,
              "409": error("A second factor is already on, or no enrolment was started")}),
             "requestBody": request_body({"type": "object", "additionalProperties": False,

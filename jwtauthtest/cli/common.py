@@ -1,4 +1,5 @@
-"""What the command groups share: the schema check, password input, one-line errors, tables.
+"""What the command groups share: the schema check, password input, one-line errors, tables,
+what a lock-down removed.
 
 Passwords are prompted for (hidden, twice) or read from one line of standard input with
 ``--password-stdin``; never taken as arguments, which ``ps`` and shell history would show.
@@ -12,8 +13,9 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 from jwtauthtest.database import db
+from jwtauthtest.passwords.usernames import printable
 from jwtauthtest.schema import UPGRADE_COMMAND, schema_is_current, unreachable
-from jwtauthtest.users import UserError, read_password_line
+from jwtauthtest.users import LockDown, UserError, read_password_line
 
 
 def require_current_schema() -> None:
@@ -56,3 +58,11 @@ def echo_table(header: dict[str, str], rows: list[dict]) -> None:
 
 def iso(moment: object) -> str | None:
     return moment.isoformat(sep=" ", timespec="seconds") if moment else None
+
+
+def passkeys_removed(ended: LockDown) -> str:
+    """The end of a sentence naming the passkeys a lock-down removed, if any."""
+    if not ended.passkeys:
+        return ""
+    names = ", ".join(f"'{printable(p['name'])}'" for p in ended.passkeys)
+    return f"; removed {len(ended.passkeys)} passkey(s) added with the password alone: {names}"

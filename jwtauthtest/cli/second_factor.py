@@ -6,7 +6,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from jwtauthtest.cli.common import user_errors
+from jwtauthtest.cli.common import passkeys_removed, user_errors
 from jwtauthtest.database import database_label
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
@@ -45,15 +45,18 @@ def status_command(username: str, as_json: bool) -> None:
 @click.argument("username")
 @click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
 def reset_command(username: str, yes: bool) -> None:
-    """Remove a user's second factor and recovery codes, and end their sessions: they log
-    in with the password alone, and can enrol again."""
+    """Remove a user's second factor and recovery codes, end their sessions and remove their
+    passkeys added with the password alone: they log in with the password alone, and can
+    enrol again."""
     with user_errors():
         user = get_user(username)
     if not yes:
         click.confirm(f"Reset the second factor of '{printable(user.username)}' in "
                       f"{database_label()}? Their sessions end", abort=True)
     ended = store.turn_off(user.id)
-    log_change("second_factor_reset", username=user.username, sessions=ended)
+    log_change("second_factor_reset", username=user.username, sessions=ended.sessions,
+               passkeys_removed=len(ended.passkeys))
     metrics.count("second_factor", event="reset")
     click.echo(f"Reset the second factor of '{printable(user.username)}' in "
-               f"{database_label()}; ended {ended} session(s)")
+               f"{database_label()}; ended {ended.sessions} session(s)"
+               f"{passkeys_removed(ended)}")

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from jwtauthtest.cli.common import (
     echo_table,
     iso,
+    passkeys_removed,
     password_stdin_option,
     read_new_password,
     require_current_schema,
@@ -77,10 +78,11 @@ def list_command(as_json: bool) -> None:
 def passwd_command(username: str, password_stdin: bool) -> None:
     """Set a new password; tokens issued before are refused from the next request on."""
     with user_errors():
-        user = change_password(username, read_new_password(password_stdin))
-    log_change("password_change", username=user.username)
+        user, ended = change_password(username, read_new_password(password_stdin))
+    log_change("password_change", username=user.username, sessions=ended.sessions,
+               passkeys_removed=len(ended.passkeys))
     click.echo(f"Changed the password of '{printable(user.username)}' in {database_label()}; "
-               "earlier tokens are revoked")
+               f"earlier tokens are revoked{passkeys_removed(ended)}")
 
 
 @users_cli.command("disable")
@@ -141,6 +143,8 @@ def logout_command(username: str) -> None:
     """End every session of a user; their tokens are refused (they can log in again)."""
     with user_errors():
         user, ended = log_out_everywhere(username)
-    log_change("user_logged_out", username=user.username, sessions=ended)
-    click.echo(f"Ended {ended} session(s) of '{printable(user.username)}' in "
-               f"{database_label()}; their tokens are revoked")
+    log_change("user_logged_out", username=user.username, sessions=ended.sessions,
+               passkeys_removed=len(ended.passkeys))
+    click.echo(f"Ended {ended.sessions} session(s) of '{printable(user.username)}' in "
+               f"{database_label()}; their tokens are revoked{passkeys_removed(ended)}")
+

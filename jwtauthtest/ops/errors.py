@@ -2,14 +2,14 @@
 
 from flask import Flask, Response, current_app, jsonify, request
 from flask_jwt import JWTError, request_json
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.exceptions import Conflict, HTTPException, ServiceUnavailable
 
 from jwtauthtest.database import db
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, log_login, logged_this_login
-from jwtauthtest.schema import database_problem
+from jwtauthtest.schema import database_problem, driver_message
 
 REFRESH_REUSED = "Refresh token was already used; its session has been revoked"
 
@@ -19,6 +19,7 @@ def init_errors(app: Flask) -> None:
     app.register_error_handler(HTTPException, http_error_response)
     for unavailable in (DBAPIError, PoolTimeout):
         app.register_error_handler(unavailable, database_unavailable)
+    app.register_error_handler(IntegrityError, concurrent_change)  # (a DBAPIError too)
     # JWTError's handler is Flask-JWT's, which calls jwt_error_response (jwt.py).
 
 
@@ -39,6 +40,16 @@ def database_unavailable(error: DBAPIError | PoolTimeout) -> Response:
     metrics.count("database_unavailable")
     db.session.rollback()
     return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))
+
+
+def concurrent_change(error: IntegrityError) -> Response:
+    """A constraint refused a write no view expected to fail: another request made the same
+    change first (two registrations of one thing at once). The client's to retry; the
+    database is fine."""
+    current_app.logger.warning("A concurrent change refused a write: %s", driver_message(error))
+    db.session.rollback()
+    return http_error_response(Conflict("The request conflicts with a concurrent change; try "
+                                        "again"))
 
 
 REJECTIONS = {"Signature has expired": "expired", "Token has been revoked": "revoked",

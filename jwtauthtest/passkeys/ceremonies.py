@@ -13,7 +13,8 @@ import time
 from typing import Any
 
 import webauthn
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Float, Integer, String, cast, delete, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from webauthn.helpers import (
     bytes_to_base64url,
     decode_credential_public_key,
@@ -29,14 +30,17 @@ from webauthn.helpers.structs import (
     ResidentKeyRequirement,
     UserVerificationRequirement,
 )
+from werkzeug.exceptions import ServiceUnavailable
 
 from jwtauthtest.database import db
-from jwtauthtest.models import Passkey, PasskeyChallenge
+from jwtauthtest.models import MAX_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH, Passkey, PasskeyChallenge
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passkeys.settings import CHALLENGE_SECONDS, RelyingParty
+from jwtauthtest.tokens.sessions import storable
 
 logger = logging.getLogger("jwtauthtest.passkeys")
 NO_CHALLENGE = "The challenge is unknown, expired or spent: ask for new options"
+REGISTERED_ALREADY = "This passkey is registered already"
 MAX_CREDENTIAL_ID = 1023  # bytes (WebAuthn Level 3, 5.1)
 # What the library may raise besides its own errors for an answer it can't read: malformed
 # JSON (nested too deep, too), CBOR or keys; refused, never a 500.
@@ -64,8 +68,10 @@ def registration_options(rp: RelyingParty, user_id: int, username: str) -> dict[
     return json.loads(webauthn.options_to_json(options))
 
 
-def register(rp: RelyingParty, user_id: int, answer: object, name: str) -> Passkey:
-    """Store the passkey of a create() answer to this user's options (committed)."""
+def register(rp: RelyingParty, user_id: int, answer: object, name: str, *,
+             with_second_factor: bool, address: str | None, user_agent: str | None) -> Passkey:
+    """Store the passkey of a create() answer to this user's options (committed), noting
+    whether the account had a second factor, and where it was added from."""
     try:
         credential = parse_registration_credential_json(answer)
         challenge = same_origin_challenge(credential.response.client_data_json)
@@ -85,14 +91,20 @@ def register(rp: RelyingParty, user_id: int, answer: object, name: str) -> Passk
         raise PasskeyRefused(f"A credential id is at most {MAX_CREDENTIAL_ID} bytes")
     passkey_id = bytes_to_base64url(verified.credential_id)
     if db.session.get(Passkey, passkey_id) is not None:
-        raise PasskeyRefused("This passkey is registered already")
+        raise PasskeyRefused(REGISTERED_ALREADY)
     transports = sorted({t.value for t in credential.response.transports or []})
-    db.session.execute(insert(Passkey).values(
-        id=passkey_id, user_id=user_id, user_handle=handle, name=name,
-        public_key=bytes_to_base64url(verified.credential_public_key),
-        sign_count=verified.sign_count, transports=json.dumps(transports),
-        created_at=time.time(), last_used_at=None))
-    db.session.commit()
+    try:
+        db.session.execute(insert(Passkey).values(
+            id=passkey_id, user_id=user_id, user_handle=handle, name=name,
+            public_key=bytes_to_base64url(verified.credential_public_key),
+            sign_count=verified.sign_count, transports=json.dumps(transports),
+            created_at=time.time(), last_used_at=None, with_second_factor=with_second_factor,
+            added_address=storable(address, MAX_ADDRESS_LENGTH),
+            added_user_agent=storable(user_agent, MAX_USER_AGENT_LENGTH)))
+        db.session.commit()
+    except IntegrityError:  # registered by a request that went in since the check above
+        db.session.rollback()
+        raise PasskeyRefused(REGISTERED_ALREADY) from None
     return db.session.get(Passkey, passkey_id)
 
 
@@ -101,7 +113,7 @@ def authentication_options(rp: RelyingParty) -> dict[str, Any]:
     options = webauthn.generate_authentication_options(
         rp_id=rp.id, timeout=CHALLENGE_SECONDS * 1000,
         user_verification=UserVerificationRequirement.REQUIRED)
-    remember_challenge(options.challenge, None, None)
+    remember_challenge(options.challenge, None, None, rp.max_sign_in_challenges)
     return json.loads(webauthn.options_to_json(options))
 
 
@@ -144,6 +156,18 @@ def authenticate(rp: RelyingParty, answer: object) -> Passkey:
     return passkey
 
 
+def credential_named(answer: object) -> str:
+    """The credential id a sign-in answer names, unverified, spelt as stored (base64url
+    without padding); "" when it names none that can be read."""
+    raw_id = answer.get("rawId") if isinstance(answer, dict) else None
+    if not isinstance(raw_id, str) or len(raw_id) > 2 * MAX_CREDENTIAL_ID:
+        return ""
+    try:
+        return bytes_to_base64url(webauthn.base64url_to_bytes(raw_id))
+    except ValueError:  # (binascii.Error is one)
+        return ""
+
+
 def signed_by_the_passkey(expected: dict[str, Any]) -> bool:
     """Whether an answer refused for its sign count is otherwise genuine (so the count
     really went backwards) — asked of the library again, with no count to compare."""
@@ -163,13 +187,28 @@ def same_origin_challenge(client_data_json: bytes) -> bytes:
     return client_data.challenge
 
 
-def remember_challenge(challenge: bytes, user_id: int | None, handle: str | None) -> None:
+def remember_challenge(challenge: bytes, user_id: int | None, handle: str | None,
+                       most: int | None = None) -> None:
+    """Store a ceremony's challenge (committed); with ``most``, a sign-in's, only while fewer
+    than that many sign-in challenges are live (one statement: racing requests can't pass
+    the cap together), else 503."""
     now = time.time()
     db.session.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at <= now))
-    db.session.execute(insert(PasskeyChallenge).values(
-        digest=hashlib.sha256(challenge).hexdigest(), user_id=user_id, user_handle=handle,
-        expires_at=now + CHALLENGE_SECONDS))
+    row = select(cast(literal(hashlib.sha256(challenge).hexdigest()), String),
+                 cast(literal(user_id), Integer), cast(literal(handle), String),
+                 cast(literal(now + CHALLENGE_SECONDS), Float))
+    if most is not None:
+        live = select(func.count()).select_from(PasskeyChallenge).where(
+            PasskeyChallenge.user_id.is_(None), PasskeyChallenge.expires_at > now)
+        row = row.where(live.scalar_subquery() < most)
+    stored = db.session.execute(insert(PasskeyChallenge).from_select(
+        ["digest", "user_id", "user_handle", "expires_at"], row))
     db.session.commit()
+    if stored.rowcount != 1:
+        logger.warning("Passkey sign-in options refused: WEBAUTHN_MAX_SIGN_IN_CHALLENGES (%d) "
+                       "sign-ins are under way", most)
+        raise ServiceUnavailable("Too many passkey sign-ins are under way; try again in a "
+                                 "minute", retry_after=60)
 
 
 def spend_challenge(challenge: bytes, user_id: int | None) -> str | None:

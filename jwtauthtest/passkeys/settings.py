@@ -1,5 +1,6 @@
 """The relying party: WEBAUTHN_RP_ID (the site's host name; passkeys are off without it),
-WEBAUTHN_RP_NAME, and WEBAUTHN_ORIGINS, the pages allowed to use them, each on the RP id."""
+WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS, the pages allowed to use them, each on the RP id, and
+WEBAUTHN_MAX_SIGN_IN_CHALLENGES, how many sign-ins may be under way at once."""
 
 import re
 from dataclasses import dataclass
@@ -20,12 +21,16 @@ class RelyingParty:
     id: str
     name: str
     origins: list[str]
+    # Live sign-in challenges, at most: a sign-in's options name no one, so when clients
+    # have no address to count them by, this bounds what they can make us store.
+    max_sign_in_challenges: int = 10_000
 
 
 def init_passkeys(app: Flask) -> None:
     rp_id = app.config.setdefault("WEBAUTHN_RP_ID", None)
     name = app.config.setdefault("WEBAUTHN_RP_NAME", "jwtauthtest")
     origins = app.config.setdefault("WEBAUTHN_ORIGINS", None)
+    most = app.config.setdefault("WEBAUTHN_MAX_SIGN_IN_CHALLENGES", 10_000)
     if rp_id is None:
         return
     if not is_host_name(rp_id):
@@ -43,7 +48,10 @@ def init_passkeys(app: Flask) -> None:
                                  f"such as https://{rp_id}, not {origins!r}")
     for origin in origins:
         check_origin(origin, rp_id)
-    app.extensions[EXTENSION_KEY] = RelyingParty(rp_id, name, origins)
+    if not isinstance(most, int) or isinstance(most, bool) or most < 1:
+        raise ConfigurationError("WEBAUTHN_MAX_SIGN_IN_CHALLENGES must be a whole number of "
+                                 f"sign-ins under way at once, at least 1, not {most!r}")
+    app.extensions[EXTENSION_KEY] = RelyingParty(rp_id, name, origins, most)
 
 
 def is_host_name(name: object) -> bool:

@@ -3,7 +3,8 @@ of tokens, to send back with a code to ``POST /auth/second-factor``.
 
 Random (256 bits), stored as its SHA-256 only, for SECOND_FACTOR_CHALLENGE_SECONDS (at most
 five minutes), and spent by the one request that logs in with it. A wrong code leaves it,
-four times (the login throttle counts each, by user and address); the fifth ends it. A
+four times (the login throttle counts each, by user and address); the fifth ends it. Each
+try is counted before its code is checked, so racing requests can't have more checked. A
 password change, disable or reset of the user since refuses it.
 """
 
@@ -79,12 +80,31 @@ def spend_challenge(challenge: str) -> None:
     db.session.commit()
 
 
-def count_wrong_code(challenge: str) -> bool:
-    """Note a wrong code for the challenge (committed); whether that was its last."""
-    db.session.execute(update(LoginChallenge).where(LoginChallenge.digest == digest(challenge))
-                       .values(failures=LoginChallenge.failures + 1))
-    ended = db.session.execute(delete(LoginChallenge).where(
-        LoginChallenge.digest == digest(challenge),
-        LoginChallenge.failures >= MAX_WRONG_CODES)).rowcount
+def reserve_try(challenge: str) -> int:
+    """Count a code about to be checked with the challenge (committed): its tries, this one
+    included. Raises the 401 of no_challenge() (nothing counted, the code unchecked) when it
+    is unknown, expired, or has had its MAX_WRONG_CODES."""
+    tries = db.session.execute(
+        update(LoginChallenge).where(LoginChallenge.digest == digest(challenge),
+                                     LoginChallenge.expires_at > time.time(),
+                                     LoginChallenge.failures < MAX_WRONG_CODES)
+        .values(failures=LoginChallenge.failures + 1).returning(LoginChallenge.failures)
+    ).scalar()
     db.session.commit()
-    return ended == 1
+    if tries is None:
+        raise no_challenge()
+    return tries
+
+
+def release_try(challenge: str) -> None:
+    """Give back the try of a code that was not checked after all (committed)."""
+    db.session.execute(update(LoginChallenge).where(LoginChallenge.digest == digest(challenge),
+                                                    LoginChallenge.failures > 0)
+                       .values(failures=LoginChallenge.failures - 1))
+    db.session.commit()
+
+
+def end_challenge(challenge: str) -> None:
+    """After its last wrong code (committed)."""
+    db.session.execute(delete(LoginChallenge).where(LoginChallenge.digest == digest(challenge)))
+    db.session.commit()

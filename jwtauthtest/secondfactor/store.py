@@ -16,18 +16,18 @@ from dataclasses import dataclass
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import Flask, current_app
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, select, update
 
 from jwtauthtest.database import db
 from jwtauthtest.keys.material import derive_key, storage_cipher
-from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor, TokenFamily, User
+from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor
 from jwtauthtest.secondfactor import totp
 from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.users import LockDown, lock_down
 
 EXTENSION_KEY = "jwtauthtest.second_factor"
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"  # no 0/o, 1/l: read off a sheet
-FAILURE_WINDOW_SECONDS = 24 * 3600
 logger = logging.getLogger("jwtauthtest.second_factor")
 
 
@@ -100,9 +100,12 @@ def start_enrolment(user_id: int) -> str:
     return secret
 
 
-def confirm_enrolment(user_id: int, code: object) -> list[str] | None:
-    """Turn the waiting secret on if the code is one of its; then its new recovery codes
-    (committed). None if the code is not right, or nothing waits."""
+def confirm_enrolment(user_id: int, code: object,
+                      kept_session: str | None = None) -> tuple[list[str], LockDown] | None:
+    """Turn the waiting secret on if the code is one of its, and in the same transaction lock
+    the account down but for kept_session (the confirming one): whoever had the password
+    alone keeps no session and no passkey. Its new recovery codes, and what ended
+    (committed); None if the code is not right, or nothing waits."""
     factor = factor_of(user_id)
     step = matching_step(factor, code) if factor and factor.enabled_at is None else None
     if step is None:
@@ -114,7 +117,8 @@ def confirm_enrolment(user_id: int, code: object) -> list[str] | None:
     if turned_on.rowcount != 1:
         db.session.rollback()
         return None
-    return replace_recovery_codes(user_id)
+    ended = lock_down(user_id, kept_session)
+    return replace_recovery_codes(user_id), ended
 
 
 def accept_code(user_id: int, code: object) -> bool:
@@ -127,33 +131,8 @@ def accept_code(user_id: int, code: object) -> bool:
         return False
     spent = db.session.execute(update(SecondFactor).where(
         SecondFactor.user_id == user_id, SecondFactor.last_step < step)
-        .values(last_step=step, failures=0, failures_since=None))
+        .values(last_step=step))
     return spent.rowcount == 1
-
-
-def codes_locked(user_id: int) -> bool:
-    """Whether the user's wrong codes have reached SECOND_FACTOR_MAX_FAILURES within a day of
-    the first of them: the throttle's ten a minute would let a password holder guess on for
-    weeks; this stops it after a day's worth."""
-    factor = factor_of(user_id)
-    return (factor is not None and factor.failures_since is not None
-            and factor.failures_since > time.time() - FAILURE_WINDOW_SECONDS
-            and factor.failures >= current_app.config["SECOND_FACTOR_MAX_FAILURES"])
-
-
-def note_wrong_code(user_id: int) -> bool:
-    """Count a wrong code in the user's day (uncommitted); whether it was the last allowed."""
-    now = time.time()
-    db.session.execute(update(SecondFactor).where(
-        SecondFactor.user_id == user_id,
-        or_(SecondFactor.failures_since.is_(None),
-            SecondFactor.failures_since <= now - FAILURE_WINDOW_SECONDS))
-        .values(failures=0, failures_since=now))
-    db.session.execute(update(SecondFactor).where(SecondFactor.user_id == user_id)
-                       .values(failures=SecondFactor.failures + 1))
-    failures = db.session.scalar(select(SecondFactor.failures)
-                                 .where(SecondFactor.user_id == user_id))
-    return failures == current_app.config["SECOND_FACTOR_MAX_FAILURES"]
 
 
 def recovery_digest(user_id: int, code: str) -> str:
@@ -194,16 +173,15 @@ def recovery_codes_left(user_id: int) -> int:
         RecoveryCode.user_id == user_id, RecoveryCode.used_at.is_(None))) or 0
 
 
-def turn_off(user_id: int) -> int:
-    """Remove the user's second factor, recovery codes and challenges, and end every session
-    of the user (their tokens are refused from now on); the sessions ended (committed)."""
+def turn_off(user_id: int) -> LockDown:
+    """Remove the user's second factor, recovery codes and challenges, and lock the account
+    down: every session ends (their tokens are refused from now on), and so do passkeys
+    added with the password alone (committed)."""
     for table in (SecondFactor, RecoveryCode, LoginChallenge):
         db.session.execute(delete(table).where(table.user_id == user_id))
-    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id))
-    db.session.execute(update(User).where(User.id == user_id)
-                       .values(tokens_valid_after=time.time()))
+    ended = lock_down(user_id)
     db.session.commit()
-    return ended.rowcount
+    return ended
 
 
 def status(user_id: int) -> dict[str, object]:

@@ -128,13 +128,31 @@ def password_attempt(username: object) -> Iterator[None]:
 
 @contextmanager
 def address_attempt() -> Iterator[None]:
-    """Count a login that names no user (a passkey's) under the client's address alone;
-    clients without a known address share one count (client_address warns of them)."""
+    """Count a request that names no user (a passkey sign-in's options) under the client's
+    address. With no address known nothing is counted: one count shared by every such
+    client would let one of them lock the others out (the caller bounds the cost instead)."""
+    throttle = current_app.extensions.get(EXTENSION_KEY)
+    address = client_address(throttle) if throttle is not None else None
+    if address is None:
+        yield
+        return
+    with attempt(throttle, [f"address:{address}"], None):
+        yield
+
+
+@contextmanager
+def passkey_attempt(credential_id: str) -> Iterator[None]:
+    """Count a passkey sign-in under the credential its answer names, as a login is counted
+    under its username, and under the client's address when known; given back unless the
+    answer was refused (401)."""
     throttle = current_app.extensions.get(EXTENSION_KEY)
     if throttle is None:
         yield
         return
-    with attempt(throttle, [f"address:{client_address(throttle) or 'unknown'}"], None):
+    keys = [hidden_key(throttle, "passkey", credential_id)]
+    if address := client_address(throttle):
+        keys.append(f"address:{address}")
+    with attempt(throttle, keys, None):
         yield
 
 
@@ -163,8 +181,9 @@ def client_address(throttle: LoginThrottle) -> str | None:
     would make every client one, and a few failures would lock every user out."""
     if not request.remote_addr:
         throttle.warn_once("no address", "Logins come without a client address (a unix "
-                           "socket?): they are throttled per username only; behind a proxy, "
-                           "set FLASK_TRUSTED_PROXIES so that X-Forwarded-For gives it")
+                           "socket?): they are throttled per username (passkeys: per "
+                           "credential) only; behind a proxy, set FLASK_TRUSTED_PROXIES so "
+                           "that X-Forwarded-For gives it")
         return None
     if "X-Forwarded-For" in request.headers and not current_app.config["TRUSTED_PROXIES"]:
         throttle.warn_once("proxy", "Logins come through a proxy (X-Forwarded-For) but "
@@ -175,12 +194,17 @@ def client_address(throttle: LoginThrottle) -> str | None:
 
 
 def username_hash_key(throttle: LoginThrottle, username: object) -> str:
-    """Counts failures per user under every spelling of the name. An HMAC, so the
-    counters' keys (in Redis, say) don't reveal or confirm names."""
+    """Counts failures per user under every spelling of the name."""
     key = username_key(username) if isinstance(username, str) else ""
-    digest = hmac.new(throttle.counter_key, key.encode("utf-8", "surrogatepass"),
+    return hidden_key(throttle, "username", key)
+
+
+def hidden_key(throttle: LoginThrottle, kind: str, name: str) -> str:
+    """A counter's key for a username or a credential id: an HMAC, so the counters' keys (in
+    Redis, say) don't reveal or confirm names."""
+    digest = hmac.new(throttle.counter_key, name.encode("utf-8", "surrogatepass"),
                       hashlib.sha256)
-    return "username:" + digest.hexdigest()
+    return f"{kind}:{digest.hexdigest()}"
 
 
 def derive_counter_key(signing_secret: str | bytes) -> bytes:

@@ -70,14 +70,15 @@ def load_token_owner(user_id: int, family_id: str | None, earliest_issue: float,
     return Identity(user_id, username, family_id, token_id), revoked
 
 
-def start_session(user: User, user_agent: str | None = None,
-                  address: str | None = None) -> Session:
+def start_session(user: User, user_agent: str | None = None, address: str | None = None,
+                  passkey_id: str | None = None) -> Session:
     """A new family for a login (committed), noting the client's user agent and address for
-    the user's list of sessions. Past MAX_SESSIONS_PER_USER, the user's oldest sessions end."""
+    the user's list of sessions, and the passkey that signed in, if one did (the session
+    ends with it). Past MAX_SESSIONS_PER_USER, the user's oldest sessions end."""
     family = TokenFamily(id=claims.new_id(), user_id=user.id, refresh_jti=claims.new_id(),
                          expires_at=claims.session_expires_at(),
                          user_agent=storable(user_agent, MAX_USER_AGENT_LENGTH),
-                         address=storable(address, MAX_ADDRESS_LENGTH))
+                         address=storable(address, MAX_ADDRESS_LENGTH), passkey_id=passkey_id)
     db.session.add(family)
     db.session.flush()
     newest = (select(TokenFamily.id).where(TokenFamily.user_id == user.id)

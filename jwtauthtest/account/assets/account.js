@@ -107,9 +107,16 @@
     return null;
   }
 
+  function refuse(field, message) {
+    say(message, true);
+    field.focus();
+  }
+
   function signedOut(message, isError = false) {
     access = null;
     for (const module of [secondFactor, passkeys]) module?.reset();
+    byId("password-code").value = "";
+    byId("password-code-step").hidden = true;
     show("sign-in");
     say(message, isError);
     byId("username").focus();
@@ -174,17 +181,30 @@
     return element("time", { dateTime: iso, textContent: new Date(iso).toLocaleString() });
   }
 
+  // With two-step sign-in on and a sign-in that is not fresh, the server asks for a code too.
   async function changePassword(form) {
+    const { current_password: current, new_password: next } = form.elements;
+    const body = { current_password: current.value, new_password: next.value };
+    const code = byId("password-code");
+    if (!byId("password-code-step").hidden) {
+      if (!code.value.trim()) return refuse(code, "Enter a code first.");
+      Object.assign(body, secondFactor.codeBody(code.value.trim()));
+    }
     say("Changing your password…");
-    const result = await call("POST", "/auth/password?transport=cookie", {
-      current_password: form.elements.current_password.value,
-      new_password: form.elements.new_password.value });
+    const result = await call("POST", "/auth/password?transport=cookie", body);
+    if (result?.body?.description === "Fresh token required" && secondFactor) {
+      byId("password-code-step").hidden = false;
+      return refuse(code, "Two-step sign-in is on: enter a code from your authenticator "
+        + "app, or a recovery code, to change your password.");
+    }
     if (!succeeded(result)) return;
     keep(result.body);
-    form.elements.current_password.value = "";
-    form.elements.new_password.value = "";
+    for (const field of [current, next, code]) field.value = "";
+    byId("password-code-step").hidden = true;
     await sessions?.showing();
-    say("Password changed. Every other session has ended.");
+    const removed = ((await passkeys?.lockedDown()) || []).map((name) => `“${name}”`);
+    say("Password changed. Every other session has ended" + (removed.length ? ", and "
+      + `passkeys added with your password alone were removed: ${removed.join(", ")}.` : "."));
   }
 
   async function signOut() {
@@ -198,10 +218,11 @@
   }
 
   // The modules beside this script, each given what it needs of this one; install() returns
-  // the hooks used above: showing(), reset() (sessions.js has none), and second-factor.js's
-  // challenged(result). Should one fail to load, the page works on without it.
+  // the hooks used above: showing(), reset() (sessions.js has none), second-factor.js's
+  // challenged(result) and codeBody(entered), and passkeys.js's lockedDown(). Should one fail to load, the page works on without it.
+  const passkeysChanged = () => passkeys?.showing();
   const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, succeeded,
-                               call, guarded, signedIn, signedOut });
+                               call, guarded, signedIn, signedOut, passkeysChanged });
   const load = (module, what) => module.then((loaded) => loaded.install(PAGE))
     .catch((error) => console.error(`${what} is unavailable:`, error));
 

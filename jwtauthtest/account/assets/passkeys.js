@@ -1,6 +1,6 @@
 // Passkeys on the account page (docs/browser-apps.md#the-account-page): signing in with one,
-// no username typed, and the account's "Passkeys" section, where they are listed, added,
-// renamed and deleted. A module: account.js imports it and gives install() what it needs.
+// no username typed, and the account's "Passkeys" section, where they are listed (with where
+// each was added from), added, renamed and deleted. A module: account.js imports it and gives install() what it needs.
 // The page has no passkey markup while passkeys are off here (WEBAUTHN_RP_ID unset), and
 // install() then returns null. Nothing is kept: options and the browser's answers go straight
 // from the server to the browser's WebAuthn and back.
@@ -38,6 +38,7 @@ export function install(page) {
   const usable = supported();
   let passkeysOff = false; // the server said so, although the page has their markup
   let renaming = null; // {passkey, button}: the passkey whose new name is asked for
+  let shown = []; // the passkeys listed last
 
   function refuse(field, message) {
     say(message, true);
@@ -105,7 +106,17 @@ export function install(page) {
     return true;
   }
 
+  // The list again after the account was locked down (a password change): the names of the
+  // passkeys it removed, those added with the password alone.
+  async function lockedDown() {
+    const before = new Map(shown.map((passkey) => [passkey.id, passkey.name]));
+    if (!(await showing())) return [];
+    for (const passkey of shown) before.delete(passkey.id);
+    return [...before.values()];
+  }
+
   function list(passkeys) {
+    shown = passkeys;
     const count = passkeys.length;
     byId("passkeys-state").textContent = count === 0 ? "You have no passkeys yet."
       : `You have ${count === 1 ? "1 passkey" : `${count} passkeys`}.`;
@@ -124,8 +135,10 @@ export function install(page) {
     const actions = element("div", { className: "actions" });
     actions.append(rename, remove);
     const tr = document.createElement("tr");
+    const from = [passkey.address, passkey.user_agent].filter(Boolean).join(", ");
     tr.append(cell(passkey.name, "long"), cell(when(passkey.created_at)),
-              cell(when(passkey.last_used_at, "never")), cell(actions));
+              cell(from || "not known", "long"), cell(when(passkey.last_used_at, "never")),
+              cell(actions));
     return tr;
   }
 
@@ -197,11 +210,18 @@ export function install(page) {
     closeRename();
     const result = await call("DELETE", `/auth/passkeys/${encodeURIComponent(passkey.id)}`);
     if (!accepted(result)) return;
-    await relist(`Passkey “${passkey.name}” removed.`);
+    if (result.body.this_session_ended) {
+      return page.signedOut(`Passkey “${passkey.name}” removed. You had signed in with it, so `
+        + "this session has ended, with every other it started.");
+    }
+    const ended = result.body.ended;
+    await relist(`Passkey “${passkey.name}” removed${ended ? `, and ${ended === 1
+      ? "the session" : `the ${ended} sessions`} it signed in ended` : ""}.`);
   }
 
   function reset() {
     closeRename();
+    shown = [];
     byId("passkeys").hidden = true;
     byId("passkeys-list").replaceChildren();
     byId("passkeys-state").textContent = "";
@@ -216,5 +236,5 @@ export function install(page) {
   byId("passkey-sign-in").hidden = !usable; // no use for it, or for adding a passkey
   byId("passkey-add").hidden = !usable;
   byId("passkeys-unsupported").hidden = usable;
-  return Object.freeze({ showing, reset });
+  return Object.freeze({ showing, lockedDown, reset });
 }

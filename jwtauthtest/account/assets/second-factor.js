@@ -3,7 +3,7 @@
 // gives install() what it needs. A secret or recovery codes shown leave the page as soon as
 // their step is over.
 
-import { codesLeft, installCodeStep } from "./sign-in-code.js";
+import { codeBody, codesLeft, installCodeStep } from "./sign-in-code.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 // What segno draws QR codes with; anything else (<script>, <foreignObject>, onload) is refused.
@@ -122,9 +122,12 @@ export function install(page) {
       return refuse(field, "That code is not right. Check that the app shows this account, "
         + "and enter the code it shows now.");
     }
-    if (accepted(result, field)) {
-      showCodes(result.body.recovery_codes, "Two-step sign-in is on. Keep your recovery codes.");
-    }
+    if (!accepted(result, field)) return;
+    const removed = result.body.passkeys_removed.map((passkey) => `“${passkey.name}”`);
+    showCodes(result.body.recovery_codes, "Two-step sign-in is on. Keep your recovery codes."
+      + (removed.length ? ` Passkeys added with your password alone were removed: `
+        + `${removed.join(", ")}; add yours again.` : ""));
+    if (removed.length) await page.passkeysChanged();
   }
 
   function showCodes(codes, message) {
@@ -163,10 +166,8 @@ export function install(page) {
     const field = byId("check-code");
     const entered = field.value.trim();
     if (!entered) return refuse(field, "Enter a code first.");
-    const digits = entered.replace(/\s/g, "");
     say("Checking the code…");
-    await ACTS[openedBy.id](/^\d{6}$/.test(digits) ? { code: digits }
-      : { recovery_code: entered }, field);
+    await ACTS[openedBy.id](codeBody(entered), field);
   }
 
   async function makeNewCodes(body, field) {
@@ -209,5 +210,5 @@ export function install(page) {
   onClick("check-submit", submitCheck);
   onClick("check-cancel", () => backTo("second-factor-on", openedBy));
 
-  return Object.freeze({ challenged: codeStep.challenged, showing, reset });
+  return Object.freeze({ challenged: codeStep.challenged, codeBody, showing, reset });
 }

@@ -8,6 +8,13 @@ export function codesLeft(count) {
   return count === 1 ? "1 recovery code is left." : `${count} recovery codes are left.`;
 }
 
+// What was typed into a field that takes either kind of code, as a request's keys: six digits
+// (spaces aside) are the app's code, anything else a recovery code.
+export function codeBody(entered) {
+  const digits = entered.replace(/\s/g, "");
+  return /^\d{6}$/.test(digits) ? { code: digits } : { recovery_code: entered };
+}
+
 // The step's buttons are bound here; its hooks are returned: challenged(result), whether a
 // sign-in's answer asks for a code (the step is then shown), and reset().
 export function installCodeStep(page) {

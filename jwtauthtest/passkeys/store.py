@@ -1,0 +1,62 @@
+"""A user's passkeys as stored: what their owner and operators see of them, removing one (the
+sessions it signed in end with it), and removing those added with the password alone when
+the account is locked down.
+
+A passkey signs in with no password and no code, and its session is fresh. One added by
+someone who knew only the password would outlive everything the owner does about that
+password, so turning the second factor on, a password change, an operator's logout and a
+reset of the second factor each remove every passkey added while the account had no second
+factor. Passkeys added while it had one stay.
+"""
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from jwtauthtest.database import db
+from jwtauthtest.models import Passkey, TokenFamily
+from jwtauthtest.tokens.listing import iso_time
+
+
+def passkeys_of(user_id: int) -> list[Passkey]:
+    """The user's passkeys, oldest first."""
+    return list(db.session.scalars(select(Passkey).where(Passkey.user_id == user_id)
+                                   .order_by(Passkey.created_at, Passkey.id)))
+
+
+def details(passkey: Passkey) -> dict[str, Any]:
+    """What the owner (GET /auth/passkeys) and operators (users passkeys list) see."""
+    return {"id": passkey.id, "name": passkey.name, "created_at": iso_time(passkey.created_at),
+            "last_used_at": iso_time(passkey.last_used_at),
+            "transports": json.loads(passkey.transports),
+            "with_second_factor": passkey.with_second_factor,
+            "address": passkey.added_address, "user_agent": passkey.added_user_agent}
+
+
+def remove_passkey(user_id: int, passkey_id: str) -> int | None:
+    """Remove one of the user's passkeys and end the sessions it signed in (committed): how
+    many ended, or None if the user has no passkey of that id."""
+    ended = db.session.execute(delete(TokenFamily).where(
+        TokenFamily.user_id == user_id, TokenFamily.passkey_id == passkey_id)).rowcount
+    removed = db.session.execute(delete(Passkey).where(Passkey.id == passkey_id,
+                                                       Passkey.user_id == user_id)).rowcount
+    if removed != 1:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return ended
+
+
+def remove_password_only(user_id: int, kept_session: str | None = None) -> list[dict[str, str]]:
+    """Remove the user's passkeys added with the password alone, with the sessions they
+    signed in, but for kept_session (the one locking the account down, which has just proved
+    the account's factors itself); the removed passkeys' ids and names. Uncommitted: part of
+    the caller's transaction."""
+    if kept_session is not None:  # kept, whichever passkey started it
+        db.session.execute(update(TokenFamily).where(TokenFamily.id == kept_session)
+                           .values(passkey_id=None))
+    removed = db.session.execute(
+        delete(Passkey).where(Passkey.user_id == user_id, Passkey.with_second_factor.is_(False))
+        .returning(Passkey.id, Passkey.name)).all()  # their sessions go by the foreign key
+    return [{"id": row.id, "name": row.name} for row in sorted(removed, key=lambda r: r.name)]

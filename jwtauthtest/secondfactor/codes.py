@@ -1,0 +1,84 @@
+"""Checking a code from the authenticator app, or a recovery code, for an act or a login,
+within the day's count of wrong codes.
+
+Each code is counted before it is checked, by one conditional UPDATE that refuses to pass
+SECOND_FACTOR_MAX_FAILURES, and the count is given back when the code is right: requests
+racing each other can't have more codes checked than the count allows, and a request
+refused by it is answered without its code being checked. A right code doesn't start the
+count again; a day with no wrong code does (so no more than SECOND_FACTOR_MAX_FAILURES wrong
+codes are ever checked in 24 hours). Recovery codes are not counted: 50 random bits each.
+"""
+
+import time
+
+from flask import current_app, request
+from flask_jwt import JWTError
+from sqlalchemy import case, or_, update
+
+from jwtauthtest.database import db
+from jwtauthtest.models import SecondFactor
+from jwtauthtest.ops import metrics
+from jwtauthtest.ops.audit import log_change
+from jwtauthtest.secondfactor import store
+
+CODE, RECOVERY_CODE = "code", "recovery_code"
+QUIET_SECONDS = 24 * 3600  # without a wrong code, after which the count starts again
+
+
+def codes_locked() -> JWTError:
+    return JWTError("Too Many Requests", "Too many wrong codes today: use a recovery code, or "
+                    "ask an operator to reset the second factor", 429)
+
+
+def wrong_code(description: str = "The code is not right") -> JWTError:
+    metrics.count("second_factor", event="failed")
+    return JWTError("Invalid credentials", description)
+
+
+def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
+    """Whether the body's code (or recovery code) is right for the user's second factor, and
+    spent (uncommitted: the caller commits); for a recovery code, how many are left. Raises
+    the 429 of codes_locked(), without checking the code, once the day's count is spent."""
+    if CODE not in body:
+        left = store.spend_recovery_code(user_id, body[RECOVERY_CODE])
+        return left is not None, left
+    counted = reserve_code_try(user_id)
+    if counted is None:
+        raise codes_locked()
+    if store.accept_code(user_id, body[CODE]):
+        release_code_try(user_id)
+        return True, None
+    note_wrong_code(user_id)
+    if counted == current_app.config["SECOND_FACTOR_MAX_FAILURES"]:
+        log_change("second_factor_locked", user_id=user_id, address=request.remote_addr)
+    return False, None
+
+
+def reserve_code_try(user_id: int) -> int | None:
+    """Count a code about to be checked (committed): the count with it, or None (nothing
+    counted) when the count is at SECOND_FACTOR_MAX_FAILURES and no quiet day has passed."""
+    now = time.time()
+    quiet = or_(SecondFactor.last_failure_at.is_(None),
+                SecondFactor.last_failure_at <= now - QUIET_SECONDS)
+    counted = db.session.execute(
+        update(SecondFactor).where(
+            SecondFactor.user_id == user_id,
+            or_(quiet, SecondFactor.failures < current_app.config["SECOND_FACTOR_MAX_FAILURES"]))
+        .values(failures=case((quiet, 1), else_=SecondFactor.failures + 1),
+                last_failure_at=case((quiet, now), else_=SecondFactor.last_failure_at))
+        .returning(SecondFactor.failures)).scalar()
+    db.session.commit()
+    return counted
+
+
+def release_code_try(user_id: int) -> None:
+    """Give back the count of a code that was right (uncommitted)."""
+    db.session.execute(update(SecondFactor).where(SecondFactor.user_id == user_id,
+                                                  SecondFactor.failures > 0)
+                       .values(failures=SecondFactor.failures - 1))
+
+
+def note_wrong_code(user_id: int) -> None:
+    """A counted code was wrong: the quiet day starts again from now (uncommitted)."""
+    db.session.execute(update(SecondFactor).where(SecondFactor.user_id == user_id)
+                       .values(last_failure_at=time.time()))
