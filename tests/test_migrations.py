@@ -8,6 +8,7 @@ import subprocess
 import sys
 from contextlib import contextmanager
 
+import alembic.command
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -18,6 +19,7 @@ from sqlalchemy.pool import NullPool
 
 from jwtauthtest import create_app
 from jwtauthtest.database import db
+from jwtauthtest.schema import migrate
 
 from conftest import FAST_HASHING, SECRET, TEST_DATABASE_URI
 from processes import REPO_ROOT, run_flask, subprocess_env
@@ -203,8 +205,8 @@ def test_flask_db_upgrade_creates_a_missing_postgresql_database(tmp_path):
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
         lines = result.stdout.splitlines()
         assert lines[0] == f"Created the database {make_url(url).render_as_string()}"
-        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0010 to "
-                                    "0011: ")
+        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0011 to "
+                                    "0012: ")
         assert run_as(url, "users", "list", tmp_path=tmp_path).returncode == 0
 
 
@@ -271,3 +273,31 @@ def test_the_manuals_migration_example_is_the_newest_step():
     assert f"from {previous} to {head}: " in readme
     assert f"is already at {head}: nothing to do" in readme
     assert re.findall(r"is already at (\d{4})", readme) == [head]
+
+
+def test_0012_counts_passkeys_as_added_with_the_second_factor_only_if_it_came_first(tmp_path):
+    """Passkeys made before 0012 recorded nothing of how they were added: those made before
+    their user turned the second factor on (or by a user without one) go at the next
+    lock-down, as if added with the password alone."""
+    app = make_app(tmp_path / "old.sqlite", DATABASE_AUTO_UPGRADE=False)
+    with app.app_context():
+        alembic.command.upgrade(migrate.get_config(), "0011")
+        for statement in (
+                "INSERT INTO users (id, username, username_key, password) VALUES "
+                "(1, 'ann', 'ann', 'x'), (2, 'bob', 'bob', 'x')",
+                "INSERT INTO second_factors (user_id, secret, created_at, enabled_at, "
+                "failures, failures_since) VALUES (1, 's', 90, 100, 3, 1234.5)",
+                "INSERT INTO passkeys (id, user_id, user_handle, public_key, sign_count, "
+                "transports, name, created_at) VALUES "
+                "('p1', 1, 'h', 'k', 0, '[]', 'before', 50), "
+                "('p2', 1, 'h', 'k', 0, '[]', 'after', 150), "
+                "('p3', 2, 'h', 'k', 0, '[]', 'no factor', 150)"):
+            db.session.execute(text(statement))
+        db.session.commit()
+        alembic.command.upgrade(migrate.get_config(), "0012")
+        assert db.session.execute(text(
+            "SELECT name, with_second_factor FROM passkeys ORDER BY id")).all() == [
+            ("before", False), ("after", True), ("no factor", False)]
+        assert db.session.execute(text(
+            "SELECT failures, last_failure_at FROM second_factors")).all() == [(3, 1234.5)]
+        db.engine.dispose()

@@ -202,9 +202,10 @@ def remember_challenge(challenge: bytes, user_id: int | None, handle: str | None
             PasskeyChallenge.user_id.is_(None), PasskeyChallenge.expires_at > now)
         row = row.where(live.scalar_subquery() < most)
     stored = db.session.execute(insert(PasskeyChallenge).from_select(
-        ["digest", "user_id", "user_handle", "expires_at"], row))
+        ["digest", "user_id", "user_handle", "expires_at"], row)
+        .returning(PasskeyChallenge.digest)).first()
     db.session.commit()
-    if stored.rowcount != 1:
+    if stored is None:
         logger.warning("Passkey sign-in options refused: WEBAUTHN_MAX_SIGN_IN_CHALLENGES (%d) "
                        "sign-ins are under way", most)
         raise ServiceUnavailable("Too many passkey sign-ins are under way; try again in a "
