@@ -378,3 +378,23 @@ def test_a_refresh_whose_session_ends_after_the_token_check_is_revoked(make_app,
     assert response.headers.getlist("Set-Cookie") == []
     assert "refresh_reuse" not in caplog.text
     assert counted(app, "token_refreshes", outcome="reused") == reused_before
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-CSRF-Token": ""}])
+@pytest.mark.parametrize("path", ["/auth/refresh", "/auth/logout"])
+def test_the_refresh_cookie_alone_without_the_csrf_cookie_is_403_and_changes_nothing(
+        app, client, user, path, headers):
+    """No CSRF cookie and no (or an empty) header: two empty strings are equal, but nothing
+    was repeated, so the double-submit check refuses it."""
+    csrf = browser_login(client).get_json()["csrf_token"]
+    before = refresh_jti(app)
+    client.delete_cookie("__Host-csrf_token", domain="api.example.com")
+    assert client.get_cookie("__Host-csrf_token", domain="api.example.com") is None
+    response = client.post(f"{BASE}{path}", headers={**ORIGIN, **headers})
+    assert (response.status_code, response.get_json()) == (
+        403, {"status_code": 403, "error": "Forbidden", "description": NO_CSRF})
+    assert response.headers.getlist("Set-Cookie") == []
+    assert refresh_jti(app) == before
+    client.set_cookie("__Host-csrf_token", csrf, domain="api.example.com", secure=True)
+    refreshed = cookie_refresh(client, csrf)
+    assert refreshed.status_code == 200 and refreshed.get_json()["csrf_token"] == csrf

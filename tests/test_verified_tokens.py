@@ -3,12 +3,14 @@ changed (keys/verified.py, issue 25): expiry, the key set and revocation still r
 
 import re
 import time
+from datetime import datetime
 
 import pytest
+from jwt import api_jwt
 from sqlalchemy import update
 
 from jwtauthtest.database import db
-from jwtauthtest.keys import signing
+from jwtauthtest.keys import signing, verified
 from jwtauthtest.keys.keyset import key_set
 from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
@@ -188,3 +190,40 @@ def test_a_fractional_exp_is_read_as_pyjwt_reads_it():
     verified.remember("a.b.c", {"exp": int(now) + 0.95}, "hs-1", 0.0, 0)
     entry = verified._entries["a.b.c"]
     assert entry[2] == int(now)  # PyJWT: int(exp) <= now - leeway is expired
+
+
+def pin_clocks(monkeypatch, instant):
+    """time.time(), which the memory reads, and PyJWT's clock, stopped at one instant."""
+    class Pinned(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            return datetime.fromtimestamp(instant, tz)
+
+    monkeypatch.setattr(verified.time, "time", lambda: instant)
+    monkeypatch.setattr(api_jwt, "datetime", Pinned)
+
+
+def test_a_remembered_token_is_forgotten_at_exactly_its_exp_plus_the_leeway(monkeypatch):
+    memory = VerifiedTokens(capacity=8)
+    exp = int(time.time()) + 60
+    memory.remember("a.b.c", {"exp": exp + 0.5}, "hs-1", 7.0, 0)
+    pin_clocks(monkeypatch, exp + 7 - 0.001)
+    assert memory.get("a.b.c") == ({"exp": exp + 0.5}, "hs-1")
+    pin_clocks(monkeypatch, exp + 7)
+    assert memory.get("a.b.c") is None
+    assert len(memory) == 0
+
+
+def test_a_remembered_token_is_refused_at_exactly_its_exp_plus_the_leeway(app_with, full_checks,
+                                                                         monkeypatch):
+    # PyJWT refuses exp <= now - leeway: at exp + leeway, the memory must not answer for it.
+    app = app_with(JWT_LEEWAY=7, JWT_KEY_REFRESH_SECONDS=3600)
+    client = app.test_client()
+    claims = flask_jwt_claims(app.user_id)
+    token = sign(claims, SECRET)
+    assert hello(client, token) == (200, None)
+    pin_clocks(monkeypatch, claims["exp"] + 7 - 0.001)
+    assert hello(client, token) == (200, None)  # remembered, and PyJWT would agree
+    pin_clocks(monkeypatch, claims["exp"] + 7)
+    assert hello(client, token) == refused("Signature has expired")
+    assert full_checks == [token, token]

@@ -243,3 +243,16 @@ def test_a_blueprints_own_http_error_handler_answers_a_jwt_error_in_its_views(ap
     client = app.test_client()
     assert client.get("/basket").get_json() == {"shop": 401}
     assert client.get("/protected").get_json()["error"] == "Authorization Required"
+
+
+@pytest.mark.parametrize("header", ["JWT {token} extra", "JWT a b", "JWT {token} {token}",
+                                    "jwt {token}\textra"])
+def test_an_authorization_header_with_words_after_the_token_is_refused(client, caplog,
+                                                                       header):
+    # As 0.3.2 did: not the first word after the prefix, the rest ignored.
+    header = header.format(token=token_of(client))
+    response = client.get("/protected", headers={"Authorization": header})
+    assert (response.status_code, response.get_json()) == \
+        (401, refused(401, "Invalid JWT header", "Token contains spaces"))
+    assert [r.getMessage() for r in caplog.records if r.name == "flask_jwt"] == \
+        ["Invalid JWT header. Token contains spaces"]
