@@ -372,6 +372,20 @@ def test_a_password_change_with_a_fresh_token_needs_no_code_and_is_not_fresh(enr
     assert is_fresh(changed.get_json()["access_token"]) is False  # no code just now
 
 
+def test_a_password_change_with_a_right_code_is_given_back_to_the_throttle(app_with, clock,
+                                                                           caplog):
+    """The spent code is committed before the throttle writes (SQLite has one writer): else
+    the change waited out the busy timeout and stayed counted as a failed login."""
+    app = app_with(RATELIMIT_LOGIN_FAILURES="1 per minute")
+    client = app.test_client()
+    secret, _ = enrol(client)
+    token = stale_token(client, secret)
+    clock["t"] += 30
+    assert change_password(client, token, code=code_at(secret, 2)).status_code == 200
+    assert "Throttle storage failed" not in caplog.text
+    assert password_login(client, "a brand new long password").status_code == 401  # not 429
+
+
 def test_a_code_without_a_second_factor_is_409(app_with):
     client = app_with().test_client()
     token = password_login(client).get_json()["access_token"]

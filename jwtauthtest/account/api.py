@@ -68,9 +68,13 @@ def change_password() -> Response:
         if not verify_password(current_password, user.password).matches:
             log_change("password_change_refused", user_id=user.id, address=request.remote_addr)
             raise JWTError("Invalid credentials", "The current password is not right")
-        if second_factor_code is not None and not spend_code(user.id, second_factor_code)[0]:
+        if second_factor_code is not None:
+            accepted = spend_code(user.id, second_factor_code)[0]
+            # Committed here, spent or not: the throttle writes next, and SQLite has one
+            # writer (an open write would keep it waiting for the busy timeout).
             db.session.commit()
-            raise wrong_code()
+            if not accepted:
+                raise wrong_code()
     ended = replace_password(user, hash_password(new_password))
     if ended is None:
         raise JWTError("Invalid token", "Token has been revoked")

@@ -220,9 +220,10 @@
   // The modules beside this script, each given what it needs of this one; install() returns
   // the hooks used above: showing(), reset() (sessions.js has none), second-factor.js's
   // challenged(result) and codeBody(entered), and passkeys.js's lockedDown(). Should one fail to load, the page works on without it.
-  const passkeysChanged = () => passkeys?.showing();
+  // After a change that ended sessions or removed passkeys (two-step sign-in turned on).
+  const lockedDown = () => Promise.all([sessions?.showing(), passkeys?.showing()]);
   const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, succeeded,
-                               call, guarded, signedIn, signedOut, passkeysChanged });
+                               call, guarded, signedIn, signedOut, lockedDown });
   const load = (module, what) => module.then((loaded) => loaded.install(PAGE))
     .catch((error) => console.error(`${what} is unavailable:`, error));
 

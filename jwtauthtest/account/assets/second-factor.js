@@ -127,7 +127,7 @@ export function install(page) {
     showCodes(result.body.recovery_codes, "Two-step sign-in is on. Keep your recovery codes."
       + (removed.length ? ` Passkeys added with your password alone were removed: `
         + `${removed.join(", ")}; add yours again.` : ""));
-    if (removed.length) await page.passkeysChanged();
+    await page.lockedDown(); // every other session ended, and those passkeys
   }
 
   function showCodes(codes, message) {
