@@ -132,8 +132,9 @@ class SecondFactor(db.Model):
     enabled_at: Mapped[float | None] = mapped_column(Float)  # None until a first code
     last_step: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Wrong codes counted since the count last started again, which it does once a day has
-    # passed since last_failure_at: at SECOND_FACTOR_MAX_FAILURES, codes are refused until
-    # then (recovery codes still work). Each try is counted before its code is checked.
+    # passed since last_failure_at (the last wrong code, or the try that started the count):
+    # at SECOND_FACTOR_MAX_FAILURES, codes are refused until then (recovery codes still
+    # work). Each try is counted before its code is checked, and given back if it was right.
     failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_failure_at: Mapped[float | None] = mapped_column(Float)
 
