@@ -199,3 +199,6 @@ class PasskeyChallenge(db.Model):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     user_handle: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[float] = mapped_column(Float, index=True)
+    # A sign-in's from a client with no address (a proxy on a unix socket): no count by
+    # address bounds those, so WEBAUTHN_MAX_SIGN_IN_CHALLENGES does.
+    without_address: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -91,10 +91,12 @@ def log_out_everywhere(username: str) -> tuple[User, LockDown]:
     return user, ended
 
 
-def lock_down(user_id: int, kept_session: str | None = None) -> LockDown:
+def lock_down(user_id: int, kept_session: str | None = None,
+              second_factor_gone: bool = False) -> LockDown:
     """End every session of the user but kept_session, refuse the Flask-JWT tokens and login
     challenges issued until now, and remove the passkeys added with the password alone (with
-    the sessions they signed in, but kept_session). Uncommitted: part of the caller's change.
+    second_factor_gone, every passkey) with the sessions they signed in, but kept_session.
+    Uncommitted: part of the caller's change.
 
     The cut-off moves first: a login that checked the password before it and writes after
     it is refused (record_login compares the cut-off), and one that wrote before it has
@@ -105,7 +107,7 @@ def lock_down(user_id: int, kept_session: str | None = None) -> LockDown:
     others = [TokenFamily.id != kept_session] if kept_session is not None else []
     ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id,
                                                          *others)).rowcount
-    return LockDown(ended, remove_password_only(user_id, kept_session))
+    return LockDown(ended, remove_password_only(user_id, kept_session, second_factor_gone))
 
 
 def revoke_everyone() -> int:

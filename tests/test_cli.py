@@ -288,4 +288,4 @@ def test_an_import_with_every_line_skipped_hashes_nothing(tmp_path):
     assert stderr[:2] == ["skipped line 2: user already exists: admin",
                           "skipped line 3: password must not be empty"]
     assert [line.split(": ", 1)[1] for line in stderr[2:]] == [
-        f'users_imported file="{path}" added=0 updated=0']  # the audit event
+        f'users_imported file="{path}" added=0 updated=0 passkeys_removed=0']  # the audit event

@@ -147,18 +147,21 @@ def test_a_password_change_removes_them_and_the_sessions_they_signed_in(app):
     assert sign_in(client, passkey).status_code == 401
 
 
+def add_as_if_with_a_second_factor(app, name="Key"):
+    with app.app_context():
+        db.session.execute(insert(Passkey).values(
+            id=name.lower(), user_id=app.user_id, user_handle="h", public_key="k",
+            sign_count=0, transports="[]", name=name, created_at=1.0, with_second_factor=True))
+        db.session.commit()
+
+
 @pytest.mark.parametrize("command", [["users", "passwd", USERNAME, "--password-stdin"],
-                                     ["users", "logout", USERNAME],
-                                     ["users", "second-factor", "reset", USERNAME, "--yes"]])
+                                     ["users", "logout", USERNAME]])
 def test_the_operators_lock_downs_remove_them(app, caplog, command):
     client = app.test_client()
     token = fresh_token(client)
     registered(client, token, "Phone")
-    with app.app_context():  # one added with a second factor (as if): it stays
-        db.session.execute(insert(Passkey).values(
-            id="kept", user_id=app.user_id, user_handle="h", public_key="k", sign_count=0,
-            transports="[]", name="Key", created_at=1.0, with_second_factor=True))
-        db.session.commit()
+    add_as_if_with_a_second_factor(app)  # it stays
     result = app.test_cli_runner().invoke(args=command, input=NEW_PASSWORD + "\n")
     assert result.exit_code == 0, result.output
     assert result.output.rstrip().endswith(
@@ -166,6 +169,56 @@ def test_the_operators_lock_downs_remove_them(app, caplog, command):
     assert stored(app) == {"Key": True}
     assert "passkeys_removed=1" in caplog.text
     assert client.get("/hello", headers=bearer(token)).status_code == 401
+
+
+def test_a_reset_of_the_second_factor_removes_every_passkey(app, caplog):
+    """Those added with the second factor too: it no longer stands behind them."""
+    client = app.test_client()
+    token = fresh_token(client)
+    registered(client, token, "Phone")
+    add_as_if_with_a_second_factor(app)
+    result = app.test_cli_runner().invoke(
+        args=["users", "second-factor", "reset", USERNAME, "--yes"])
+    assert result.output.rstrip().endswith("; removed 2 passkey(s): 'Key', 'Phone'")
+    assert stored(app) == {}
+    assert "second_factor_reset" in caplog.text and "passkeys_removed=2" in caplog.text
+
+
+def test_a_second_factor_of_the_attackers_own_launders_no_passkey(app, clock):
+    """Someone with the password turns on a second factor of their own and adds a passkey
+    under it; the owner, locked out, has an operator reset the factor: the passkey goes."""
+    attacker = app.test_client()
+    token = fresh_token(attacker)
+    enrol(attacker, token, clock)
+    theirs = registered(attacker, token, "Attacker's")
+    assert stored(app) == {"Attacker's": True}
+    app.test_cli_runner().invoke(args=["users", "second-factor", "reset", USERNAME, "--yes"])
+    assert stored(app) == {}
+    assert sign_in(attacker, theirs).status_code == 401
+
+
+def test_turning_the_second_factor_off_removes_every_passkey(app, clock):
+    client = app.test_client()
+    token = fresh_token(client)
+    secret, _ = enrol(client, token, clock)
+    registered(client, token, "Mine")
+    clock["t"] += 30
+    off = client.delete("/auth/second-factor", headers=bearer(token),
+                        json={"code": pyotp.TOTP(secret).at(clock["t"])})
+    assert off.status_code == 200, off.get_json()
+    assert [p["name"] for p in off.get_json()["passkeys_removed"]] == ["Mine"]
+    assert stored(app) == {}
+
+
+def test_an_import_that_updates_a_password_locks_the_account_down(app, tmp_path):
+    client = app.test_client()
+    registered(client, fresh_token(client), "Phone")
+    path = tmp_path / "users.csv"
+    path.write_text(f"username,password\n{USERNAME},{NEW_PASSWORD}\n")
+    result = app.test_cli_runner().invoke(args=["users", "import", str(path), "--update"])
+    assert result.exit_code == 0, result.output
+    assert "1 passkey(s) added with the password alone removed" in result.output
+    assert stored(app) == {}
 
 
 def test_a_lock_down_with_no_passkey_to_remove_says_nothing_of_them(app):
@@ -358,3 +411,81 @@ def test_a_passkey_session_records_its_passkey(app):
     family = pyjwt.decode(tokens["access_token"], options={"verify_signature": False})["fam"]
     with app.app_context():
         assert db.session.get(TokenFamily, family).passkey_id == passkey.id
+
+
+def elsewhere(work):
+    """Run work in a thread of its own, as another request would (its own app context and
+    database session), while this one waits; what it returned."""
+    done = []
+    thread = threading.Thread(target=lambda: done.append(work()))
+    thread.start()
+    thread.join(timeout=30)
+    return done[0]
+
+
+def test_a_registration_racing_the_lock_down_stores_nothing(app, clock, monkeypatch):
+    """The attacker's registration is verified; before it is stored, the owner turns the
+    second factor on, which ends the attacker's session: the passkey must not land after
+    the lock-down as one added with the password alone."""
+    attacker, owner = app.test_client(), app.test_client()
+    token = fresh_token(attacker)
+    options = attacker.post("/auth/passkeys/options", headers=bearer(token)).get_json()
+    answer = SoftPasskey(ORIGIN).create(options)
+    make_storable = ceremonies.storable  # called for the insert, after verification
+
+    def owner_locks_down_first(*args):
+        if not hasattr(owner, "confirmed"):
+            owner.confirmed = elsewhere(lambda: enrol(owner, fresh_token(owner), clock))
+        return make_storable(*args)
+
+    monkeypatch.setattr(ceremonies, "storable", owner_locks_down_first)
+    response = attacker.post("/auth/passkeys", headers=bearer(token),
+                             json={"credential": answer, "name": "Attacker's"})
+    assert (response.status_code, response.get_json()["description"]) == \
+        (401, "Token has been revoked")
+    assert stored(app) == {}
+
+
+def test_a_password_change_racing_the_second_factor_is_refused(app, clock, monkeypatch):
+    """A change that found no second factor (so asked no code) and checked the password
+    while the owner turned one on: refused, not a password and a fresh session."""
+    from jwtauthtest.account import api
+
+    attacker, owner = app.test_client(), app.test_client()
+    token = fresh_token(attacker)
+    verify = api.verify_password
+
+    def owner_turns_it_on_meanwhile(*args):
+        verified = verify(*args)
+        elsewhere(lambda: enrol(owner, fresh_token(owner), clock))
+        return verified
+
+    monkeypatch.setattr(api, "verify_password", owner_turns_it_on_meanwhile)
+    response = attacker.post("/auth/password", headers=bearer(token), json={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD})
+    assert (response.status_code, response.get_json()["description"]) == \
+        (401, "Token has been revoked")
+    assert password_login(app.test_client()).get_json()["error"] == "Second factor required"
+
+
+def test_a_code_for_a_factor_turned_off_meanwhile_is_wrong_not_429(app, clock, monkeypatch):
+    from jwtauthtest.account import api
+
+    client = app.test_client()
+    token = fresh_token(client)
+    secret, _ = enrol(client, token, clock)
+    verify = api.verify_password
+
+    def reset_meanwhile(*args):
+        verified = verify(*args)
+        app.test_cli_runner().invoke(args=["users", "second-factor", "reset", USERNAME,
+                                           "--yes"])
+        return verified
+
+    monkeypatch.setattr(api, "verify_password", reset_meanwhile)
+    clock["t"] += 30
+    response = client.post("/auth/password", headers=bearer(token), json={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD,
+        "code": pyotp.TOTP(secret).at(clock["t"])})
+    assert (response.status_code, response.get_json()["description"]) == \
+        (401, "The code is not right")

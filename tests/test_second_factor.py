@@ -478,7 +478,7 @@ def test_turning_it_off_needs_a_code_and_ends_every_session(enrolled):
     off = client.delete("/auth/second-factor", headers=bearer(token),
                         json={"recovery_code": enrolled.recovery_codes[0]})
     assert (off.status_code, off.get_json()) == (200, {"status": "second factor off",
-                                                       "ended": 2})
+                                                       "ended": 2, "passkeys_removed": []})
     hello = client.get("/hello", headers=bearer(token))
     assert (hello.status_code, hello.get_json()["description"]) == (401, "Token has been revoked")
     assert password_login(client).status_code == 200  # the password alone again
@@ -555,7 +555,8 @@ def test_each_step_is_an_audit_event_and_a_metric(app_with, caplog):
             'login outcome="success" username="admin" address="127.0.0.1" '
             'reason="recovery code"',
             f'recovery_code_used user_id={app.user_id} left=9 address="127.0.0.1"',
-            f'second_factor_removed user_id={app.user_id} sessions=3 address="127.0.0.1"'):
+            f'second_factor_removed user_id={app.user_id} sessions=3 passkeys_removed=0 '
+            'address="127.0.0.1"'):
         assert expected in lines, (expected, lines)
     assert not any(secret in line or recovery_codes[0] in line for line in caplog.messages)
     after = {event: counted(app, "second_factor", event=event) - before[event]

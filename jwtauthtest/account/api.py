@@ -142,11 +142,14 @@ def password_change_request() -> tuple[str, str, dict[str, str] | None]:
 
 
 def replace_password(user: User, new_hash: str) -> LockDown | None:
-    """Store the new hash and lock the account down, unless the user was disabled, deleted
-    or given another password since the row was read (committed): what ended, or None."""
+    """Store the new hash and lock the account down, unless since the row was read the user
+    was disabled, deleted, given another password or locked down (a second factor turned on
+    meanwhile, say, which this change did not ask a code for): what ended, or None
+    (committed)."""
     changed = db.session.execute(
         update(User).where(User.id == user.id, User.active.is_(True),
-                           User.password == user.password)
+                           User.password == user.password,
+                           User.tokens_valid_after == user.tokens_valid_after)
         .values(password=new_hash))
     if changed.rowcount != 1:
         db.session.rollback()

@@ -10,13 +10,12 @@ from werkzeug.exceptions import NotFound
 
 from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db
-from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required
+from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
 from jwtauthtest.models import Passkey, TokenFamily, User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
 from jwtauthtest.passkeys import ceremonies, store
 from jwtauthtest.passkeys.settings import RelyingParty, relying_party
-from jwtauthtest.secondfactor import store as second_factor
 from jwtauthtest.throttle.limiter import address_attempt, passkey_attempt
 from jwtauthtest.tokens.claims import private
 from jwtauthtest.tokens.sessions import start_session
@@ -30,10 +29,10 @@ MAX_NAME = 64
 @bp.post("/auth/passkey/options")
 def sign_in_options() -> Response:
     """A sign-in's options. Each stores a challenge: counted in the login throttle by the
-    client's address, and capped by WEBAUTHN_MAX_SIGN_IN_CHALLENGES."""
+    client's address; with no address, capped by WEBAUTHN_MAX_SIGN_IN_CHALLENGES instead."""
     rp = configured()
     with address_attempt():
-        return private(ceremonies.authentication_options(rp))
+        return private(ceremonies.authentication_options(rp, not request.remote_addr))
 
 
 @bp.post("/auth/passkey")
@@ -78,10 +77,12 @@ def register() -> Response:
     try:
         passkey = ceremonies.register(
             rp, current_identity.id, body["credential"], name,
-            with_second_factor=second_factor.is_on(current_identity.id),
-            address=request.remote_addr, user_agent=request.user_agent.string)
+            session_id=session_of_the_token(), address=request.remote_addr,
+            user_agent=request.user_agent.string)
     except ceremonies.PasskeyRefused as refused:
         raise JWTError("Passkey refused", str(refused), 400) from None
+    if passkey is None:  # the account was locked down meanwhile: this session ended
+        raise JWTError("Invalid token", "Token has been revoked")
     log_change("passkey_added", user_id=current_identity.id, passkey=passkey.id,
                address=request.remote_addr)
     metrics.count("passkeys", event="registered")
@@ -103,7 +104,9 @@ def list_passkeys() -> Response:
 def rename(passkey_id: str) -> Response:
     configured()
     name = passkey_name(body_with("name")["name"])
-    renamed = db.session.execute(update(Passkey).where(*mine(passkey_id)).values(name=name))
+    renamed = db.session.execute(update(Passkey).where(
+        Passkey.id == known_id(passkey_id), Passkey.user_id == current_identity.id)
+        .values(name=name))
     db.session.commit()
     if renamed.rowcount != 1:
         raise NotFound("You have no passkey with this id")
@@ -116,8 +119,7 @@ def remove(passkey_id: str) -> dict:
     """Delete one of the caller's passkeys; the sessions it signed in end, this one too if
     it did."""
     configured()
-    mine(passkey_id)
-    ended = store.remove_passkey(current_identity.id, passkey_id)
+    ended = store.remove_passkey(current_identity.id, known_id(passkey_id))
     if ended is None:
         raise NotFound("You have no passkey with this id")
     log_change("passkey_removed", user_id=current_identity.id, passkey=passkey_id,
@@ -135,10 +137,11 @@ def configured() -> RelyingParty:
     return rp
 
 
-def mine(passkey_id: str) -> tuple:
+def known_id(passkey_id: str) -> str:
+    """The id of a path, if it could be a passkey's; 404 as for another user's otherwise."""
     if not PASSKEY_ID.fullmatch(passkey_id):
         raise NotFound("You have no passkey with this id")
-    return Passkey.id == passkey_id, Passkey.user_id == current_identity.id
+    return passkey_id
 
 
 def body_with(*keys: str) -> dict:

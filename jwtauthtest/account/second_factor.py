@@ -119,13 +119,15 @@ def new_recovery_codes() -> Response:
 @bp.delete("/auth/second-factor")
 @jwt_required(fresh=True)
 def turn_off() -> Response:
-    """Off, for a current code (or a recovery code); every session of the user ends."""
+    """Off, for a current code (or a recovery code); every session of the user ends, and
+    every passkey goes (the factor stood behind those added with it)."""
     check_second_factor()
     ended = store.turn_off(current_identity.id)
     log_change("second_factor_removed", user_id=current_identity.id, sessions=ended.sessions,
-               address=request.remote_addr)
+               passkeys_removed=len(ended.passkeys), address=request.remote_addr)
     metrics.count("second_factor", event="removed")
-    return private({"status": "second factor off", "ended": ended.sessions})
+    return private({"status": "second factor off", "ended": ended.sessions,
+                    "passkeys_removed": ended.passkeys})
 
 
 def check_second_factor() -> None:

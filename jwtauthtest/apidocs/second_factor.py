@@ -73,11 +73,13 @@ def second_factor_operations() -> dict[str, Any]:
             "get": protected("Whether your second factor is on (any access token)",
                          ok("Its state", status), {}),
             "delete": {**protected("Turn your second factor off (a fresh token and a code): every "
-                               "session of yours ends",
-                               ok("Off", {"type": "object", "required": ["status", "ended"],
+                               "session of yours ends, and every passkey",
+                               ok("Off", {"type": "object",
+                                          "required": ["status", "ended", "passkeys_removed"],
                                           "properties": {"status": {"const":
                                                                     "second factor off"},
-                                                         "ended": {"type": "integer"}}}),
+                                                         "ended": {"type": "integer"},
+                                                         "passkeys_removed": REMOVED_PASSKEYS}}),
                                {"401": WRONG_CODE, "409": IS_OFF, "429": THROTTLED}),
                        "requestBody": request_body(CODE_BODY)}},
         "/auth/second-factor/enrolment": {"post": protected(

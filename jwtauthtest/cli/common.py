@@ -60,9 +60,9 @@ def iso(moment: object) -> str | None:
     return moment.isoformat(sep=" ", timespec="seconds") if moment else None
 
 
-def passkeys_removed(ended: LockDown) -> str:
+def passkeys_removed(ended: LockDown, which: str = "added with the password alone") -> str:
     """The end of a sentence naming the passkeys a lock-down removed, if any."""
     if not ended.passkeys:
         return ""
     names = ", ".join(f"'{printable(p['name'])}'" for p in ended.passkeys)
-    return f"; removed {len(ended.passkeys)} passkey(s) added with the password alone: {names}"
+    return f"; removed {len(ended.passkeys)} passkey(s){f' {which}' if which else ''}: {names}"

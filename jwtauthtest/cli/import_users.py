@@ -10,15 +10,15 @@ from typing import TextIO
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 
 from jwtauthtest.database import database_label, db, end_read_transaction
-from jwtauthtest.models import TokenFamily, User, utcnow
+from jwtauthtest.models import User, utcnow
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.costs import cost_problem
 from jwtauthtest.passwords.hashing import password_context
 from jwtauthtest.passwords.usernames import normalise_username, printable, username_key
-from jwtauthtest.users import UserError, check_password, check_username
+from jwtauthtest.users import UserError, check_password, check_username, lock_down
 
 HEADERS = ({"username", "password"}, {"username", "password_hash"})
 MAX_HASH_LENGTH = 255
@@ -52,10 +52,13 @@ def import_command(file: TextIO, update: bool, skip_invalid: bool) -> None:
             f"{len(problems)} invalid line(s) in {file.name}; nothing was imported")
     rows = [row for row in rows if row.line not in problems]
     hashes = [row.secret for row in rows] if hashed else hash_all([row.secret for row in rows])
-    added, updated = store(rows, hashes)
-    log_change("users_imported", file=file.name, added=added, updated=updated)
+    added, updated, removed = store(rows, hashes)
+    log_change("users_imported", file=file.name, added=added, updated=updated,
+               passkeys_removed=removed)
     unchecked = (f"; {len(rows)} imported as hashes, not checked against the password policy"
                  if hashed else "")
+    if removed:
+        unchecked += f"; {removed} passkey(s) added with the password alone removed"
     click.echo(f"Imported {file.name} into {database_label()}: {added} added, {updated} updated, "
                f"{len(problems)} skipped in {time.perf_counter() - started:.1f} s{unchecked}")
 
@@ -167,8 +170,9 @@ def hash_all(passwords: list[str]) -> list[str]:
     return hashes
 
 
-def store(rows: list[Row], hashes: list[str]) -> tuple[int, int]:
-    """Insert the new users and update the existing ones in one transaction."""
+def store(rows: list[Row], hashes: list[str]) -> tuple[int, int, int]:
+    """Insert the new users and update the existing ones in one transaction: how many were
+    added, updated, and passkeys removed by the updated users' lock-downs."""
     now, cut_off = utcnow(), time.time()
     new = [{"username": row.username, "username_key": username_key(row.username),
             "password": password_hash, "active": True, "created_at": now,
@@ -179,12 +183,10 @@ def store(rows: list[Row], hashes: list[str]) -> tuple[int, int]:
                if row.user_id is not None]
     if new:
         db.session.execute(insert(User), new)
+    removed = 0
     if changed:
         db.session.execute(update(User), changed)
-        # A new password ends the user's sessions, as flask users passwd does.
-        ids = [row["id"] for row in changed]
-        for start in range(0, len(ids), KEY_CHUNK):
-            db.session.execute(delete(TokenFamily).where(
-                TokenFamily.user_id.in_(ids[start:start + KEY_CHUNK])))
+        for row in changed:  # a new password locks the account down, as users passwd does
+            removed += len(lock_down(row["id"]).passkeys)
     db.session.commit()
-    return len(new), len(changed)
+    return len(new), len(changed), removed

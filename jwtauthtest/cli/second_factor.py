@@ -46,8 +46,8 @@ def status_command(username: str, as_json: bool) -> None:
 @click.option("--yes", is_flag=True, help="Don't ask for confirmation.")
 def reset_command(username: str, yes: bool) -> None:
     """Remove a user's second factor and recovery codes, end their sessions and remove their
-    passkeys added with the password alone: they log in with the password alone, and can
-    enrol again."""
+    passkeys (each was added with the password alone or with this factor): they log in with
+    the password alone, and can enrol again and add passkeys."""
     with user_errors():
         user = get_user(username)
     if not yes:
@@ -59,4 +59,4 @@ def reset_command(username: str, yes: bool) -> None:
     metrics.count("second_factor", event="reset")
     click.echo(f"Reset the second factor of '{printable(user.username)}' in "
                f"{database_label()}; ended {ended.sessions} session(s)"
-               f"{passkeys_removed(ended)}")
+               f"{passkeys_removed(ended, which='')}")

@@ -13,7 +13,19 @@ import time
 from typing import Any
 
 import webauthn
-from sqlalchemy import Float, Integer, String, cast, delete, func, insert, literal, select, update
+from sqlalchemy import (
+    Boolean,
+    Float,
+    Integer,
+    String,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from webauthn.helpers import (
     bytes_to_base64url,
@@ -33,9 +45,15 @@ from webauthn.helpers.structs import (
 from werkzeug.exceptions import ServiceUnavailable
 
 from jwtauthtest.database import db
-from jwtauthtest.models import MAX_ADDRESS_LENGTH, MAX_USER_AGENT_LENGTH, Passkey, PasskeyChallenge
+from jwtauthtest.models import (
+    MAX_ADDRESS_LENGTH,
+    MAX_USER_AGENT_LENGTH,
+    Passkey,
+    PasskeyChallenge,
+)
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passkeys.settings import CHALLENGE_SECONDS, RelyingParty
+from jwtauthtest.passkeys.store import add_passkey
 from jwtauthtest.tokens.sessions import storable
 
 logger = logging.getLogger("jwtauthtest.passkeys")
@@ -68,10 +86,10 @@ def registration_options(rp: RelyingParty, user_id: int, username: str) -> dict[
     return json.loads(webauthn.options_to_json(options))
 
 
-def register(rp: RelyingParty, user_id: int, answer: object, name: str, *,
-             with_second_factor: bool, address: str | None, user_agent: str | None) -> Passkey:
-    """Store the passkey of a create() answer to this user's options (committed), noting
-    whether the account had a second factor, and where it was added from."""
+def register(rp: RelyingParty, user_id: int, answer: object, name: str, *, session_id: str,
+             address: str | None, user_agent: str | None) -> Passkey | None:
+    """Store the passkey of a create() answer to this user's options (committed), with where
+    it was added from; None, and nothing stored, if the session asking has ended meanwhile."""
     try:
         credential = parse_registration_credential_json(answer)
         challenge = same_origin_challenge(credential.response.client_data_json)
@@ -94,26 +112,26 @@ def register(rp: RelyingParty, user_id: int, answer: object, name: str, *,
         raise PasskeyRefused(REGISTERED_ALREADY)
     transports = sorted({t.value for t in credential.response.transports or []})
     try:
-        db.session.execute(insert(Passkey).values(
-            id=passkey_id, user_id=user_id, user_handle=handle, name=name,
-            public_key=bytes_to_base64url(verified.credential_public_key),
-            sign_count=verified.sign_count, transports=json.dumps(transports),
-            created_at=time.time(), last_used_at=None, with_second_factor=with_second_factor,
-            added_address=storable(address, MAX_ADDRESS_LENGTH),
-            added_user_agent=storable(user_agent, MAX_USER_AGENT_LENGTH)))
-        db.session.commit()
+        stored = add_passkey(session_id, id=passkey_id, user_id=user_id, user_handle=handle,
+                             name=name, sign_count=verified.sign_count,
+                             public_key=bytes_to_base64url(verified.credential_public_key),
+                             transports=json.dumps(transports),
+                             added_address=storable(address, MAX_ADDRESS_LENGTH),
+                             added_user_agent=storable(user_agent, MAX_USER_AGENT_LENGTH))
     except IntegrityError:  # registered by a request that went in since the check above
         db.session.rollback()
         raise PasskeyRefused(REGISTERED_ALREADY) from None
-    return db.session.get(Passkey, passkey_id)
+    return db.session.get(Passkey, passkey_id) if stored else None
 
 
-def authentication_options(rp: RelyingParty) -> dict[str, Any]:
-    """Options for navigator.credentials.get() with no username: any passkey of this site."""
+def authentication_options(rp: RelyingParty, without_address: bool) -> dict[str, Any]:
+    """Options for navigator.credentials.get() with no username: any passkey of this site.
+    A client without an address is one of those WEBAUTHN_MAX_SIGN_IN_CHALLENGES bounds."""
     options = webauthn.generate_authentication_options(
         rp_id=rp.id, timeout=CHALLENGE_SECONDS * 1000,
         user_verification=UserVerificationRequirement.REQUIRED)
-    remember_challenge(options.challenge, None, None, rp.max_sign_in_challenges)
+    remember_challenge(options.challenge, None, None,
+                       rp.max_sign_in_challenges if without_address else None)
     return json.loads(webauthn.options_to_json(options))
 
 
@@ -188,26 +206,29 @@ def same_origin_challenge(client_data_json: bytes) -> bytes:
 
 
 def remember_challenge(challenge: bytes, user_id: int | None, handle: str | None,
-                       most: int | None = None) -> None:
-    """Store a ceremony's challenge (committed); with ``most``, a sign-in's, only while fewer
-    than that many sign-in challenges are live (one statement: racing requests can't pass
-    the cap together), else 503."""
+                       capped_at: int | None = None) -> None:
+    """Store a ceremony's challenge (committed). With ``capped_at`` (a sign-in's, from a
+    client with no address), only while fewer than that many such challenges are live, else
+    503: a bound on what such clients can make us store. (Counted and inserted in one
+    statement; on PostgreSQL, requests racing each other may pass it by as many as run at
+    once, which bounds the storage as well.)"""
     now = time.time()
     db.session.execute(delete(PasskeyChallenge).where(PasskeyChallenge.expires_at <= now))
     row = select(cast(literal(hashlib.sha256(challenge).hexdigest()), String),
                  cast(literal(user_id), Integer), cast(literal(handle), String),
-                 cast(literal(now + CHALLENGE_SECONDS), Float))
-    if most is not None:
+                 cast(literal(now + CHALLENGE_SECONDS), Float),
+                 cast(literal(capped_at is not None), Boolean))
+    if capped_at is not None:
         live = select(func.count()).select_from(PasskeyChallenge).where(
-            PasskeyChallenge.user_id.is_(None), PasskeyChallenge.expires_at > now)
-        row = row.where(live.scalar_subquery() < most)
+            PasskeyChallenge.without_address.is_(True), PasskeyChallenge.expires_at > now)
+        row = row.where(live.scalar_subquery() < capped_at)
     stored = db.session.execute(insert(PasskeyChallenge).from_select(
-        ["digest", "user_id", "user_handle", "expires_at"], row)
+        ["digest", "user_id", "user_handle", "expires_at", "without_address"], row)
         .returning(PasskeyChallenge.digest)).first()
     db.session.commit()
     if stored is None:
         logger.warning("Passkey sign-in options refused: WEBAUTHN_MAX_SIGN_IN_CHALLENGES (%d) "
-                       "sign-ins are under way", most)
+                       "sign-ins from clients without an address are under way", capped_at)
         raise ServiceUnavailable("Too many passkey sign-ins are under way; try again in a "
                                  "minute", retry_after=60)
 

@@ -1,6 +1,7 @@
 """The relying party: WEBAUTHN_RP_ID (the site's host name; passkeys are off without it),
 WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS, the pages allowed to use them, each on the RP id, and
-WEBAUTHN_MAX_SIGN_IN_CHALLENGES, how many sign-ins may be under way at once."""
+WEBAUTHN_MAX_SIGN_IN_CHALLENGES, how many sign-ins of clients without an address may be under
+way at once."""
 
 import re
 from dataclasses import dataclass
@@ -21,8 +22,8 @@ class RelyingParty:
     id: str
     name: str
     origins: list[str]
-    # Live sign-in challenges, at most: a sign-in's options name no one, so when clients
-    # have no address to count them by, this bounds what they can make us store.
+    # Live sign-in challenges of clients with no address, at most: a sign-in's options name
+    # no one, and with no address to count them by, this bounds what they can make us store.
     max_sign_in_challenges: int = 10_000
 
 
@@ -50,7 +51,8 @@ def init_passkeys(app: Flask) -> None:
         check_origin(origin, rp_id)
     if not isinstance(most, int) or isinstance(most, bool) or most < 1:
         raise ConfigurationError("WEBAUTHN_MAX_SIGN_IN_CHALLENGES must be a whole number of "
-                                 f"sign-ins under way at once, at least 1, not {most!r}")
+                                 "sign-ins under way at once from clients without an address, "
+                                 f"at least 1, not {most!r}")
     app.extensions[EXTENSION_KEY] = RelyingParty(rp_id, name, origins, most)
 
 

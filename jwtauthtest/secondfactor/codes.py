@@ -44,6 +44,8 @@ def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
         return left is not None, left
     counted = reserve_code_try(user_id)
     if counted is None:
+        if not store.is_on(user_id):  # turned off meanwhile: no code is right
+            return False, None
         raise codes_locked()
     if store.accept_code(user_id, body[CODE]):
         release_code_try(user_id)
@@ -56,13 +58,14 @@ def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
 
 def reserve_code_try(user_id: int) -> int | None:
     """Count a code about to be checked (committed): the count with it, or None (nothing
-    counted) when the count is at SECOND_FACTOR_MAX_FAILURES and no quiet day has passed."""
+    counted) when the count is at SECOND_FACTOR_MAX_FAILURES and no quiet day has passed, or
+    the user has no second factor on."""
     now = time.time()
     quiet = or_(SecondFactor.last_failure_at.is_(None),
                 SecondFactor.last_failure_at <= now - QUIET_SECONDS)
     counted = db.session.execute(
         update(SecondFactor).where(
-            SecondFactor.user_id == user_id,
+            SecondFactor.user_id == user_id, SecondFactor.enabled_at.is_not(None),
             or_(quiet, SecondFactor.failures < current_app.config["SECOND_FACTOR_MAX_FAILURES"]))
         .values(failures=case((quiet, 1), else_=SecondFactor.failures + 1),
                 last_failure_at=case((quiet, now), else_=SecondFactor.last_failure_at))

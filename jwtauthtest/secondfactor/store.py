@@ -175,11 +175,11 @@ def recovery_codes_left(user_id: int) -> int:
 
 def turn_off(user_id: int) -> LockDown:
     """Remove the user's second factor, recovery codes and challenges, and lock the account
-    down: every session ends (their tokens are refused from now on), and so do passkeys
-    added with the password alone (committed)."""
+    down: every session ends (their tokens are refused from now on), and every passkey goes,
+    those added with this factor too (committed)."""
     for table in (SecondFactor, RecoveryCode, LoginChallenge):
         db.session.execute(delete(table).where(table.user_id == user_id))
-    ended = lock_down(user_id)
+    ended = lock_down(user_id, second_factor_gone=True)
     db.session.commit()
     return ended
 

@@ -1,8 +1,9 @@
 """Passkeys added with the password alone, and the sessions each passkey started.
 
 Each passkey records whether its account had a second factor, and where it was added from;
-each session, the passkey that signed in, if one did. The second factor's count of wrong
-codes now starts again after a day without one (last_failure_at), not at a right code.
+each session, the passkey that signed in, if one did; each sign-in challenge, whether its
+client had no address (those are capped). The second factor's count of wrong codes now starts
+again after a day without one (last_failure_at), not at a right code.
 
 A passkey added with the password alone is removed when the account is locked down (the
 second factor turned on, a password change, an operator's logout or reset), and deleting a
@@ -34,6 +35,9 @@ def upgrade():
     op.execute(passkeys.update().where(sa.exists().where(
         factors.c.user_id == passkeys.c.user_id, factors.c.enabled_at.is_not(None),
         factors.c.enabled_at <= passkeys.c.created_at)).values(with_second_factor=sa.true()))
+    with op.batch_alter_table("passkey_challenges") as batch:
+        batch.add_column(sa.Column("without_address", sa.Boolean(), nullable=False,
+                                   server_default=sa.false()))
     with op.batch_alter_table("token_families") as batch:
         batch.add_column(sa.Column("passkey_id", sa.String(), nullable=True))
         batch.create_index("ix_token_families_passkey_id", ["passkey_id"])
@@ -52,6 +56,8 @@ def downgrade():
         batch.drop_constraint("fk_token_families_passkey_id_passkeys", type_="foreignkey")
         batch.drop_index("ix_token_families_passkey_id")
         batch.drop_column("passkey_id")
+    with op.batch_alter_table("passkey_challenges") as batch:
+        batch.drop_column("without_address")
     with op.batch_alter_table("passkeys") as batch:
         batch.drop_column("added_user_agent")
         batch.drop_column("added_address")

@@ -107,11 +107,6 @@
     return null;
   }
 
-  function refuse(field, message) {
-    say(message, true);
-    field.focus();
-  }
-
   function signedOut(message, isError = false) {
     access = null;
     for (const module of [secondFactor, passkeys]) module?.reset();
@@ -186,23 +181,24 @@
     const { current_password: current, new_password: next } = form.elements;
     const body = { current_password: current.value, new_password: next.value };
     const code = byId("password-code");
+    const ask = (message) => { say(message, true); code.focus(); };
     if (!byId("password-code-step").hidden) {
-      if (!code.value.trim()) return refuse(code, "Enter a code first.");
+      if (!code.value.trim()) return ask("Enter a code first.");
       Object.assign(body, secondFactor.codeBody(code.value.trim()));
     }
     say("Changing your password…");
     const result = await call("POST", "/auth/password?transport=cookie", body);
     if (result?.body?.description === "Fresh token required" && secondFactor) {
       byId("password-code-step").hidden = false;
-      return refuse(code, "Two-step sign-in is on: enter a code from your authenticator "
-        + "app, or a recovery code, to change your password.");
+      return ask("Two-step sign-in is on: enter a code from your authenticator app, or a "
+        + "recovery code, to change your password.");
     }
     if (!succeeded(result)) return;
     keep(result.body);
     for (const field of [current, next, code]) field.value = "";
     byId("password-code-step").hidden = true;
     await sessions?.showing();
-    const removed = ((await passkeys?.lockedDown()) || []).map((name) => `“${name}”`);
+    const removed = ((await passkeys?.relistRemoved()) || []).map((name) => `“${name}”`);
     say("Password changed. Every other session has ended" + (removed.length ? ", and "
       + `passkeys added with your password alone were removed: ${removed.join(", ")}.` : "."));
   }
@@ -217,13 +213,13 @@
     else say(problem(result), true);
   }
 
-  // The modules beside this script, each given what it needs of this one; install() returns
-  // the hooks used above: showing(), reset() (sessions.js has none), second-factor.js's
-  // challenged(result) and codeBody(entered), and passkeys.js's lockedDown(). Should one fail to load, the page works on without it.
-  // After a change that ended sessions or removed passkeys (two-step sign-in turned on).
-  const lockedDown = () => Promise.all([sessions?.showing(), passkeys?.showing()]);
+  // The modules beside this script, each given what it needs of this one (relistAll: after a
+  // change that ended sessions or removed passkeys); install() returns the hooks used above:
+  // showing(), reset() (sessions.js has none), second-factor.js's challenged(result) and
+  // codeBody(entered), passkeys.js's relistRemoved(). Should one fail, the page works on.
+  const relistAll = () => Promise.all([sessions?.showing(), passkeys?.showing()]);
   const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, succeeded,
-                               call, guarded, signedIn, signedOut, lockedDown });
+                               call, guarded, signedIn, signedOut, relistAll });
   const load = (module, what) => module.then((loaded) => loaded.install(PAGE))
     .catch((error) => console.error(`${what} is unavailable:`, error));
 

@@ -1,8 +1,8 @@
 // Passkeys on the account page (docs/browser-apps.md#the-account-page): signing in with one,
 // no username typed, and the account's "Passkeys" section, where they are listed (with where
-// each was added from), added, renamed and deleted. A module: account.js imports it and gives install() what it needs.
-// The page has no passkey markup while passkeys are off here (WEBAUTHN_RP_ID unset), and
-// install() then returns null. Nothing is kept: options and the browser's answers go straight
+// each was added from), added, renamed and deleted. A module: account.js imports it and gives
+// install() what it needs. The page has no passkey markup while passkeys are off here
+// (WEBAUTHN_RP_ID unset), and install() then returns null. Nothing is kept: options and the browser's answers go straight
 // from the server to the browser's WebAuthn and back.
 
 const FRESH_REQUIRED = "Fresh token required";
@@ -108,7 +108,7 @@ export function install(page) {
 
   // The list again after the account was locked down (a password change): the names of the
   // passkeys it removed, those added with the password alone.
-  async function lockedDown() {
+  async function relistRemoved() {
     const before = new Map(shown.map((passkey) => [passkey.id, passkey.name]));
     if (!(await showing())) return [];
     for (const passkey of shown) before.delete(passkey.id);
@@ -236,5 +236,5 @@ export function install(page) {
   byId("passkey-sign-in").hidden = !usable; // no use for it, or for adding a passkey
   byId("passkey-add").hidden = !usable;
   byId("passkeys-unsupported").hidden = usable;
-  return Object.freeze({ showing, lockedDown, reset });
+  return Object.freeze({ showing, relistRemoved, reset });
 }

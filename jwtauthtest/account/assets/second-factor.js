@@ -127,7 +127,7 @@ export function install(page) {
     showCodes(result.body.recovery_codes, "Two-step sign-in is on. Keep your recovery codes."
       + (removed.length ? ` Passkeys added with your password alone were removed: `
         + `${removed.join(", ")}; add yours again.` : ""));
-    await page.lockedDown(); // every other session ended, and those passkeys
+    await page.relistAll(); // every other session ended, and those passkeys
   }
 
   function showCodes(codes, message) {
@@ -181,8 +181,9 @@ export function install(page) {
   async function turnOff(body, field) {
     const result = await call("DELETE", "/auth/second-factor", body);
     if (accepted(result, field)) {
-      page.signedOut("Two-step sign-in is off, and every session of yours has ended. Sign in "
-        + "again with your password.");
+      page.signedOut("Two-step sign-in is off, and every session of yours has ended"
+        + (result.body.passkeys_removed.length ? ", with your passkeys" : "")
+        + ". Sign in again with your password.");
     }
   }
 
