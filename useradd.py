@@ -1,7 +1,7 @@
 """Add a user: ``python useradd.py`` prompts for the username and password.
 
 The same as ``flask --app jwtauthtest users add NAME``, kept as the tutorial's entry point.
-It runs in the project's environment: ``python3 -m pipenv run python useradd.py``.
+It runs in the project's environment: ``./pipenv run python useradd.py``.
 """
 
 import sys
@@ -13,8 +13,8 @@ try:
     from jwtauthtest.cli.common import require_current_schema
     from jwtauthtest.cli.users import add_and_report
 except ModuleNotFoundError as missing:  # another Python than the project's environment
-    sys.exit(f"Error: {missing} in {sys.executable}: run `python3 -m pipenv run python "
-             "useradd.py` in the checkout (after `python3 -m pipenv sync`)")
+    sys.exit(f"Error: {missing} in {sys.executable}: run `./pipenv run python "
+             "useradd.py` in the checkout (after `./pipenv sync`)")
 
 
 @click.command()

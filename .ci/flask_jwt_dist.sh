@@ -7,7 +7,7 @@ set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-python="$(cd "$repo" && python3 -m pipenv --venv)/bin/python"
+python="$(cd "$repo" && ./pipenv --venv)/bin/python"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 "$python" -m build --outdir "$work/dist" "$repo/flask-jwt-revived" >"$work/build.log" 2>&1 ||
@@ -38,16 +38,22 @@ printf '[pytest]\n' >"$work/suite-0.3.2/pytest.ini"  # (its setup.cfg has a [pyt
 tar xzf "$work"/dist/*.tar.gz -C "$work"
 sdist=$(ls -d "$work"/flask_jwt_revived-*/)
 
-(cd "$repo" && python3 -m pipenv requirements --dev 2>/dev/null) | grep -v '^-' |
+(cd "$repo" && ./pipenv requirements --dev 2>/dev/null) | grep -v '^-' |
   sed 's/\[[^]]*\]//' >"$work/locked.txt"  # (pip takes no extras in constraints)
 printf 'Flask==2.3.2\nWerkzeug==2.3.3\nPyJWT==2.13.0\n' >"$work/lowest.txt"
 
+# The locked releases on this python3; the lowest allowed on the lowest Python the distribution
+# claims, when FLASK_JWT_LOWEST_PYTHON names it (.ci/run does).
 for releases in locked lowest; do
   venv="$work/venv-$releases"
-  python3 -m venv "$venv"
+  interpreter=python3
+  [ "$releases" = lowest ] && interpreter="${FLASK_JWT_LOWEST_PYTHON:-python3}"
+  "$interpreter" -m venv "$venv"
   "$venv/bin/pip" install --quiet "$wheel" pytest flask-restful asgiref -c "$work/$releases.txt"
   "$venv/bin/python" -c 'from importlib.metadata import version as v
-print("== .ci/flask_jwt_dist.sh: the wheel on", ", ".join(f"{n} {v(n)}" for n in ("Flask", "Werkzeug", "PyJWT")))'
+import sys
+print("== .ci/flask_jwt_dist.sh: the wheel on Python", sys.version.split()[0], "with",
+      ", ".join(f"{n} {v(n)}" for n in ("Flask", "Werkzeug", "PyJWT")))'
   echo -n "Flask-JWT 0.3.2's own suite: "
   (cd "$work/suite-0.3.2" && "$venv/bin/python" -m pytest -c pytest.ini -p no:cacheprovider -q tests |
     tail -1)

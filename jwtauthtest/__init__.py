@@ -138,7 +138,7 @@ def report_database_state(app: Flask) -> None:
             return
     time_stored_hashes(app, stored)
     if empty:
-        app.logger.warning("No users yet: add one with `python3 -m pipenv run python useradd.py`")
+        app.logger.warning("No users yet: add one with `./pipenv run python useradd.py`")
 
 
 __all__ = ["COMMAND_LINE_TOOL", "create_app"]

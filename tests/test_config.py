@@ -187,7 +187,7 @@ def test_the_database_and_its_journal_files_are_private(make_app, tmp_path):
 
 
 def test_hint_is_logged_only_while_there_are_no_users(make_app, caplog):
-    hint = "No users yet: add one with `python3 -m pipenv run python useradd.py`"
+    hint = "No users yet: add one with `./pipenv run python useradd.py`"
     with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
         app = make_app()
     assert [r.getMessage() for r in caplog.records] == [hint]

@@ -25,7 +25,7 @@ from processes import (
 
 CREDENTIALS = json.dumps({"username": USERNAME, "password": PASSWORD})
 JSON = {"Content-Type": "application/json"}
-NO_USERS_HINT = "No users yet: add one with `python3 -m pipenv run python useradd.py`"
+NO_USERS_HINT = "No users yet: add one with `./pipenv run python useradd.py`"
 # SQLite's own files, present only while (or if) a connection is open.
 SQLITE_TRANSIENT = {"jwtauthtest.sqlite-wal", "jwtauthtest.sqlite-shm"}
 

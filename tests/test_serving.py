@@ -21,7 +21,7 @@ from processes import (
     subprocess_env,
 )
 
-NO_USERS_HINT = "No users yet: add one with `python3 -m pipenv run python useradd.py`"
+NO_USERS_HINT = "No users yet: add one with `./pipenv run python useradd.py`"
 
 
 def procfile_argv(tmp_path: Path, **env: str) -> list[str]:

@@ -199,6 +199,6 @@ def test_outside_the_projects_environment_it_says_how_to_run_it(tmp_path):
                             input=PASSWORD + "\n", capture_output=True, text=True, timeout=60)
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == (
-        f"Error: No module named 'click' in {sys.executable}: run `python3 -m pipenv run "
-        "python useradd.py` in the checkout (after `python3 -m pipenv sync`)\n")
+        f"Error: No module named 'click' in {sys.executable}: run `./pipenv run "
+        "python useradd.py` in the checkout (after `./pipenv sync`)\n")
     assert not default_database(tmp_path).exists()
