@@ -13,7 +13,7 @@ MIN_SECRET_BYTES = 32
 # 32 random bytes in hex about 120. Catches the obviously made-up, not every weak secret.
 MIN_SECRET_ESTIMATED_BITS = 64
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 (a file name, not a secret)
-HOW_TO_MAKE_ONE = "python -c 'import secrets; print(secrets.token_hex(32))'"
+HOW_TO_MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
 
 
 class ConfigurationError(ValueError):

@@ -29,11 +29,8 @@ class LockDown:
 
 def add_user(username: str, password: str) -> User:
     """Hash the password and store a new user, or raise UserError and store nothing."""
-    check_username(username)
+    check_new_username(username)
     check_password(password, username)
-    existing = find_user(username)
-    if existing is not None:
-        raise UserError(f"user already exists: {printable(existing.username)}")
     end_read_transaction()  # hashing is slow; the insert starts its own transaction
     user = User(username=username)
     user.hash_password(password)
@@ -154,6 +151,14 @@ def get_user(username: str) -> User:
         raise UserError(f"no such user: {printable(username)}")
     end_read_transaction()  # the change that follows starts its own transaction
     return user
+
+
+def check_new_username(username: str) -> None:
+    """A username that a new user may have: valid, and no one's already (in any spelling)."""
+    check_username(username)
+    existing = find_user(username)
+    if existing is not None:
+        raise UserError(f"user already exists: {printable(existing.username)}")
 
 
 def check_username(username: str) -> None:

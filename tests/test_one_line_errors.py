@@ -70,7 +70,7 @@ def test_a_short_secret_in_the_environment(tmp_path):
     env = subprocess_env(tmp_path, FLASK_SECRET_KEY="changeme")
     assert_one_line(refusals(env, server=True),
                     "SECRET_KEY is 8 bytes; a signing secret needs at least 32 random bytes, "
-                    "e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+                    "e.g. python3 -c 'import secrets; print(secrets.token_hex(32))'")
 
 
 @pytest.mark.parametrize("uri,message", [

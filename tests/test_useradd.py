@@ -13,7 +13,14 @@ from jwtauthtest.database import db
 from jwtauthtest.users import add_user
 
 from conftest import FAST_HASHING, PASSWORD, SECRET, USERNAME
-from processes import REPO_ROOT, PtyProcess, instance_path, run_useradd, subprocess_env
+from processes import (
+    REPO_ROOT,
+    PtyProcess,
+    instance_path,
+    run_flask,
+    run_useradd,
+    subprocess_env,
+)
 
 STDIN = ["--username", USERNAME, "--password-stdin"]
 
@@ -189,6 +196,28 @@ def test_interactive_mismatched_confirmation_asks_again(tmp_path):
     assert [(i, name) for i, name, _ in user_rows(database)] == [(1, "admin")]
     assert login_status(database, PASSWORD) == 200  # the confirmed password was stored
     assert login_status(database, "first-attempt-password") == 401
+
+
+def test_an_existing_user_is_refused_before_the_password_is_asked_for(tmp_path):
+    seed_user(default_database(tmp_path), USERNAME, PASSWORD)
+    with spawn_useradd(tmp_path) as terminal:
+        terminal.expect("Username: ")
+        terminal.send("ADMIN\n")  # another spelling of the same name
+        assert terminal.wait() == 1
+        shown = terminal.output.decode()
+    assert shown == "Username: ADMIN\r\nError: user already exists: admin\r\n"
+
+
+@pytest.mark.parametrize("command", [["python", "useradd.py", "--username", "bob"],
+                                     ["flask", "users", "add", "bob"]])
+def test_without_a_terminal_or_password_stdin_it_says_so_in_one_line(tmp_path, command):
+    """getpass would warn (GetPassWarning) and read the password from stdin, shown."""
+    run = (run_useradd(subprocess_env(tmp_path), command[2:]) if command[0] == "python"
+           else run_flask(subprocess_env(tmp_path), *command[1:]))
+    assert (run.returncode, run.stdout) == (1, "")
+    assert run.stderr == ("Error: there is no terminal to ask for the password on: give it on "
+                          "standard input with --password-stdin\n")
+    assert user_rows(default_database(tmp_path)) == []
 
 
 def test_outside_the_projects_environment_it_says_how_to_run_it(tmp_path):

@@ -5,7 +5,9 @@ Passwords are prompted for (hidden, twice) or read from one line of standard inp
 ``--password-stdin``; never taken as arguments, which ``ps`` and shell history would show.
 """
 
+import getpass
 import sys
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -45,7 +47,14 @@ def user_errors() -> Iterator[None]:
 def read_new_password(password_stdin: bool) -> str:
     if password_stdin:
         return read_password_line(sys.stdin)
-    return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with warnings.catch_warnings():
+        # With no terminal, getpass warns and would read the password from stdin, shown.
+        warnings.simplefilter("error", getpass.GetPassWarning)
+        try:
+            return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        except getpass.GetPassWarning:
+            raise click.ClickException("there is no terminal to ask for the password on: give "
+                                       "it on standard input with --password-stdin") from None
 
 
 def echo_table(header: dict[str, str], rows: list[dict]) -> None:

@@ -24,6 +24,7 @@ from jwtauthtest.tokens.listing import live_sessions, session_details
 from jwtauthtest.users import (
     add_user,
     change_password,
+    check_new_username,
     delete_user,
     get_user,
     log_out_everywhere,
@@ -39,7 +40,10 @@ def users_cli() -> None:
 
 
 def add_and_report(username: str, password_stdin: bool) -> None:
-    """What ``useradd.py`` and ``flask users add`` do."""
+    """What ``useradd.py`` and ``flask users add`` do: the name is checked before the
+    password is asked for."""
+    with user_errors():
+        check_new_username(username)
     password = read_new_password(password_stdin)
     with user_errors():
         user = add_user(username, password)

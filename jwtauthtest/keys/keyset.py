@@ -31,7 +31,7 @@ from jwtauthtest.keys.material import (
 )
 from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.secret import HOW_TO_MAKE_ONE, ConfigurationError
 
 EXTENSION_KEY = "jwtauthtest.keys"
 logger = logging.getLogger("jwtauthtest.keys")
@@ -191,7 +191,7 @@ def init_keys(app: Flask) -> None:
     if len(secret) < needed:  # RFC 7518 section 3.2: at least as long as the hash
         raise ConfigurationError(
             f"JWT_ALGORITHM {algorithm} needs a JWT_SECRET_KEY of at least {needed} bytes, not "
-            f"{len(secret)}: e.g. python -c 'import secrets; print(secrets.token_hex(32))'")
+            f"{len(secret)}: e.g. {HOW_TO_MAKE_ONE}")
     refresh_seconds = app.config.setdefault("JWT_KEY_REFRESH_SECONDS", 60)
     if not isinstance(refresh_seconds, (int, float)) or isinstance(refresh_seconds, bool) \
             or refresh_seconds < 0:
