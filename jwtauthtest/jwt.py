@@ -162,11 +162,23 @@ def token_of_the_request() -> str | None:
     """The Authorization header's token; without one, at /auth/refresh and /auth/logout, the
     refresh token of a browser's cookie, once the request passes the CSRF checks."""
     if "Authorization" in request.headers or request.endpoint not in COOKIE_ENDPOINTS:
-        return token_in_header()
+        return token_in_the_header()
     token = refresh_token_from_cookie()
     if token is not None:
         g._jwtauthtest_token_type = claims.REFRESH  # what the cookie holds, for logout too
     return token
+
+
+def token_in_the_header() -> str | None:
+    """Flask-JWT's answer to another scheme (Bearer, Basic) is kept, with the header that
+    names the one to use, as the answer to no token has."""
+    try:
+        return token_in_header()
+    except JWTError as refused:
+        if refused.description == "Unsupported authorization type":
+            realm = current_app.config["JWT_DEFAULT_REALM"]
+            refused.headers = {"WWW-Authenticate": f'JWT realm="{realm}"'}
+        raise
 
 
 jwt.jwt_error_handler(jwt_error_response)

@@ -296,3 +296,18 @@ def test_with_passkeys_off_the_page_has_nothing_of_them(page, tmp_path):
         assert "passkey" not in page.content().lower()
     assert errors == []
     assert not [url for url in paths if "/auth/passkey" in url]
+
+
+def test_a_page_opened_at_another_address_says_where_passkeys_work(page, live):
+    """flask run prints http://127.0.0.1:5000; passkeys for localhost don't work there (the
+    browser's SecurityError said only that it "refused passkeys"): the page names the address
+    to open, and asks the server and the browser for nothing."""
+    paths: list[str] = []
+    page.on("request", lambda request: paths.append(request.url))
+    right = f"http://localhost:{live.server.port}"
+    page.goto(f"http://127.0.0.1:{live.server.port}/account")
+    page.get_by_role("button", name="Sign in with a passkey").click()
+    status = page.get_by_role("status")
+    expect(status).to_have_text(f"Passkeys work at {right} only: open {right}/account.")
+    expect(status).to_have_class("error")
+    assert not [url for url in paths if "/auth/passkey" in url]

@@ -43,14 +43,26 @@ def test_valid_credentials_give_a_token(client, user):
     {"username": USERNAME, "password": ""},
     {"username": None, "password": PASSWORD},
     {},
-    # Flask-JWT also refused a body with anything besides the two keys.
-    {"username": USERNAME, "password": PASSWORD, "remember": True},
 ], ids=["wrong-password", "unknown-user", "no-password", "no-username", "empty-username",
-        "empty-password", "null-username", "empty-object", "extra-key"])
+        "empty-password", "null-username", "empty-object"])
 def test_refused_credentials(client, user, body):
     response = client.post("/auth", json=body)
     assert response.status_code == 401
     assert response.get_json() == INVALID_CREDENTIALS
+
+
+@pytest.mark.parametrize("body", [
+    {"username": USERNAME, "password": PASSWORD, "remember": True},
+    {"username": USERNAME, "password": "wrong password", "code": "123456"},
+    {"user": USERNAME, "password": PASSWORD},
+])
+def test_keys_besides_the_two_say_which_to_send(client, user, body):
+    """Refused as Flask-JWT refused them (401 Bad Request), saying what to send: the right
+    password in a body with another key logs no one in."""
+    response = client.post("/auth", json=body)
+    assert (response.status_code, response.get_json()) == (401, {
+        **INVALID_CREDENTIALS,
+        "description": "Invalid credentials: send exactly the keys username and password"})
 
 
 NOT_AN_OBJECT = "Request body must be a JSON object"

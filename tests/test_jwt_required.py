@@ -1,5 +1,8 @@
 """Protected views: every answer Flask-JWT 0.3.2 gave, on PyJWT 2."""
 
+import base64
+import hashlib
+import hmac
 import time
 
 import pytest
@@ -46,14 +49,28 @@ def test_no_token(client, user, authorization):
     ("JWT a b", "Token contains spaces"),
 ])
 def test_bad_header(client, user, authorization, description):
+    """0.3.2's answers; another scheme's names the one to use, as no token's does."""
     response = get_hello(client, authorization)
     assert response.status_code == 401
     assert response.get_json() == error("Invalid JWT header", description)
-    assert "WWW-Authenticate" not in response.headers
+    names_the_scheme = description == "Unsupported authorization type"
+    assert response.headers.get("WWW-Authenticate") == \
+        ('JWT realm="Login Required"' if names_the_scheme else None)
 
 
 def now() -> int:
     return int(time.time())
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def with_payload(payload: bytes) -> str:
+    """A token signed with the app's secret whose payload is these bytes, JSON or not."""
+    signed = b64(b'{"alg": "HS256", "typ": "JWT"}') + "." + b64(payload)
+    signature = hmac.new(SECRET.encode(), signed.encode(), hashlib.sha256).digest()
+    return f"{signed}.{b64(signature)}"
 
 
 @pytest.mark.parametrize("make_token,description", [
@@ -73,9 +90,19 @@ def now() -> int:
     (lambda uid: sign(flask_jwt_claims(uid), SECRET, alg="HS512"),
      "The specified alg value is not allowed"),
     (lambda uid: "not-a-token", "Not enough segments"),
-    (lambda uid: "a.b.c", "Invalid header padding"),
+    (lambda uid: "a.b.c", "The token's header is not base64url"),
+    (lambda uid: b64(b"\xff{}") + ".e30.c2ln", "The token's header is not a JSON object in UTF-8"),
+    (lambda uid: b64(b'{"alg": "HS256", ') + ".e30.c2ln",
+     "The token's header is not a JSON object in UTF-8"),
+    (lambda uid: b64(b"[1]") + ".e30.c2ln", "Invalid header string: must be a json object"),
+    (lambda uid: with_payload(b"\xff{"), "The token's payload is not a JSON object in UTF-8"),
+    (lambda uid: with_payload(b"[1]"), "Invalid payload string: must be a json object"),
+    (lambda uid: b64(b'{"alg": "HS256"}') + ".a.c2ln", "The token's payload is not base64url"),
+    (lambda uid: b64(b'{"alg": "HS256"}') + ".e30.a", "The token's signature is not base64url"),
 ], ids=["bad-signature", "expired", "nbf-in-future", "no-exp", "no-iat", "no-nbf", "alg-none",
-        "other-alg", "not-enough-segments", "garbage"])
+        "other-alg", "not-enough-segments", "garbage", "header-not-utf8", "header-not-json",
+        "header-not-an-object", "payload-not-utf8", "payload-not-an-object", "payload-padding",
+        "signature-padding"])
 def test_token_pyjwt_refuses(client, user, make_token, description):
     response = get_hello(client, f"JWT {make_token(user)}")
     assert response.status_code == 401

@@ -24,6 +24,8 @@ INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
                        "description": "Invalid credentials"}
 WRONG_CODE = {"status_code": 401, "error": "Invalid credentials",
               "description": "The code is not right"}
+USED_ALREADY = {**WRONG_CODE,
+                "description": "This code was used already: wait for the next code"}
 NO_CHALLENGE = {"status_code": 401, "error": "Invalid challenge", "description":
                 "The challenge is unknown, expired or spent: log in with the password again"}
 
@@ -216,12 +218,25 @@ def test_two_steps_of_drift_are_refused(enrolled, steps):
 
 
 def test_a_code_accepted_once_is_refused_again_and_so_are_older_ones(enrolled):
+    """Refused saying so (what a newcomer typing the code again must learn), and counted as
+    a wrong code."""
     client = enrolled.test_client()
     login_with_code(client, code_at(enrolled.secret, 1))
     for code in (code_at(enrolled.secret, 1), code_at(enrolled.secret, 0),
                  code_at(enrolled.secret, -1)):
         response = second_step(client, challenge_of(client), code=code)
-        assert (response.status_code, response.get_json()) == (401, WRONG_CODE)
+        assert (response.status_code, response.get_json()) == (401, USED_ALREADY)
+    with enrolled.app_context():
+        assert db.session.get(SecondFactor, enrolled.user_id).failures == 3
+
+
+def test_a_code_used_already_at_an_act_says_so_too(enrolled):
+    client = enrolled.test_client()
+    tokens = login_with_code(client, code_at(enrolled.secret, 1))
+    response = client.post("/auth/second-factor/recovery-codes",
+                           headers=bearer(tokens["access_token"]),
+                           json={"code": code_at(enrolled.secret, 1)})
+    assert (response.status_code, response.get_json()) == (401, USED_ALREADY)
 
 
 def test_ten_wrong_codes_a_minute_then_429(enrolled):

@@ -25,7 +25,7 @@ from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password, ve
 from jwtauthtest.passwords.policy import password_problem
 from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secondfactor import store as second_factor
-from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code, wrong_code
+from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code
 from jwtauthtest.throttle.limiter import password_attempt
 from jwtauthtest.tokens.claims import private
 from jwtauthtest.tokens.listing import (
@@ -69,12 +69,12 @@ def change_password() -> Response:
             log_change("password_change_refused", user_id=user.id, address=request.remote_addr)
             raise JWTError("Invalid credentials", "The current password is not right")
         if second_factor_code is not None:
-            accepted = spend_code(user.id, second_factor_code)[0]
+            checked = spend_code(user.id, second_factor_code)
             # Committed here, spent or not: the throttle writes next, and SQLite has one
             # writer (an open write would keep it waiting for the busy timeout).
             db.session.commit()
-            if not accepted:
-                raise wrong_code()
+            if not checked.accepted:
+                raise checked.refusal()
     ended = replace_password(user, hash_password(new_password))
     if ended is None:
         raise JWTError("Invalid token", "Token has been revoked")

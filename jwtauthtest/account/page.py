@@ -10,6 +10,7 @@ token stays in its HttpOnly cookie.
 from flask import Blueprint, render_template
 
 from jwtauthtest.account.headers import page_headers
+from jwtauthtest.passkeys.settings import relying_party
 
 bp = Blueprint("account_page", __name__, url_prefix="/account",
                static_folder="assets", static_url_path="/assets")
@@ -17,7 +18,10 @@ bp = Blueprint("account_page", __name__, url_prefix="/account",
 
 @bp.get("")
 def account() -> str:
-    return render_template("account.html")
+    """The page; with passkeys on, the origins they work on (WEBAUTHN_ORIGINS), so that a
+    page opened at another address (127.0.0.1 for localhost) can say where to go."""
+    rp = relying_party()
+    return render_template("account.html", passkey_origins=rp.origins if rp else [])
 
 
 bp.after_request(page_headers())

@@ -20,7 +20,13 @@ from jwtauthtest.secondfactor.challenges import (
     reserve_try,
     spend_challenge,
 )
-from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code, wrong_code
+from jwtauthtest.secondfactor.codes import (
+    CODE,
+    RECOVERY_CODE,
+    Checked,
+    spend_code,
+    wrong_code,
+)
 from jwtauthtest.throttle.limiter import password_attempt
 from jwtauthtest.tokens.claims import private
 from jwtauthtest.tokens.sessions import start_session
@@ -40,14 +46,14 @@ def login_with_second_factor() -> Response:
     with password_attempt(user.username):
         tries = reserve_try(challenge)
         try:
-            accepted, left = spend_code(user.id, body)
+            checked = spend_code(user.id, body)
         except JWTError:  # the day's count is spent: this code was not checked
             release_try(challenge)
             raise
-        if not accepted:
+        if not checked.accepted:
             db.session.commit()  # (nothing was spent)
             log_login(FAILURE, user.username, "wrong second factor")
-            raise wrong_code_at_login(challenge, tries)
+            raise wrong_code_at_login(challenge, tries, checked)
         # With the code, in one transaction: both or neither; committed before the throttle
         # writes to the database (SQLite has one writer).
         spend_challenge(challenge)
@@ -55,6 +61,7 @@ def login_with_second_factor() -> Response:
         raise JWTError("Invalid challenge", "The challenge is unknown, expired or spent: log "
                        "in with the password again")
     session = start_session(user, request.user_agent.string, request.remote_addr)
+    left = checked.recovery_codes_left
     log_login(SUCCESS, user.username, "second factor" if left is None else "recovery code")
     metrics.count("second_factor", event="verified" if left is None else "recovery_used")
     if left is not None:
@@ -139,18 +146,18 @@ def check_second_factor() -> None:
         raise JWTError("Conflict", "No second factor is on", 409)
     user = db.session.get(User, user_id)
     with password_attempt(user.username if user is not None else None):
-        accepted = spend_code(user_id, body)[0]
+        checked = spend_code(user_id, body)
         db.session.commit()
-        if not accepted:
-            raise wrong_code()
+        if not checked.accepted:
+            raise checked.refusal()
 
 
-def wrong_code_at_login(challenge: str, tries: int) -> JWTError:
+def wrong_code_at_login(challenge: str, tries: int, checked: Checked) -> JWTError:
     """A wrong code at login; the challenge's last try ends it."""
     if tries >= MAX_WRONG_CODES:
         end_challenge(challenge)
         return wrong_code("The code is not right, five times: log in with the password again")
-    return wrong_code()
+    return checked.refusal()
 
 
 def json_body(*shapes: tuple[str, ...]) -> dict[str, str]:

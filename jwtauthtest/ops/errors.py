@@ -60,15 +60,27 @@ REJECTIONS = {"Signature has expired": "expired", "Token has been revoked": "rev
 def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
     """Flask-JWT's answer without its ERROR log line for every refusal; counted in the
     metrics, and a login refused for incomplete credentials is an audit event too."""
-    login = request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]
-    if login and error.status_code == 401 and not logged_this_login():
-        body = request_json()
-        log_login(FAILURE, body.get(current_app.config["JWT_AUTH_USERNAME_KEY"])
-                  if isinstance(body, dict) else None, "incomplete credentials")
+    description = error.description
+    if request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"] and error.status_code == 401:
+        description = refused_login(error)
     count_rejection(error)
-    body = {"status_code": error.status_code, "error": error.error,
-            "description": error.description}
+    body = {"status_code": error.status_code, "error": error.error, "description": description}
     return jsonify(body), error.status_code, error.headers or {}
+
+
+def refused_login(error: JWTError) -> str:
+    """A refused login's description, which says what to send when the body had more than
+    the two keys (Flask-JWT's says "Invalid credentials" alone); logged if it wasn't yet."""
+    body = request_json()
+    keys = (current_app.config["JWT_AUTH_USERNAME_KEY"],
+            current_app.config["JWT_AUTH_PASSWORD_KEY"])
+    if not logged_this_login():
+        log_login(FAILURE, body.get(keys[0]) if isinstance(body, dict) else None,
+                  "incomplete credentials")
+    if error.description == "Invalid credentials" and isinstance(body, dict) \
+            and not set(body) <= set(keys):
+        return f"Invalid credentials: send exactly the keys {keys[0]} and {keys[1]}"
+    return error.description
 
 
 def count_rejection(error: JWTError) -> None:

@@ -10,6 +10,7 @@ codes are ever checked in 24 hours). Recovery codes are not counted: 50 random b
 """
 
 import time
+from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_jwt import JWTError
@@ -22,6 +23,8 @@ from jwtauthtest.ops.audit import log_change
 from jwtauthtest.secondfactor import store
 
 CODE, RECOVERY_CODE = "code", "recovery_code"
+NOT_RIGHT = "The code is not right"
+USED_ALREADY = "This code was used already: wait for the next code"
 QUIET_SECONDS = 24 * 3600  # without a wrong code, after which the count starts again
 
 
@@ -30,30 +33,44 @@ def codes_locked() -> JWTError:
                     "ask an operator to reset the second factor", 429)
 
 
-def wrong_code(description: str = "The code is not right") -> JWTError:
+def wrong_code(description: str = NOT_RIGHT) -> JWTError:
     metrics.count("second_factor", event="failed")
     return JWTError("Invalid credentials", description)
 
 
-def spend_code(user_id: int, body: dict[str, str]) -> tuple[bool, int | None]:
+@dataclass(frozen=True)
+class Checked:
+    """What the check of a code or a recovery code found."""
+
+    accepted: bool
+    recovery_codes_left: int | None = None  # after a recovery code
+    used_already: bool = False  # a right code, but of a time step spent before
+
+    def refusal(self) -> JWTError:
+        """The 401 of a code that was not accepted."""
+        return wrong_code(USED_ALREADY if self.used_already else NOT_RIGHT)
+
+
+def spend_code(user_id: int, body: dict[str, str]) -> Checked:
     """Whether the body's code (or recovery code) is right for the user's second factor, and
-    spent (uncommitted: the caller commits); for a recovery code, how many are left. Raises
-    the 429 of codes_locked(), without checking the code, once the day's count is spent."""
+    spent (uncommitted: the caller commits). Raises the 429 of codes_locked(), without
+    checking the code, once the day's count is spent. A code used already counts as wrong."""
     if CODE not in body:
         left = store.spend_recovery_code(user_id, body[RECOVERY_CODE])
-        return left is not None, left
+        return Checked(left is not None, left)
     counted = reserve_code_try(user_id)
     if counted is None:
         if not store.is_on(user_id):  # turned off meanwhile: no code is right
-            return False, None
+            return Checked(False)
         raise codes_locked()
-    if store.accept_code(user_id, body[CODE]):
+    verdict = store.accept_code(user_id, body[CODE])
+    if verdict == store.ACCEPTED:
         release_code_try(user_id)
-        return True, None
+        return Checked(True)
     note_wrong_code(user_id)
     if counted == current_app.config["SECOND_FACTOR_MAX_FAILURES"]:
         log_change("second_factor_locked", user_id=user_id, address=request.remote_addr)
-    return False, None
+    return Checked(False, used_already=verdict == store.USED_ALREADY)
 
 
 def reserve_code_try(user_id: int) -> int | None:

@@ -121,18 +121,22 @@ def confirm_enrolment(user_id: int, code: object,
     return replace_recovery_codes(user_id), ended
 
 
-def accept_code(user_id: int, code: object) -> bool:
-    """Whether the code is right for the user's second factor and for a later time step
+ACCEPTED, USED_ALREADY, WRONG = "accepted", "used already", "wrong"
+
+
+def accept_code(user_id: int, code: object) -> str:
+    """ACCEPTED if the code is right for the user's second factor and for a later time step
     than any accepted before: that step is then spent (one statement, so of two requests
-    with one code exactly one wins), once the caller commits."""
+    with one code exactly one wins), once the caller commits. USED_ALREADY if it is right
+    for that step or an earlier one; WRONG otherwise."""
     factor = factor_of(user_id)
     step = matching_step(factor, code) if factor and factor.enabled_at is not None else None
     if step is None:
-        return False
+        return WRONG
     spent = db.session.execute(update(SecondFactor).where(
         SecondFactor.user_id == user_id, SecondFactor.last_step < step)
         .values(last_step=step))
-    return spent.rowcount == 1
+    return ACCEPTED if spent.rowcount == 1 else USED_ALREADY
 
 
 def recovery_digest(user_id: int, code: str) -> str:

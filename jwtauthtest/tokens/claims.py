@@ -86,15 +86,35 @@ def private(body: dict[str, Any]) -> Response:
     return response
 
 
+# PyJWT's descriptions of a token it can't parse that quote Python's own errors ("Invalid
+# header string: 'utf-8' codec can't decode byte 0xff ..."), by their beginnings, in ours.
+UNPARSED = (("Invalid header string: ", "The token's header is not a JSON object in UTF-8"),
+            ("Invalid payload string: ", "The token's payload is not a JSON object in UTF-8"),
+            ("Invalid header padding", "The token's header is not base64url"),
+            ("Invalid payload padding", "The token's payload is not base64url"),
+            ("Invalid crypto padding", "The token's signature is not base64url"))
+
+
 def decode_token(token: str) -> dict[str, Any]:
     """The verified claims, of the types the app relies on; raises pyjwt.InvalidTokenError
-    with PyJWT's own message. A Flask-JWT token (no kid) is never fresh: only a password
-    login of ours makes one, and a kid-less ``fresh`` claim is anyone's with the secret."""
-    payload, kid = signing.verify(token)
+    with PyJWT's own message (the Flask-JWT contract's), or ours where PyJWT's would quote
+    Python's. A Flask-JWT token (no kid) is never fresh: only a password login of ours makes
+    one, and a kid-less ``fresh`` claim is anyone's with the secret."""
+    try:
+        payload, kid = signing.verify(token)
+    except pyjwt.DecodeError as refused:
+        raise pyjwt.DecodeError(in_our_words(str(refused))) from None
     check_claims(payload)
     if kid is None:
         payload.pop("fresh", None)
     return payload
+
+
+def in_our_words(description: str) -> str:
+    if description.endswith(": must be a json object"):  # PyJWT's own words: kept
+        return description
+    return next((ours for start, ours in UNPARSED if description.startswith(start)),
+                description)
 
 
 def check_claims(payload: dict[str, Any]) -> None:

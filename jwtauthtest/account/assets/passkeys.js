@@ -36,6 +36,9 @@ export function install(page) {
   const { byId, element, cell, when, say, call, guarded } = page;
   if (!byId("passkeys")) return null;
   const usable = supported();
+  // The page opened at an address passkeys don't work on (127.0.0.1 for localhost): where to.
+  const origins = JSON.parse(byId("passkey-sign-in").dataset.origins || "[]");
+  const elsewhere = origins.includes(location.origin) ? null : origins[0];
   let passkeysOff = false; // the server said so, although the page has their markup
   let renaming = null; // {passkey, button}: the passkey whose new name is asked for
   let shown = []; // the passkeys listed last
@@ -70,7 +73,14 @@ export function install(page) {
 
   // --- Signing in, no username typed --------------------------------------------------
 
+  // Whether the page is at an address passkeys work on; if not, where to open it is said.
+  function rightAddress() {
+    if (elsewhere) say(`Passkeys work at ${elsewhere} only: open ${elsewhere}/account.`, true);
+    return !elsewhere;
+  }
+
   async function signIn() {
+    if (!rightAddress()) return;
     say("Signing in with a passkey…");
     const options = await page.answer(await fetch("/auth/passkey/options", { method: "POST" }));
     if (!accepted(options)) return;
@@ -153,6 +163,7 @@ export function install(page) {
     const field = byId("passkey-name");
     const name = field.value.trim();
     if (!name) return refuse(field, "Name the new passkey first.");
+    if (!rightAddress()) return;
     say("Making a passkey…");
     const options = await call("POST", "/auth/passkeys/options");
     if (!accepted(options, field)) return;
