@@ -2,15 +2,22 @@
 on the wire. (0.3.2's own suite runs too, in CI; these check what it leaves out.)"""
 
 import ast
+import collections
+import datetime
+import functools
 import inspect
+import logging
 import sys
 import time
+import warnings
 from datetime import timedelta
 from pathlib import Path
 
+import flask
 import flask_jwt
 import jwt as pyjwt
 import pytest
+import werkzeug.local
 from flask import Flask
 
 from jwt_apps import JOE, SECRET, bearer, login, make_app, token_of
@@ -50,21 +57,67 @@ def test_the_public_names_and_signatures_are_0_3_2s():
     assert flask_jwt._jwt_required is flask_jwt.verify_jwt
 
 
-# The module-level names of 0.3.2 (but encode_token, which could not run: it called
-# attributes JWT never had).
-NAMES_OF_0_3_2 = {
+# The names at the top of 0.3.2's flask_jwt module, as read from its source: its own, then
+# those it had from its imports (where they came from). It also had `_request_ctx_stack`,
+# which Flask 3.0 removed, and `__version__`.
+OWN_NAMES_OF_0_3_2 = {
     "CONFIG_DEFAULTS", "JWT", "JWTError", "_default_auth_request_handler",
     "_default_auth_response_handler", "_default_jwt_decode_handler",
     "_default_jwt_encode_handler", "_default_jwt_error_handler", "_default_jwt_headers_handler",
     "_default_jwt_payload_handler", "_default_request_handler", "_jwt", "_jwt_required",
-    "current_identity", "jwt_required", "logger"}
+    "current_identity", "encode_token", "jwt_required", "logger"}
+IMPORTED_NAMES_OF_0_3_2 = {
+    "logging": logging, "warnings": warnings, "OrderedDict": collections.OrderedDict,
+    "datetime": datetime.datetime, "timedelta": datetime.timedelta, "wraps": functools.wraps,
+    "jwt": pyjwt, "current_app": flask.current_app, "request": flask.request,
+    "jsonify": flask.jsonify, "LocalProxy": werkzeug.local.LocalProxy}
 
 
-def test_every_name_of_0_3_2_is_there_and_exported():
-    assert NAMES_OF_0_3_2 - set(flask_jwt.__all__) == set()
-    assert set(flask_jwt.__all__) - NAMES_OF_0_3_2 == {"request_json", "verify_jwt"}
+@pytest.mark.parametrize("name", sorted(OWN_NAMES_OF_0_3_2 | set(IMPORTED_NAMES_OF_0_3_2)))
+def test_every_name_of_0_3_2s_module_imports(name):
+    namespace: dict = {}
+    exec(f"from flask_jwt import {name}", namespace)  # noqa: S102 (a name of our own list)
+    assert namespace[name] is getattr(flask_jwt, name)
+    if name in IMPORTED_NAMES_OF_0_3_2:
+        assert namespace[name] is IMPORTED_NAMES_OF_0_3_2[name]
+
+
+def test_a_star_import_gives_what_0_3_2s_gave_and_the_private_names():
+    # 0.3.2 had no __all__: a star import gave each of its names without an underscore.
+    namespace: dict = {}
+    exec("from flask_jwt import *", namespace)  # noqa: S102
+    names = set(namespace) - {"__builtins__"}
+    assert names == OWN_NAMES_OF_0_3_2 | set(IMPORTED_NAMES_OF_0_3_2) | \
+        {"request_json", "verify_jwt"}
     assert flask_jwt.logger.name == "flask_jwt"
-    assert all(hasattr(flask_jwt, name) for name in flask_jwt.__all__)
+    assert not hasattr(flask_jwt, "_request_ctx_stack")
+
+
+def test_the_import_line_of_public_apps_works():
+    from flask_jwt import JWT, jwt_required, timedelta  # as at least ten public apps wrote it
+
+    assert (JWT, jwt_required, timedelta) == \
+        (flask_jwt.JWT, flask_jwt.jwt_required, datetime.timedelta)
+
+
+def test_encode_token_makes_a_new_token_for_the_current_identity(app, client):
+    @app.route("/renew")
+    @flask_jwt.jwt_required()
+    def renew():
+        return {"access_token": flask_jwt.encode_token().decode()}
+
+    renewed = client.get("/renew", headers=bearer(token_of(client))).get_json()["access_token"]
+    assert pyjwt.decode(renewed, SECRET, algorithms=["HS256"])["identity"] == JOE.id
+    assert client.get("/protected", headers=bearer(renewed)).data == b"joe"
+
+
+def test_encode_token_without_a_checked_identity_says_where_to_call_it(app):
+    message = "^encode_token\\(\\) makes a token for current_identity: call it in a request " \
+        "that jwt_required\\(\\) or verify_jwt\\(\\) let through$"
+    with pytest.raises(RuntimeError, match=message):
+        flask_jwt.encode_token()
+    with app.test_request_context("/"), pytest.raises(RuntimeError, match=message):
+        flask_jwt.encode_token()
 
 
 def test_the_settings_and_their_defaults_are_0_3_2s():
