@@ -13,7 +13,13 @@ from jwtauthtest.account.browser import init_browser
 from jwtauthtest.apidocs.page import init_docs
 from jwtauthtest.cli import init_cli
 from jwtauthtest.database import configure_database, init_engine
-from jwtauthtest.entrypoints import COMMAND_LINE_TOOL, refuse_to_start, starting_a_server
+from jwtauthtest.entrypoints import (
+    COMMAND_LINE_TOOL,
+    INSTANCE_PATH_VARIABLE,
+    not_permitted,
+    refuse_to_start,
+    starting_a_server,
+)
 from jwtauthtest.jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from jwtauthtest.keys.keyset import init_keys, prepare_signing_key
 from jwtauthtest.keys.signing import init_signing
@@ -29,20 +35,22 @@ from jwtauthtest.secret import ConfigurationError, configure_secret
 from jwtauthtest.throttle.limiter import init_throttle
 from jwtauthtest.tokens.claims import init_tokens
 
-INSTANCE_PATH_VARIABLE = "JWTAUTHTEST_INSTANCE_PATH"
-
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    try:
-        return build_app(test_config)
-    except ConfigurationError as error:
-        refuse_to_start(error)
-
-
-def build_app(test_config: Mapping[str, Any] | None) -> Flask:
     instance_path = os.environ.get(INSTANCE_PATH_VARIABLE)
     app = Flask(__name__, instance_relative_config=True,
                 instance_path=os.path.abspath(instance_path) if instance_path else None)
+    try:
+        return build_app(app, test_config)
+    except ConfigurationError as error:
+        refuse_to_start(error)
+    except PermissionError as error:  # the instance folder, config.py, the secret, the lock...
+        if not isinstance(error.filename, str):  # not a file's
+            raise
+        refuse_to_start(not_permitted(error, app.instance_path))
+
+
+def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     app.session_interface = NoCookieSession()
     load_config(app, test_config)
     init_logging(app)
@@ -141,4 +149,4 @@ def report_database_state(app: Flask) -> None:
         app.logger.warning("No users yet: add one with `./pipenv run python useradd.py`")
 
 
-__all__ = ["COMMAND_LINE_TOOL", "create_app"]
+__all__ = ["COMMAND_LINE_TOOL", "INSTANCE_PATH_VARIABLE", "create_app"]

@@ -1,4 +1,5 @@
-"""The Flask-SQLAlchemy handle, connection settings, and the protected requests' query."""
+"""The Flask-SQLAlchemy handle, connection settings, the protected requests' query, and whether
+this process's user may write a SQLite database."""
 
 import functools
 import os
@@ -11,6 +12,7 @@ from sqlalchemy import Dialect, MetaData, PoolProxiedConnection, Select, event, 
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
 
+from jwtauthtest.entrypoints import cannot
 from jwtauthtest.secret import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -58,7 +60,9 @@ def configure_database(app: Flask) -> None:
                                  ) from None
     options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        create_private_file(os.path.join(app.instance_path, url.database))
+        path = os.path.join(app.instance_path, url.database)
+        create_private_file(path)
+        refuse_unwritable_sqlite(path, app.instance_path)
     if url.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     # SQLite's schema is brought up to date at start; other databases at deploy time.
@@ -89,6 +93,40 @@ def create_private_file(path: str) -> None:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except OSError:  # it exists, or can't be made here: SQLite says why when it opens it
         pass
+
+
+def sqlite_unwritable(path: str) -> tuple[str, str] | None:
+    """What this process's user may not do that SQLite needs, from permissions alone (no
+    write, no lock): (read or write, the file), (write, its folder: SQLite makes its -wal,
+    -shm and journal files there) or (create, the file); None when it may do all."""
+    folder = os.path.dirname(path)
+    if os.path.exists(path):
+        for need, mode in (("read", os.R_OK), ("write", os.W_OK)):
+            if not os.access(path, mode):
+                return need, path
+        return None if os.access(folder, os.W_OK) else ("write", folder)
+    return ("create", path) if os.path.isdir(folder) and not os.access(folder, os.W_OK) \
+        else None  # (a folder that isn't there: SQLite says so when it opens the file)
+
+
+def refuse_unwritable_sqlite(path: str, instance_path: str) -> None:
+    """A ConfigurationError naming what SQLite can't do with the database at PATH."""
+    problem = sqlite_unwritable(path)
+    if problem is None:
+        return
+    need, where = problem
+    folder = os.path.dirname(path)
+    instead = None if folder == instance_path else \
+        "set SQLALCHEMY_DATABASE_URI to a database in a folder that user may write"
+    if need == "create":
+        raise cannot(f"create the database {path}", f"write to the folder {folder}", folder,
+                     instance_path, instead=instead)
+    if where == folder:
+        raise cannot(f"write the database {path}", f"write to its folder {folder}, where "
+                     "SQLite makes its -wal, -shm and journal files", folder, instance_path,
+                     instead=instead)
+    raise cannot(f"{need} the database {path}", f"{need} it", path, instance_path, need[0],
+                 instead=instead)
 
 
 @functools.cache

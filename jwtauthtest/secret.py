@@ -79,7 +79,10 @@ def load_or_create_secret(instance_path: str) -> str:
 
 def _publish_new_secret(path: str) -> None:
     temporary = f"{path}.{os.getpid()}.{secrets.token_hex(4)}"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except PermissionError as e:  # named for the file wanted (create_app says what to do)
+        raise PermissionError(e.errno, e.strerror, path) from None
     try:
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(secrets.token_hex(MIN_SECRET_BYTES) + "\n")
