@@ -1,5 +1,5 @@
 """The Flask-SQLAlchemy handle, connection settings, the protected requests' query, and whether
-this process's user may write a SQLite database."""
+this process's user may write the database."""
 
 import functools
 import os
@@ -127,6 +127,25 @@ def refuse_unwritable_sqlite(path: str, instance_path: str) -> None:
                      instead=instead)
     raise cannot(f"{need} the database {path}", f"{need} it", path, instance_path, need[0],
                  instead=instead)
+
+
+def write_refusal() -> str | None:
+    """Why the database can't take a write now, found without writing (for /healthz): SQLite's
+    file or folder that this process's user may not write, PostgreSQL's transaction_read_only
+    (a standby, default_transaction_read_only). A database locked for a while is not one."""
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            read_only = connection.exec_driver_sql("SHOW transaction_read_only").scalar()
+        return "it is read-only (transaction_read_only is on)" if read_only == "on" else None
+    path = engine.url.database
+    if engine.dialect.name != "sqlite" or path in (None, "", ":memory:"):
+        return None
+    problem = sqlite_unwritable(path)
+    if problem is None:
+        return None
+    need, where = problem
+    return f"this server's user may not {need} its {'file' if where == path else 'folder'}"
 
 
 @functools.cache

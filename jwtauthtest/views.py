@@ -9,6 +9,7 @@ from jwtauthtest.account.browser import (
     cookie_token_response,
 )
 from jwtauthtest.apidocs.openapi import openapi_document
+from jwtauthtest.database import write_refusal
 from jwtauthtest.jwt import (
     JWTError,
     current_identity,
@@ -54,10 +55,13 @@ def jwks() -> Response:
 
 @bp.route("/healthz")
 def healthz() -> dict:
-    """200 when the database answers with the current schema; 503 otherwise (an
-    unreachable database becomes 503 in ops/errors.py)."""
+    """200 when the database answers with the current schema and can be written; 503
+    otherwise (an unreachable database becomes 503 in ops/errors.py)."""
     if not schema_is_current():
         raise ServiceUnavailable("The database schema is not up to date")
+    refusal = write_refusal()
+    if refusal is not None:
+        raise ServiceUnavailable(f"The database can't be written: {refusal}")
     return {"status": "ok"}
 
 

@@ -153,7 +153,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                     "type": "object", "required": ["keys"],
                     "properties": {"keys": {"type": "array", "items": {"type": "object"}}}})}}},
             "/healthz": {"get": {
-                "summary": "Whether the app can reach its database",
+                "summary": "Whether the app can reach and write its database",
                 "responses": {"200": ok("Healthy", {
                     "type": "object", "required": ["status"],
                     "properties": {"status": {"const": "ok"}}}), "503": UNAVAILABLE}}},
