@@ -228,9 +228,9 @@ def start_procfile_server(env: Mapping[str, str], port: int | None = None, worke
 
 def start_server(argv: list[str], env: Mapping[str, str], port: int,
                  ready: str | Callable[[str], bool],
-                 timeout: float = START_TIMEOUT) -> ServerProcess:
-    """Run ARGV from the repository root in a session of its own; return once its output
-    shows ``ready`` (a text, or a test of the output) and 127.0.0.1:PORT accepts
+                 timeout: float = START_TIMEOUT, cwd: Path = REPO_ROOT) -> ServerProcess:
+    """Run ARGV from the repository root (or CWD) in a session of its own; return once its
+    output shows ``ready`` (a text, or a test of the output) and 127.0.0.1:PORT accepts
     connections. Fails with its output if it exits or times out."""
 
     def is_ready(output: str) -> bool:
@@ -238,7 +238,7 @@ def start_server(argv: list[str], env: Mapping[str, str], port: int,
 
     stdout = tempfile.TemporaryFile()
     stderr = tempfile.TemporaryFile()
-    process = subprocess.Popen(argv, cwd=REPO_ROOT, env=dict(env), stdin=subprocess.DEVNULL,
+    process = subprocess.Popen(argv, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL,
                                stdout=stdout, stderr=stderr, start_new_session=True)
     server = ServerProcess(process, port, stdout, stderr)
     try:
