@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from sqlalchemy import make_url
 
 from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME, XDIST_WORKER, migrate_to_head
 from processes import (
@@ -350,3 +351,24 @@ def test_healthz_is_503_on_a_read_only_postgresql(tmp_path, database_uri):
         status, _, body = http("POST", server.url + "/auth", json.dumps(
             {"username": USERNAME, "password": PASSWORD}), {"Content-Type": "application/json"})
         assert (status, json.loads(body)) == (503, UNAVAILABLE)
+
+
+@pytest.mark.skipif(TEST_DATABASE_URI is None, reason="PostgreSQL's read-only case needs "
+                                                      "TEST_DATABASE_URI")
+@pytest.mark.parametrize("command", [["users", "add", "bob", "--password-stdin"],
+                                     ["users", "passwd", USERNAME, "--password-stdin"]])
+def test_a_command_whose_change_a_read_only_postgresql_refuses_says_so_in_one_line(
+        tmp_path, database_uri, command):
+    env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
+                         FLASK_SQLALCHEMY_DATABASE_URI=database_uri)
+    assert run_flask(env, "db", "upgrade").returncode == 0
+    assert run_flask(env, "users", "add", USERNAME, "--password-stdin",
+                     input=PASSWORD + "\n").returncode == 0
+    read_only = {**env, "PGOPTIONS": "-c default_transaction_read_only=on"}
+    result = run_flask(read_only, *command, input="another long password\n")
+    assert (result.returncode, result.stdout) == (1, "")
+    label = make_url(database_uri).render_as_string(hide_password=True)
+    assert result.stderr == (f"Error: the database {label} refused the change (cannot "
+                             f"execute {'INSERT' if 'add' in command else 'UPDATE'} in a "
+                             "read-only transaction)\n")
+    assert "$argon2" not in result.stderr

@@ -14,9 +14,9 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
-from jwtauthtest.database import db
+from jwtauthtest.database import database_label, db
 from jwtauthtest.passwords.usernames import printable
-from jwtauthtest.schema import UPGRADE_COMMAND, schema_is_current, unreachable
+from jwtauthtest.schema import UPGRADE_COMMAND, driver_message, schema_is_current, unreachable
 from jwtauthtest.users import LockDown, UserError, read_password_line
 
 
@@ -36,12 +36,18 @@ password_stdin_option = click.option(
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """A refused operation is one line on stderr and exit status 1; nothing is half-written."""
+    """A refused operation is one line on stderr and exit status 1; nothing is half-written.
+    So is a change the database refuses (read-only, a standby's), in its words alone: never
+    the statement or its parameters (a new user's hash)."""
     try:
         yield
     except UserError as e:
         db.session.rollback()
         raise click.ClickException(str(e)) from None
+    except SQLAlchemyError as e:
+        db.session.rollback()
+        raise click.ClickException(f"the database {database_label()} refused the change "
+                                   f"({driver_message(e)})") from None
 
 
 def read_new_password(password_stdin: bool) -> str:
