@@ -2,7 +2,8 @@
 # flask-jwt-revived, as its users get it: the wheel and the sdist built, their metadata checked
 # (twine check), then in fresh virtual environments holding the wheel alone (no checkout on the
 # path) Flask-JWT 0.3.2's own suite, unchanged, and the distribution's own tests: once with the
-# releases Pipfile.lock pins, once with the lowest the distribution allows.
+# releases Pipfile.lock pins, once with the lowest the distribution allows. Last, the course-style
+# apps of its tests, as their owners would try them: with their own requirements from PyPI.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
@@ -61,3 +62,10 @@ print("== .ci/flask_jwt_dist.sh: the wheel on Python", sys.version.split()[0], "
   (cd "$sdist" && FLASK_JWT_TEST_WHEEL=1 "$venv/bin/python" -m pytest -p no:cacheprovider -q |
     tail -1)
 done
+
+# The course-style apps (tests/course_apps): as they were with the wheel in Flask-JWT's place,
+# after the wheel's flask-jwt-upgrade --write, and after the changes it leaves for by hand, each
+# in a clean virtual environment; pip's cache is the one the installs above filled.
+started=$SECONDS
+"$work/venv-locked/bin/python" "$sdist/tests/run_course_apps.py" "$wheel" "$work/course-apps"
+echo "== .ci/flask_jwt_dist.sh: the course apps took $((SECONDS - started)) s"
