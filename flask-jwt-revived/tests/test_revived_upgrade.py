@@ -1,12 +1,15 @@
 """The README's examples as written, and apps of Flask-JWT 0.3.2's era moved over by its
-upgrade guide: a tutorial-style app and a Flask-RESTful course-style one."""
+upgrade guide: a tutorial-style app and a Flask-RESTful course-style one. The guide's examples
+of the checker are what the checker says and writes."""
 
 import importlib
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
+from flask_jwt.upgrade.cli import main
 
 from jwt_apps import bearer
 
@@ -86,14 +89,21 @@ api.add_resource(Item, '/item/<string:name>')
 '''
 
 
-def python_block_after(heading: str) -> str:
+def block_after(heading: str, fence: str = "```python\n") -> str:
+    """The lines of the first code block after the heading, without the list's indent."""
     section = README[README.index(heading):]
-    return section[section.index("```python\n") + len("```python\n"):section.index("```\n")]
+    start = section.index(fence) + len(fence)
+    block = section[start:section.index("```\n", start)]
+    return textwrap.dedent(block[:block.rfind("\n") + 1])
+
+
+def python_block_after(heading: str) -> str:
+    return block_after(heading)
 
 
 def the_guides_replacement() -> tuple[list[str], list[str]]:
     """The lines the upgrade guide says to replace, and what with (its before/after block)."""
-    block = python_block_after("2. **`safe_str_cmp` is gone**")
+    block = python_block_after("- **`safe_str_cmp`** (Werkzeug 2.1 removed it)")
     lines = [line.strip() for line in block.splitlines() if line.strip()]
     before, after = lines.index("# before"), lines.index("# after")
     return lines[before + 1:after], lines[after + 1:]
@@ -200,3 +210,35 @@ def test_the_course_app_with_its_login_route_moved(course_app):
     response = client.post("/login", json={"email": "bob", "password": "asdf"})
     assert response.status_code == 200
     assert set(response.get_json()) == {"access_token"}
+
+
+def written_by_the_checker(capsys, folder: Path, source: str) -> str:
+    (folder / "app.py").write_text(source)
+    assert main(["--write", str(folder)]) == 1
+    capsys.readouterr()
+    return (folder / "app.py").read_text()
+
+
+def test_the_guides_safe_str_cmp_change_is_what_write_makes(capsys, tmp_path):
+    before, after = the_guides_replacement()
+    body = "\n    return user\n"
+    assert written_by_the_checker(capsys, tmp_path, "\n".join(before) + body) == \
+        "\n".join(after) + body
+
+
+def test_the_guides_first_request_hook_is_what_write_makes(capsys, tmp_path):
+    hook = python_block_after("- **`@app.before_first_request`**")
+    before = hook.replace("@app.before_request\n@functools.cache  # once: Flask 2.3 removed "
+                          "before_first_request\n", "@app.before_first_request\n")
+    assert written_by_the_checker(capsys, tmp_path, "from db import db\n\n" + before) == \
+        "import functools\nfrom db import db\n\n" + hook
+
+
+def test_the_guides_checker_lines_are_what_it_says_on_the_course_app(capsys):
+    shown = [line.strip() for line in block_after("1. **Run the checker**", "```\n").splitlines()]
+    assert main([str(Path(__file__).parent / "course_apps" / "items_sqlalchemy")]) == 1
+    said = capsys.readouterr().out.splitlines()
+    assert shown[0].startswith("$ flask-jwt-upgrade path/to/app ")
+    assert [line for line in shown[1:] if line != "..."] == \
+        [line for line in said if line in shown]
+    assert shown[-1] == said[-1]
