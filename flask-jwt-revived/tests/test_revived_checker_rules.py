@@ -101,6 +101,10 @@ def test_setup_py_install_requires(capsys, tmp_path):
         "'Flask-JWT==0.3.2'",
         "'Flask-JWT-Revived @ git+<repository URL>#subdirectory=flask-jwt-revived'").replace(
         '"Werkzeug<1"', '"Werkzeug>=3.0"')
+    assert check(capsys, tmp_path, {}) == [
+        "setup.py:4: the Flask-JWT-Revived requirement still says <repository URL>; by hand: "
+        "the address of the Git repository that holds flask-jwt-revived",
+        "setup.py:4: Flask<1 is too old for Flask 3; by hand: Flask>=3.0"]
 
 
 def test_safe_str_cmp_in_its_other_forms(capsys, tmp_path):
@@ -122,6 +126,14 @@ def test_safe_str_cmp_in_its_other_forms(capsys, tmp_path):
         "import hmac\nimport os\nfrom werkzeug.security import generate_password_hash\n\n"
         "ok = hmac.compare_digest((user.password + os.sep).encode(), b'x') and "
         "hmac.compare_digest('a'.encode(), b.encode())\ncompare = safe_str_cmp\n")
+    assert check(capsys, tmp_path, {}) == \
+        [f"auth.py:9: {GONE}; by hand: hmac.compare_digest on bytes"]
+
+
+def test_a_safe_str_cmp_of_the_apps_own_is_no_finding(capsys, tmp_path):
+    source = ("def safe_str_cmp(a, b):\n    return hmac.compare_digest(a, b)\n\n"
+              "ok = safe_str_cmp(x, y)\n")
+    assert check(capsys, tmp_path, {"compat.py": source}) == []
 
 
 def test_fixes_that_would_not_parse_are_left_for_by_hand(capsys, tmp_path):

@@ -2,8 +2,10 @@
 Flask-JWT itself, and pins below what Flask 3 (or Flask-JWT-Revived) needs, in
 ``requirements*.txt``, a ``Pipfile`` or the ``install_requires`` of a ``setup.py``."""
 
+import ast
 import re
 
+from .python import Module
 from .report import Edit, Finding, Text
 
 PLACEHOLDER = "<repository URL>"
@@ -89,11 +91,12 @@ def judge(name: str, spec: str) -> tuple[str, str] | None:
     return None
 
 
+PLACEHOLDER_LEFT = (f"the Flask-JWT-Revived requirement still says {PLACEHOLDER}",
+                    "the address of the Git repository that holds flask-jwt-revived")
+
+
 def placeholder_left(text: Text, number: int) -> Finding | None:
-    if PLACEHOLDER not in text.body(number):
-        return None
-    return Finding(number, f"the Flask-JWT-Revived requirement still says {PLACEHOLDER}",
-                   "the address of the Git repository that holds flask-jwt-revived")
+    return Finding(number, *PLACEHOLDER_LEFT) if PLACEHOLDER in text.body(number) else None
 
 
 def moved(requirement: str, found: re.Match, floor: str) -> str:
@@ -191,3 +194,31 @@ def check_install_requirement(requirement: str) -> tuple[str, str] | None:
         return None
     problem, floor = verdict
     return problem, moved(requirement, found, floor) if floor else REVIVED
+
+
+def install_requires(module: Module) -> list[Finding]:
+    """The requirement strings of ``setup(install_requires=[...])``, as requirements.txt's."""
+    findings = []
+    for node in module.nodes:
+        if not (isinstance(node, ast.keyword) and node.arg == "install_requires"
+                and isinstance(node.value, (ast.List, ast.Tuple))):
+            continue
+        for item in node.value.elts:
+            if isinstance(item, ast.Constant) and isinstance(item.value, str):
+                findings += [install_requirement(module, item)]
+    return [finding for finding in findings if finding]
+
+
+def install_requirement(module: Module, item: ast.Constant) -> Finding | None:
+    if PLACEHOLDER in item.value:
+        return Finding(item.lineno, *PLACEHOLDER_LEFT)
+    verdict = check_install_requirement(item.value)
+    if verdict is None:
+        return None
+    problem, new = verdict
+    fix = f"{new}, filling in {PLACEHOLDER}" if new == REVIVED else new
+    source = module.segment(item)
+    if source[0] not in "'\"" or source.startswith(source[0] * 3) or source[0] in new:
+        return Finding(item.lineno, problem, fix)
+    return Finding(item.lineno, problem, fix, (Edit(*module.span(item),
+                                                    source[0] + new + source[0]),))

@@ -1,13 +1,14 @@
 """What breaks in the Python code of an app of Flask-JWT 0.3.2's time: Werkzeug 2.1 removed
 ``safe_str_cmp``, Flask 2.3 ``before_first_request`` and Flask 3.0 ``_request_ctx_stack``;
 PyJWT 2 returns text from ``encode`` and needs ``algorithms`` in ``decode``; and a short
-secret. Each rule gives its findings, with the edits of the ones it can fix."""
+secret. Each rule gives its findings, with the edits of the ones it can fix. (The
+requirements of a setup.py are read by ``requirements.install_requires``.)"""
 
 import ast
 
 from .python import Module
 from .report import Edit, Finding
-from .requirements import PLACEHOLDER, REVIVED, check_install_requirement
+from .requirements import install_requires
 
 NO_SAFE_STR_CMP = "safe_str_cmp is gone from Werkzeug 2.1"
 HOOKS = {"before_first_request": "before_request",
@@ -19,7 +20,10 @@ SECRET_BYTES = 32  # below this PyJWT warns (InsecureKeyLengthWarning) for HS256
 def safe_str_cmp(module: Module) -> list[Finding]:
     """Its imports dropped for ``import hmac``, its calls made ``hmac.compare_digest`` on
     the arguments' UTF-8 bytes, as the README's upgrade guide does."""
-    findings, names, called = [], set(), set()
+    findings, called = [], set()
+    # Werkzeug's too where nothing else binds it (a shim of the app's own is no finding), so
+    # that what --write leaves is still found once the import is gone.
+    names = set() if binds_its_own(module, "safe_str_cmp") else {"safe_str_cmp"}
     for node in module.nodes:
         if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("werkzeug"):
             gone = [alias for alias in node.names if alias.name == "safe_str_cmp"]
@@ -37,6 +41,24 @@ def safe_str_cmp(module: Module) -> list[Finding]:
                  for node in module.nodes if isinstance(node, ast.Name) and node.id in names
                  and isinstance(node.ctx, ast.Load) and node not in called]
     return findings
+
+
+def binds_its_own(module: Module, name: str) -> bool:
+    """Whether the module binds the name by a def, a class, an assignment, or an import from
+    elsewhere than Werkzeug."""
+    for node in module.nodes:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found = node.name == name
+        elif isinstance(node, ast.Name):
+            found = node.id == name and isinstance(node.ctx, ast.Store)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found = not (getattr(node, "module", None) or "").startswith("werkzeug") and any(
+                (alias.asname or alias.name) == name for alias in node.names)
+        else:
+            found = False
+        if found:
+            return True
+    return False
 
 
 def drop_names(module: Module, node: ast.ImportFrom, gone: list[ast.alias]) -> Edit:
@@ -196,35 +218,6 @@ def names_a_secret(target: ast.expr) -> bool:
     if isinstance(target, ast.Subscript):
         return isinstance(target.slice, ast.Constant) and target.slice.value in SECRET_NAMES
     return isinstance(target, ast.Name) and target.id in SECRET_NAMES
-
-
-def install_requires(module: Module) -> list[Finding]:
-    """The requirement strings of ``setup(install_requires=[...])``, as requirements.txt's."""
-    findings = []
-    for node in module.nodes:
-        if not (isinstance(node, ast.keyword) and node.arg == "install_requires"
-                and isinstance(node.value, (ast.List, ast.Tuple))):
-            continue
-        for item in node.value.elts:
-            if isinstance(item, ast.Constant) and isinstance(item.value, str):
-                findings += [install_requirement(module, item)]
-    return [finding for finding in findings if finding]
-
-
-def install_requirement(module: Module, item: ast.Constant) -> Finding | None:
-    if PLACEHOLDER in item.value:
-        return Finding(item.lineno, f"the Flask-JWT-Revived requirement still says "
-                       f"{PLACEHOLDER}", "the address of the Git repository that holds it")
-    verdict = check_install_requirement(item.value)
-    if verdict is None:
-        return None
-    problem, new = verdict
-    fix = f"{new}, filling in {PLACEHOLDER}" if new == REVIVED else new
-    source = module.segment(item)
-    if source[0] not in "'\"" or source.startswith(source[0] * 3) or source[0] in new:
-        return Finding(item.lineno, problem, fix)
-    return Finding(item.lineno, problem, fix, (Edit(*module.span(item),
-                                                    source[0] + new + source[0]),))
 
 
 RULES = (safe_str_cmp, first_request_hooks, pyjwt_calls, request_ctx_stack, short_secrets,
