@@ -232,6 +232,8 @@ def run(*arguments: str) -> subprocess.CompletedProcess:
     [sys.executable, "-m", "flask_jwt.upgrade"],
     [str(Path(sys.executable).with_name("flask-jwt-upgrade"))]], ids=["-m", "console-script"])
 def test_both_commands_run_the_checker(command):
+    assert Path(command[0]).exists(), f"{command[0]} is missing: install the distribution " \
+        "again (an install older than 0.5.0 has no flask-jwt-upgrade)"
     result = run(*command, str(COURSE_APPS / "memory_store"))
     assert (result.returncode, result.stdout.splitlines(), result.stderr) == \
         (1, REPORTS["memory_store"], "")
