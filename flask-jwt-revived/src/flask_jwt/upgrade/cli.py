@@ -9,6 +9,7 @@ read or written, or wrong arguments), with one line on standard error.
 import argparse
 import difflib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from .files import AppFile, CheckerError, app_files, write
@@ -81,10 +82,9 @@ def write_fixes(checked: list[tuple[AppFile, list[Finding], str]]) -> None:
         print("\n".join(diff(file, fixed)))
     for file, fixed in changed:
         write(file, fixed)
-    fixed_text = dict(changed)
+    written = dict(changed)
     left = [(file, finding) for file, _, _ in checked
-            for finding in check(AppFile(file.path, file.shown, file.kind, file.encoding,
-                                         fixed_text.get(file, file.text)))[0]]
+            for finding in check(replace(file, text=written.get(file, file.text)))[0]]
     for file, finding in left:
         print(finding.describe(file.shown))
     print(f"wrote {count(len(changed), 'file')}; {count(len(left), 'finding')} left "
