@@ -61,11 +61,15 @@ def test_a_refreshed_access_token_is_not_fresh(fresh_app):
     assert client.get("/hello", headers={"Authorization": f"JWT {refreshed}"}).status_code == 200
 
 
-def test_freshness_ends_jwt_fresh_delta_after_the_login(fresh_app):
-    client = fresh_app(JWT_FRESH_DELTA=1).test_client()
+def test_freshness_ends_jwt_fresh_delta_after_the_login(fresh_app, monkeypatch):
+    """(The clock moved, not slept on: iat is a whole second, so a one-second delta could be
+    over before the first request on a busy machine.)"""
+    client = fresh_app(JWT_FRESH_DELTA=60).test_client()
     access = log_in(client)["access_token"]
+    issued = pyjwt.decode(access, options={"verify_signature": False})["iat"]
+    monkeypatch.setattr(time, "time", lambda: issued + 59.9)
     assert sensitive(client, access).status_code == 200
-    time.sleep(1.1)
+    monkeypatch.setattr(time, "time", lambda: issued + 60)
     response = sensitive(client, access)
     assert (response.status_code, response.get_json()) == (401, STALE)
     assert client.get("/hello", headers={"Authorization": f"JWT {access}"}).status_code == 200
