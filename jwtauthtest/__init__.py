@@ -31,7 +31,8 @@ from jwtauthtest.passwords.hashing import init_passwords, time_stored_hashes
 from jwtauthtest.passwords.policy import init_password_policy
 from jwtauthtest.schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
 from jwtauthtest.secondfactor.store import init_second_factor
-from jwtauthtest.secret import ConfigurationError, configure_secret
+from jwtauthtest.secret import configure_secret
+from jwtauthtest.settings import ConfigurationError, defaults, whole_number
 from jwtauthtest.throttle.limiter import init_throttle
 from jwtauthtest.tokens.claims import init_tokens
 
@@ -101,10 +102,11 @@ class NoCookieSession(SessionInterface):
 
 
 def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """settings.DEFAULTS, then the FLASK_* environment, then instance/config.py (or the
+    test's config), each overriding the one before."""
+    app.config.from_mapping(defaults())
     app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(
         app.instance_path, "jwtauthtest.sqlite")
-    app.config["MAX_CONTENT_LENGTH"] = 16 * 1024  # a login needs far less; refuse more with 413
-    app.config["TRUSTED_PROXIES"] = 0
     app.config.from_prefixed_env()
     # from_prefixed_env parses values as JSON; a secret must stay the exact string given.
     for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
@@ -118,10 +120,7 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
 
 def trust_proxies(app: Flask) -> None:
     """Take the client address from X-Forwarded-For only behind that many trusted proxies."""
-    count = app.config["TRUSTED_PROXIES"]
-    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-        raise ConfigurationError(
-            f"TRUSTED_PROXIES must be a whole number of proxies, not {count!r}")
+    count = whole_number(app.config, "TRUSTED_PROXIES", "proxies")
     if count:
         # The client's address (throttling, logs); the scheme and host the browser sees (the
         # cookie transport's Origin check).

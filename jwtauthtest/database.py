@@ -13,7 +13,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase
 
 from jwtauthtest.entrypoints import cannot
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 CONNECT_TIMEOUT_S = 3
@@ -58,7 +58,7 @@ def configure_database(app: Flask) -> None:
         raise ConfigurationError("SQLALCHEMY_DATABASE_URI is not a database URL, such as "
                                  "sqlite:///path or postgresql+psycopg://user:password@host/name"
                                  ) from None
-    options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         path = os.path.join(app.instance_path, url.database)
         create_private_file(path)
@@ -66,7 +66,8 @@ def configure_database(app: Flask) -> None:
     if url.get_backend_name() == "postgresql":
         options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT_S)
     # SQLite's schema is brought up to date at start; other databases at deploy time.
-    app.config.setdefault("DATABASE_AUTO_UPGRADE", url.get_backend_name() == "sqlite")
+    if app.config["DATABASE_AUTO_UPGRADE"] is None:
+        app.config["DATABASE_AUTO_UPGRADE"] = url.get_backend_name() == "sqlite"
 
 
 def init_engine(app: Flask) -> None:

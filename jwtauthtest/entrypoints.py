@@ -10,7 +10,7 @@ from typing import NoReturn
 import click
 from flask.cli import ScriptInfo
 
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 # Set in click's context.meta by a command-line tool that builds the app itself.
 COMMAND_LINE_TOOL = "jwtauthtest.command_line_tool"

@@ -8,16 +8,14 @@ from collections import Counter
 
 from flask import Flask
 
+from jwtauthtest.settings import ConfigurationError, secret_bytes
+
 MIN_SECRET_BYTES = 32
 # Bits by the characters' frequencies: 40 identical characters have 0, "abab..." 40, and
 # 32 random bytes in hex about 120. Catches the obviously made-up, not every weak secret.
 MIN_SECRET_ESTIMATED_BITS = 64
 SECRET_FILE_NAME = "secret_key"  # noqa: S105 (a file name, not a secret)
 HOW_TO_MAKE_ONE = "python3 -c 'import secrets; print(secrets.token_hex(32))'"
-
-
-class ConfigurationError(ValueError):
-    """The configuration cannot be used; the message says what to change, in one line."""
 
 
 def configure_secret(app: Flask) -> None:
@@ -35,7 +33,7 @@ def check_secret_strength(name: str, value: object) -> None:
         return
     if not isinstance(value, (str, bytes)):
         raise ConfigurationError(f"{name} must be a string")
-    secret = value.encode() if isinstance(value, str) else value
+    secret = secret_bytes(value)
     if len(secret) < MIN_SECRET_BYTES:
         raise ConfigurationError(
             f"{name} is {len(secret)} bytes; a signing secret needs at least {MIN_SECRET_BYTES} "

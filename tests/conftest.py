@@ -26,7 +26,7 @@ from sqlalchemy.pool import NullPool
 from jwtauthtest import INSTANCE_PATH_VARIABLE, create_app
 from jwtauthtest.database import db
 from jwtauthtest.schema import create_database, database_missing, driver_message, migrate
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
 
 SECRET = "test-secret-4f9c2a7e1d3b5c8a0e6f2d4b9a7c1e3f"

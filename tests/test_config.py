@@ -2,6 +2,7 @@
 
 import logging
 import os
+import re
 import stat
 from datetime import timedelta
 
@@ -9,10 +10,12 @@ import jwt as pyjwt
 import pytest
 
 from jwtauthtest import create_app
-from jwtauthtest.secret import ConfigurationError, load_or_create_secret
+from jwtauthtest.secret import load_or_create_secret
+from jwtauthtest.settings import DEFAULTS, ConfigurationError
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, TEST_DATABASE_URI, USERNAME
+from processes import REPO_ROOT
 from tokens import flask_jwt_claims, sign
 
 
@@ -197,3 +200,22 @@ def test_hint_is_logged_only_while_there_are_no_users(make_app, caplog):
     with caplog.at_level(logging.WARNING, logger="jwtauthtest"):
         make_app()
     assert hint not in caplog.text
+
+
+def test_every_setting_has_its_default_in_one_mapping_and_a_row_in_the_docs():
+    """settings.DEFAULTS and docs/configuration.md's table name the same settings."""
+    page = (REPO_ROOT / "docs" / "configuration.md").read_text(encoding="utf-8")
+    table = page[page.index("| setting | default | meaning |"):]
+    table = table[:table.index("\n\n")]
+    documented = {name for row in table.splitlines()[2:]
+                  for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split(" | ")[0])}
+    assert documented == set(DEFAULTS)
+
+
+def test_the_defaults_come_first_then_the_environment_then_the_config(make_app, monkeypatch):
+    monkeypatch.setenv("FLASK_PASSWORD_MIN_LENGTH", "12")
+    monkeypatch.setenv("FLASK_MAX_SESSIONS_PER_USER", "7")
+    app = make_app(MAX_SESSIONS_PER_USER=3)
+    assert (app.config["PASSWORD_MIN_LENGTH"], app.config["MAX_SESSIONS_PER_USER"]) == (12, 3)
+    assert app.config["SECOND_FACTOR_MAX_FAILURES"] == DEFAULTS["SECOND_FACTOR_MAX_FAILURES"]
+    assert app.config["CORS_ORIGINS"] is not DEFAULTS["CORS_ORIGINS"]  # each app its own

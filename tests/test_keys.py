@@ -20,7 +20,7 @@ from jwtauthtest.keys.material import (
 )
 from jwtauthtest.models import SigningKey
 from jwtauthtest.schema import migrate
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, SECRET, USERNAME

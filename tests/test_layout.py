@@ -13,7 +13,7 @@ spec.loader.exec_module(layout)
 
 TUTORIAL = {"__init__", "views", "database", "models", "jwt"}
 # What storage and the lower concerns are: none of them may import what sits on top of them.
-LOWER = ("jwtauthtest.secret", "jwtauthtest.database", "jwtauthtest.models",
+LOWER = ("jwtauthtest.settings", "jwtauthtest.secret", "jwtauthtest.database", "jwtauthtest.models",
          "jwtauthtest.schema", "jwtauthtest.entrypoints", "jwtauthtest.users",
          "jwtauthtest.passwords", "jwtauthtest.keys", "jwtauthtest.tokens", "jwtauthtest.ops",
          "jwtauthtest.throttle", "jwtauthtest.secondfactor",

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from jwtauthtest.database import db
 from jwtauthtest.models import Passkey, User
 from jwtauthtest.secondfactor import store as second_factor
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, USERNAME

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from jwtauthtest.database import db
 from jwtauthtest.models import User
 from jwtauthtest.passwords.policy import common_passwords, password_problem
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 from conftest import PASSWORD, USERNAME
 from processes import instance_path, run_flask, run_python, run_useradd, subprocess_env

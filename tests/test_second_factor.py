@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from jwtauthtest.database import db
 from jwtauthtest.models import LoginChallenge, SecondFactor, TokenFamily
 from jwtauthtest.secondfactor import store, totp
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 from conftest import PASSWORD, USERNAME, counted
 

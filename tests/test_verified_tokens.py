@@ -14,7 +14,7 @@ from jwtauthtest.keys import signing, verified
 from jwtauthtest.keys.keyset import key_set
 from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 from conftest import PASSWORD, SECRET, USERNAME
 from tokens import flask_jwt_claims, sign

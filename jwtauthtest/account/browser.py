@@ -12,22 +12,16 @@ from flask_cors import CORS
 from flask_jwt import JWTError
 
 from jwtauthtest.secondfactor.challenges import CHALLENGE_HEADER
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.tokens.claims import token_response
 
 REFRESH_COOKIE = "__Host-refresh_token"  # __Host-: Secure, this host only, Path=/
 CSRF_COOKIE = "__Host-csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
 TRANSPORT_PARAMETER = "transport"
-CONFIG_DEFAULTS = {
-    "JWT_COOKIE_TRANSPORT": True,  # POST /auth?transport=cookie
-    "CORS_ORIGINS": [],  # browser apps on other origins allowed to call us with credentials
-}
 
 
 def init_browser(app: Flask) -> None:
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.config["CORS_ORIGINS"] = parse_origins(app.config["CORS_ORIGINS"])
     if app.config["CORS_ORIGINS"]:
         # Exact patterns: flask-cors reads a string with "[" or "*" as a regular expression.

@@ -31,7 +31,13 @@ from jwtauthtest.keys.material import (
 )
 from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
-from jwtauthtest.secret import HOW_TO_MAKE_ONE, ConfigurationError
+from jwtauthtest.secret import HOW_TO_MAKE_ONE
+from jwtauthtest.settings import (
+    ConfigurationError,
+    number_of_seconds,
+    secret_bytes,
+    whole_number,
+)
 
 EXTENSION_KEY = "jwtauthtest.keys"
 logger = logging.getLogger("jwtauthtest.keys")
@@ -187,27 +193,16 @@ def init_keys(app: Flask) -> None:
     if algorithm not in ALGORITHMS:
         raise ConfigurationError(f"JWT_ALGORITHM must be one of {', '.join(ALGORITHMS)}, "
                                  f"not {algorithm!r}")
-    needed, secret = HMAC_ALGORITHMS.get(algorithm, 0), as_bytes(app.config["JWT_SECRET_KEY"])
+    needed, secret = HMAC_ALGORITHMS.get(algorithm, 0), secret_bytes(app.config["JWT_SECRET_KEY"])
     if len(secret) < needed:  # RFC 7518 section 3.2: at least as long as the hash
         raise ConfigurationError(
             f"JWT_ALGORITHM {algorithm} needs a JWT_SECRET_KEY of at least {needed} bytes, not "
             f"{len(secret)}: e.g. {HOW_TO_MAKE_ONE}")
-    refresh_seconds = app.config.setdefault("JWT_KEY_REFRESH_SECONDS", 60)
-    if not isinstance(refresh_seconds, (int, float)) or isinstance(refresh_seconds, bool) \
-            or refresh_seconds < 0:
-        raise ConfigurationError(
-            f"JWT_KEY_REFRESH_SECONDS must be a number of seconds, not {refresh_seconds!r}")
-    remembered = app.config.setdefault("JWT_VERIFIED_TOKENS", 4096)
-    if not isinstance(remembered, int) or isinstance(remembered, bool) or remembered < 0:
-        raise ConfigurationError(
-            f"JWT_VERIFIED_TOKENS must be a whole number of tokens, not {remembered!r}")
+    refresh_seconds = number_of_seconds(app.config, "JWT_KEY_REFRESH_SECONDS")
+    remembered = whole_number(app.config, "JWT_VERIFIED_TOKENS", "tokens")
     app.extensions[EXTENSION_KEY] = KeySet(
-        algorithm, as_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
-        as_bytes(app.config["JWT_SECRET_KEY"]), float(refresh_seconds), remembered)
-
-
-def as_bytes(secret: str | bytes) -> bytes:
-    return secret.encode() if isinstance(secret, str) else secret
+        algorithm, secret_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
+        secret_bytes(app.config["JWT_SECRET_KEY"]), float(refresh_seconds), remembered)
 
 
 def prepare_signing_key(app: Flask) -> None:

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 
 from jwtauthtest.keys.keyset import KeySet, key_set
 from jwtauthtest.keys.material import Key
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 REQUIRED_CLAIMS = ["exp", "iat", "nbf"]
 ISSUER_AND_AUDIENCE = {"iss": "JWT_ISSUER", "aud": "JWT_AUDIENCE"}

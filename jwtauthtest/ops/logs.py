@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 LOGGER_NAME = "jwtauthtest"
 FORMATS = ("text", "json")
@@ -20,7 +20,7 @@ handler = logging.StreamHandler(sys.stderr)
 
 def init_logging(app: Flask) -> None:
     """Every line the app writes goes to stderr in LOG_FORMAT; INFO and up."""
-    log_format = app.config.setdefault("LOG_FORMAT", "text")
+    log_format = app.config["LOG_FORMAT"]
     if log_format not in FORMATS:
         raise ConfigurationError(f"LOG_FORMAT must be text or json, not {log_format!r}")
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())

@@ -65,7 +65,7 @@ class Metrics:
 
 
 def init_metrics(app: Flask) -> None:
-    if not app.config.setdefault("METRICS_ENABLED", False):
+    if not app.config["METRICS_ENABLED"]:
         return
     directory = os.environ.setdefault(DIRECTORY_VARIABLE,
                                       os.path.join(app.instance_path, "metrics"))

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, current_app
 
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError, whole_number
 
 EXTENSION_KEY = "jwtauthtest.passkeys"
 CHALLENGE_SECONDS = 300
@@ -24,14 +24,12 @@ class RelyingParty:
     origins: list[str]
     # Live sign-in challenges of clients with no address, at most: a sign-in's options name
     # no one, and with no address to count them by, this bounds what they can make us store.
-    max_sign_in_challenges: int = 10_000
+    max_sign_in_challenges: int
 
 
 def init_passkeys(app: Flask) -> None:
-    rp_id = app.config.setdefault("WEBAUTHN_RP_ID", None)
-    name = app.config.setdefault("WEBAUTHN_RP_NAME", "jwtauthtest")
-    origins = app.config.setdefault("WEBAUTHN_ORIGINS", None)
-    most = app.config.setdefault("WEBAUTHN_MAX_SIGN_IN_CHALLENGES", 10_000)
+    rp_id, name = app.config["WEBAUTHN_RP_ID"], app.config["WEBAUTHN_RP_NAME"]
+    origins = app.config["WEBAUTHN_ORIGINS"]
     if rp_id is None:
         return
     if not is_host_name(rp_id):
@@ -49,10 +47,8 @@ def init_passkeys(app: Flask) -> None:
                                  f"such as https://{rp_id}, not {origins!r}")
     for origin in origins:
         check_origin(origin, rp_id)
-    if not isinstance(most, int) or isinstance(most, bool) or most < 1:
-        raise ConfigurationError("WEBAUTHN_MAX_SIGN_IN_CHALLENGES must be a whole number of "
-                                 "sign-ins under way at once from clients without an address, "
-                                 f"at least 1, not {most!r}")
+    most = whole_number(app.config, "WEBAUTHN_MAX_SIGN_IN_CHALLENGES", "sign-ins under way "
+                        "at once from clients without an address", 1)
     app.extensions[EXTENSION_KEY] = RelyingParty(rp_id, name, origins, most)
 
 

@@ -17,17 +17,11 @@ from jwtauthtest.passwords.costs import (
     hash_kind,
     too_long_for,
 )
+from jwtauthtest.settings import whole_number
 
 EXTENSION_KEY = "jwtauthtest.passwords"
 MAX_PASSWORD_LENGTH = 1024
 TIMING_SAMPLES = 3  # checks timed per kind of stored hash (VerificationTime)
-CONFIG_DEFAULTS = {
-    # Above OWASP's argon2id minimum (19 MiB, 2 passes, 1 lane): RFC 9106's 64 MiB / 3 passes,
-    # about 200 ms a login on a 2-core machine (docs/security.md, "Password hashing").
-    "ARGON2_MEMORY_COST": 65536,  # KiB
-    "ARGON2_TIME_COST": 3,
-    "ARGON2_PARALLELISM": 1,
-}
 # Hashes these schemes made still verify, and are rewritten as argon2id on the next login.
 LEGACY_SCHEMES = ["bcrypt", "pbkdf2_sha256", "django_pbkdf2_sha256", "sha512_crypt",
                   "sha256_crypt"]
@@ -104,15 +98,13 @@ def dummy_hash(context: CryptContext) -> str:
 
 
 def init_passwords(app: Flask) -> None:
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
     app.extensions[EXTENSION_KEY] = Passwords(CryptContext(
         schemes=["argon2", *LEGACY_SCHEMES],
         deprecated="auto",
         argon2__type="ID",
-        argon2__memory_cost=int(app.config["ARGON2_MEMORY_COST"]),
-        argon2__time_cost=int(app.config["ARGON2_TIME_COST"]),
-        argon2__parallelism=int(app.config["ARGON2_PARALLELISM"]),
+        argon2__memory_cost=whole_number(app.config, "ARGON2_MEMORY_COST", "KiB", 8),
+        argon2__time_cost=whole_number(app.config, "ARGON2_TIME_COST", "passes", 1),
+        argon2__parallelism=whole_number(app.config, "ARGON2_PARALLELISM", "lanes", 1),
     ))
 
 

@@ -10,20 +10,15 @@ from flask import Flask, current_app
 
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH
 from jwtauthtest.passwords.usernames import is_text
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import whole_number
 
-DEFAULT_MIN_LENGTH = 8  # ASVS 6.2.1's floor; docs/security.md recommends NIST's 15
 # A shorter name is refused only as the whole password: "a" or "jo" is in most passphrases.
 MIN_CONTAINED_USERNAME = 3
 
 
 def init_password_policy(app: Flask) -> None:
-    """PASSWORD_MIN_LENGTH's default; a value that can't be a length refuses to start."""
-    value = app.config.setdefault("PASSWORD_MIN_LENGTH", DEFAULT_MIN_LENGTH)
-    if (not isinstance(value, int) or isinstance(value, bool)
-            or not 1 <= value <= MAX_PASSWORD_LENGTH):
-        raise ConfigurationError(f"PASSWORD_MIN_LENGTH must be a whole number of characters "
-                                 f"from 1 to {MAX_PASSWORD_LENGTH}, not {value!r}")
+    """A PASSWORD_MIN_LENGTH that can't be a length refuses to start."""
+    whole_number(app.config, "PASSWORD_MIN_LENGTH", "characters", 1, MAX_PASSWORD_LENGTH)
 
 
 def password_problem(password: str, username: str) -> str | None:

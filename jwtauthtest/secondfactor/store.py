@@ -22,7 +22,7 @@ from jwtauthtest.database import db
 from jwtauthtest.keys.material import derive_key, storage_cipher
 from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor
 from jwtauthtest.secondfactor import totp
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError, secret_bytes, whole_number
 from jwtauthtest.users import LockDown, lock_down
 
 EXTENSION_KEY = "jwtauthtest.second_factor"
@@ -38,20 +38,13 @@ class Secrets:
 
 
 def init_second_factor(app: Flask) -> None:
-    issuer = app.config.setdefault("SECOND_FACTOR_ISSUER", "jwtauthtest")
+    issuer = app.config["SECOND_FACTOR_ISSUER"]
     if not isinstance(issuer, str) or not issuer or ":" in issuer:
         raise ConfigurationError("SECOND_FACTOR_ISSUER must be a name without ':', such as "
                                  f"'Example API', not {issuer!r}")
-    lifetime = app.config.setdefault("SECOND_FACTOR_CHALLENGE_SECONDS", 300)
-    if not isinstance(lifetime, int) or isinstance(lifetime, bool) or not 0 < lifetime <= 300:
-        raise ConfigurationError("SECOND_FACTOR_CHALLENGE_SECONDS must be a whole number of "
-                                 f"seconds from 1 to 300, not {lifetime!r}")
-    most = app.config.setdefault("SECOND_FACTOR_MAX_FAILURES", 20)
-    if not isinstance(most, int) or isinstance(most, bool) or most < 1:
-        raise ConfigurationError("SECOND_FACTOR_MAX_FAILURES must be a whole number of wrong "
-                                 f"codes a day, at least 1, not {most!r}")
-    secret = app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]
-    secret = secret.encode() if isinstance(secret, str) else secret
+    whole_number(app.config, "SECOND_FACTOR_CHALLENGE_SECONDS", "seconds", 1, 300)
+    whole_number(app.config, "SECOND_FACTOR_MAX_FAILURES", "wrong codes a day", 1)
+    secret = secret_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"])
     app.extensions[EXTENSION_KEY] = Secrets(storage_cipher(secret, b"second factors"),
                                             derive_key(secret, b"recovery codes"))
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from jwtauthtest.models import ThrottleCounter
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError
 
 DATABASE_STORAGE = "database://"
 PURGE_INTERVAL_S = 60

@@ -23,24 +23,11 @@ from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 from jwtauthtest.database import db
 from jwtauthtest.ops.audit import THROTTLED, log_login
 from jwtauthtest.passwords.usernames import username_key
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import ConfigurationError, secret_bytes
 from jwtauthtest.throttle.attempts import LoginAttempts
 from jwtauthtest.throttle.counters import DATABASE_STORAGE, DatabaseCounters
 
 EXTENSION_KEY = "jwtauthtest.throttle"
-CONFIG_DEFAULTS = {
-    "RATELIMIT_ENABLED": True,
-    "RATELIMIT_LOGIN_FAILURES": "10 per minute",
-    # Every attempt, successful ones too: a session is a row, and a login an argon2 check.
-    "RATELIMIT_LOGIN_ATTEMPTS": "30 per minute",
-    # The app's own database: shared by every process using it, kept across restarts.
-    "RATELIMIT_STORAGE_URI": DATABASE_STORAGE,
-    "RATELIMIT_STORAGE_OPTIONS": {},
-    "RATELIMIT_KEY_PREFIX": "",
-    # When shared storage (Redis) is unreachable, count in this process's memory
-    # meanwhile, and go back to it once it answers again.
-    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
-}
 logger = logging.getLogger("jwtauthtest.throttle")
 
 
@@ -64,8 +51,6 @@ class LoginThrottle:
 
 
 def init_throttle(app: Flask) -> None:
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
     if not app.config["RATELIMIT_ENABLED"]:
         return
     attempts = LoginAttempts(
@@ -209,8 +194,8 @@ def hidden_key(throttle: LoginThrottle, kind: str, name: str) -> str:
 
 def derive_counter_key(signing_secret: str | bytes) -> bytes:
     """A key of its own for the counters' names, derived from the signing secret."""
-    secret = signing_secret.encode() if isinstance(signing_secret, str) else signing_secret
-    return hmac.new(secret, b"jwtauthtest throttle keys", hashlib.sha256).digest()
+    return hmac.new(secret_bytes(signing_secret), b"jwtauthtest throttle keys",
+                    hashlib.sha256).digest()
 
 
 def typed_username() -> object:

@@ -2,7 +2,7 @@
 
 import secrets
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from typing import Any
 
 import jwt as pyjwt
@@ -10,23 +10,10 @@ from flask import Flask, Response, current_app, jsonify
 
 from jwtauthtest.keys import signing
 from jwtauthtest.keys.signing import REQUIRED_CLAIMS
-from jwtauthtest.secret import ConfigurationError
+from jwtauthtest.settings import DURATIONS, duration
 
 ACCESS = "access"
 REFRESH = "refresh"
-# Flask-JWT's own settings (JWT_ALGORITHM, JWT_LEEWAY, ...) get their defaults from it.
-CONFIG_DEFAULTS = {
-    "JWT_REFRESH_EXPIRATION_DELTA": timedelta(days=14),
-    # How long after a password login its access tokens count as fresh (jwt_required(fresh=True)).
-    "JWT_FRESH_DELTA": timedelta(minutes=15),
-    # How long the refresh token a refresh just spent still gets the current one (a reload or
-    # a lost answer, two tabs at once) instead of revoking the session as a theft.
-    "JWT_REFRESH_REUSE_GRACE": timedelta(seconds=10),
-    # Live sessions a user may have; a login past it ends the oldest (tokens/sessions.py).
-    "MAX_SESSIONS_PER_USER": 100,
-}
-DURATION_KEYS = ("JWT_LEEWAY", "JWT_EXPIRATION_DELTA", "JWT_REFRESH_EXPIRATION_DELTA",
-                 "JWT_NOT_BEFORE_DELTA", "JWT_FRESH_DELTA", "JWT_REFRESH_REUSE_GRACE")
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
 # RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens;
 # nor one with a user's account data (who they are, their sessions' addresses).
@@ -34,21 +21,9 @@ NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def init_tokens(app: Flask) -> None:
-    """Our settings' defaults, and every duration as a timedelta (after Flask-JWT's init)."""
-    for key, value in CONFIG_DEFAULTS.items():
-        app.config.setdefault(key, value)
-    for key in DURATION_KEYS:
-        app.config[key] = as_timedelta(key, app.config[key])
-
-
-def as_timedelta(key: str, value: timedelta | int | float) -> timedelta:
-    """Durations come as timedelta from Python config, or as seconds from the environment."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-        return timedelta(seconds=value)
-    raise ConfigurationError(
-        f"{key} must be a number of seconds or a timedelta, not {value!r}")
+    """Every duration as a timedelta, whichever way it was given."""
+    for key in DURATIONS:
+        app.config[key] = duration(app.config, key)
 
 
 def new_id() -> str:
