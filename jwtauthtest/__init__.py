@@ -9,7 +9,6 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from jwtauthtest.account.browser import init_browser
 from jwtauthtest.apidocs.page import init_docs
 from jwtauthtest.cli import init_cli
 from jwtauthtest.database import configure_database, init_engine
@@ -35,6 +34,7 @@ from jwtauthtest.secret import configure_secret
 from jwtauthtest.settings import ConfigurationError, defaults, whole_number
 from jwtauthtest.throttle.limiter import init_throttle
 from jwtauthtest.tokens.claims import init_tokens
+from jwtauthtest.web.cookies import init_browser
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

@@ -5,18 +5,14 @@ into Flask-JWT's own handlers. The extension is ``flask_jwt``, the distribution 
 """
 
 from collections.abc import Callable
+from dataclasses import replace
 from functools import wraps
 from typing import Any
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from flask_jwt import JWT, JWTError, current_identity, verify_jwt
 from sqlalchemy.exc import SQLAlchemyError
 
-from jwtauthtest.account.browser import (
-    cookie_token_response,
-    cookie_transport_requested,
-    refresh_token_from_cookie,
-)
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.keys import signing
 from jwtauthtest.models import User
@@ -36,6 +32,13 @@ from jwtauthtest.tokens.sessions import (
     start_session,
 )
 from jwtauthtest.users import find_user, record_login, rewrite_hash
+from jwtauthtest.web.answers import private
+from jwtauthtest.web.cookies import (
+    cookie_token_response,
+    cookie_transport_requested,
+    refresh_token_from_cookie,
+)
+from jwtauthtest.web.state import request_state
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
 FRESH_REQUIRED = "Fresh token required"
@@ -43,7 +46,8 @@ WRONG_TYPE = {claims.ACCESS: "Expected an access token, got a refresh token",
               claims.REFRESH: "Expected a refresh token, got an access token"}
 
 __all__ = ["JWT", "JWTError", "authenticate", "current_identity", "identity", "jwt",
-           "jwt_required", "refresh_token_required", "session_of_the_token", "token_is_fresh"]
+           "jwt_required", "login_response", "refresh_token_required", "session_of_the_token",
+           "token_is_fresh"]
 
 
 def authenticate(username: str, password: str) -> Session | None:
@@ -98,7 +102,7 @@ def identity(payload: dict[str, Any]) -> Identity | None:
     Raises JWTError when the token is of the wrong type for the view, or was revoked (its
     session ended, or it predates the user's last password change or disable).
     """
-    expected = g.get("_jwtauthtest_token_type", claims.ACCESS)
+    expected = request_state().token_type
     if claims.token_type(payload) != expected:
         raise JWTError("Invalid token", WRONG_TYPE[expected])
     user_id = payload.get("identity")
@@ -111,7 +115,7 @@ def identity(payload: dict[str, Any]) -> Identity | None:
                                       payload.get("jti"))
     if owner is not None and revoked:
         raise JWTError("Invalid token", "Token has been revoked")
-    g._jwtauthtest_fresh = claims.is_fresh(payload)
+    request_state().fresh = claims.is_fresh(payload)
     return owner
 
 
@@ -138,8 +142,9 @@ def decode(token: str) -> dict[str, Any]:
 
 @jwt.auth_response_handler
 def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
-    """Both tokens of the new session, not to be cached — the refresh token in a cookie if
-    the client asked (``?transport=cookie``); expired sessions go meanwhile."""
+    """Both tokens of the new session, and what else the session has to say, not to be
+    cached — the refresh token in a cookie if the client asked (``?transport=cookie``);
+    expired sessions go meanwhile."""
     refresh_token = claims.encode_token(session.id, claims.REFRESH, session.family,
                                         session.refresh_jti)
     try:
@@ -149,9 +154,16 @@ def tokens_of_a_login(access_token: bytes, session: Session) -> Response:
         current_app.logger.warning("Purging expired sessions failed: %s", database_problem(e))
     if cookie_transport_requested():
         return cookie_token_response(access_token.decode("utf-8"), refresh_token,
-                                     new_login=True)
-    return claims.token_response({"access_token": access_token.decode("utf-8"),
-                                  "refresh_token": refresh_token})
+                                     new_login=True, **session.extra)
+    return private({"access_token": access_token.decode("utf-8"),
+                    "refresh_token": refresh_token, **session.extra})
+
+
+def login_response(session: Session, **extra: Any) -> Response:
+    """The answer of every way of signing in — a password (Flask-JWT's resource), with a
+    code, with a passkey, a password change: the session's tokens, and ``extra`` keys."""
+    session = replace(session, extra=extra) if extra else session
+    return jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
 
 
 token_in_header = jwt.request_callback  # Flask-JWT's: the Authorization header's
@@ -163,10 +175,7 @@ def token_of_the_request() -> str | None:
     refresh token of a browser's cookie, once the request passes the CSRF checks."""
     if "Authorization" in request.headers or request.endpoint not in COOKIE_ENDPOINTS:
         return token_in_the_header()
-    token = refresh_token_from_cookie()
-    if token is not None:
-        g._jwtauthtest_token_type = claims.REFRESH  # what the cookie holds, for logout too
-    return token
+    return refresh_token_from_cookie()  # (which says the token is a refresh token)
 
 
 def token_in_the_header() -> str | None:
@@ -196,7 +205,7 @@ def session_of_the_token() -> str:
 
 def token_is_fresh() -> bool:
     """Whether the request's verified token is a fresh access token."""
-    return bool(g.get("_jwtauthtest_fresh"))
+    return request_state().fresh
 
 
 def jwt_required(realm: str | None = None, fresh: bool = False,
@@ -207,7 +216,7 @@ def jwt_required(realm: str | None = None, fresh: bool = False,
     def wrapper(view: Callable) -> Callable:
         @wraps(view)
         def decorator(*args: Any, **kwargs: Any) -> Any:
-            g._jwtauthtest_token_type = token_type  # read by the identity handler
+            request_state().token_type = token_type  # read by the identity handler
             verify_jwt(realm)
             if fresh and not token_is_fresh():
                 raise JWTError("Invalid token", FRESH_REQUIRED)

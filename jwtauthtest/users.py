@@ -13,6 +13,7 @@ from jwtauthtest.passkeys.store import remove_password_only
 from jwtauthtest.passwords.costs import hash_kind
 from jwtauthtest.passwords.policy import password_problem
 from jwtauthtest.passwords.usernames import printable, username_key, username_problem
+from jwtauthtest.tokens.sessions import end_sessions
 
 
 class UserError(Exception):
@@ -76,7 +77,7 @@ def revoke_tokens(user: User) -> int:
     """End all the user's sessions, and refuse their Flask-JWT tokens issued until now; how
     many sessions ended."""
     user.tokens_valid_after = time.time()
-    return db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user.id)).rowcount
+    return end_sessions(user.id)
 
 
 def log_out_everywhere(username: str) -> tuple[User, LockDown]:
@@ -101,9 +102,7 @@ def lock_down(user_id: int, kept_session: str | None = None,
     """
     db.session.execute(update(User).where(User.id == user_id)
                        .values(tokens_valid_after=time.time()))
-    others = [TokenFamily.id != kept_session] if kept_session is not None else []
-    ended = db.session.execute(delete(TokenFamily).where(TokenFamily.user_id == user_id,
-                                                         *others)).rowcount
+    ended = end_sessions(user_id, but=kept_session)
     return LockDown(ended, remove_password_only(user_id, kept_session, second_factor_gone))
 
 

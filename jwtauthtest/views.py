@@ -3,11 +3,6 @@
 from flask import Blueprint, Response, after_this_request, current_app, jsonify, request
 from werkzeug.exceptions import ServiceUnavailable
 
-from jwtauthtest.account.browser import (
-    authenticated_by_cookie,
-    clear_session_cookies,
-    cookie_token_response,
-)
 from jwtauthtest.apidocs.openapi import openapi_document
 from jwtauthtest.database import write_refusal
 from jwtauthtest.jwt import (
@@ -22,7 +17,6 @@ from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.ops.errors import REFRESH_REUSED
 from jwtauthtest.schema import schema_is_current
-from jwtauthtest.tokens import claims
 from jwtauthtest.tokens.sessions import (
     GRACE,
     REUSED,
@@ -31,6 +25,12 @@ from jwtauthtest.tokens.sessions import (
     end_session,
     may_end,
     rotate_session,
+)
+from jwtauthtest.web.answers import private
+from jwtauthtest.web.cookies import (
+    authenticated_by_cookie,
+    clear_session_cookies,
+    cookie_token_response,
 )
 
 bp = Blueprint("views", __name__)
@@ -74,7 +74,7 @@ def hello() -> str:
 @bp.route("/me")
 @jwt_required()
 def me() -> Response:
-    return claims.private({"id": current_identity.id, "username": current_identity.username})
+    return private({"id": current_identity.id, "username": current_identity.username})
 
 
 @bp.post("/auth/refresh")
@@ -95,7 +95,7 @@ def refresh() -> Response:
     if authenticated_by_cookie():
         return cookie_token_response(pair["access_token"], pair["refresh_token"],
                                      new_login=False)
-    return claims.token_response(pair)
+    return private(pair)
 
 
 @bp.post("/auth/logout")

@@ -138,8 +138,8 @@ def test_a_new_password_against_the_policy_is_400_naming_the_rule(app, client, u
     assert hello(client, tokens["access_token"]).status_code == 200
 
 
-WRONG_KEYS = ("Request body must have exactly the keys current_password and new_password, and "
-              "code or recovery_code if your token is not fresh and you have a second factor")
+WRONG_KEYS = ("Request body must have exactly the keys current_password and new_password, or "
+              "those and code, or those and recovery_code")
 
 
 @pytest.mark.parametrize(("body", "description"), [

@@ -17,7 +17,7 @@ LOWER = ("jwtauthtest.settings", "jwtauthtest.secret", "jwtauthtest.database", "
          "jwtauthtest.schema", "jwtauthtest.entrypoints", "jwtauthtest.users",
          "jwtauthtest.passwords", "jwtauthtest.keys", "jwtauthtest.tokens", "jwtauthtest.ops",
          "jwtauthtest.throttle", "jwtauthtest.secondfactor",
-         "jwtauthtest.passkeys")
+         "jwtauthtest.passkeys", "jwtauthtest.web")
 UPPER = ("jwtauthtest.views", "jwtauthtest.jwt", "jwtauthtest.account", "jwtauthtest.cli",
          "jwtauthtest.apidocs")
 
@@ -89,3 +89,26 @@ def test_the_tool_exits_1_on_a_circle_made_of_relative_imports(tmp_path):
                             timeout=60)
     assert result.returncode == 1
     assert "circle: jwtauthtest.cli -> jwtauthtest.commands -> jwtauthtest.cli" in result.stdout
+
+
+def test_the_web_floor_imports_only_what_sits_under_everything():
+    """web/ is under jwt.py and every blueprint, and under the concerns that refuse
+    requests: it may import settings and what text is, nothing else of the package."""
+    allowed = ("jwtauthtest.settings", "jwtauthtest.passwords.usernames", "jwtauthtest.web")
+    wrong = {(name, target) for name, targets in layout.graph().items()
+             if within(name, ("jwtauthtest.web",))
+             for target in targets if not within(target, allowed)}
+    assert wrong == set()
+
+
+def test_account_holds_only_blueprints():
+    """Each module of account/ defines a blueprint, and only the factory imports them."""
+    modules = [path for path in (layout.PACKAGE / "account").glob("*.py")
+               if path.name != "__init__.py"]
+    assert modules
+    for path in modules:
+        assert "bp = Blueprint(" in path.read_text(), path
+    importers = {name for name, targets in layout.graph().items()
+                 if any(within(t, ("jwtauthtest.account",)) for t in targets)
+                 and not within(name, ("jwtauthtest.account",))}
+    assert importers == {"jwtauthtest"}

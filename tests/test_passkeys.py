@@ -462,3 +462,24 @@ def test_the_operator_lists_and_removes_a_users_passkeys(app, caplog):
         1, f"Error: 'admin' has no passkey {passkey_id}\n")
     assert runner.invoke(args=["users", "passkeys", "list", USERNAME, "--json"]).output == "[]\n"
     assert sign_in(client, passkey).status_code == 401
+
+
+@pytest.mark.parametrize("path,body,keys", [
+    ("/auth/passkey", {}, "credential"),
+    ("/auth/passkey", {"credential": {}, "name": "x"}, "credential"),
+])
+def test_a_body_of_other_keys_says_which_to_send(app, path, body, keys):
+    """The one body check's words, as every other endpoint's (issue 35 changed them)."""
+    response = app.test_client().post(path, json=body)
+    assert (response.status_code, response.get_json()) == (400, {
+        "status_code": 400, "error": "Bad Request",
+        "description": f"Request body must have exactly the keys {keys}"})
+
+
+def test_a_registration_body_of_other_keys_says_which_to_send(app):
+    client = app.test_client()
+    for body in ({"credential": {}}, [], "x"):
+        response = client.post("/auth/passkeys", headers=bearer(fresh_token(client)), json=body)
+        assert response.get_json()["description"] == (
+            "Request body must have exactly the keys credential and name"
+            if isinstance(body, dict) else "Request body must be a JSON object")

@@ -455,10 +455,10 @@ def test_a_recovery_code_works_once_and_says_how_many_are_left(enrolled):
 
 
 @pytest.mark.parametrize("body,description", [
-    ({"challenge": "c"}, "Request body must have exactly the keys challenge and code or "
+    ({"challenge": "c"}, "Request body must have exactly the keys challenge and code, or "
                          "challenge and recovery_code"),
     ({"challenge": "c", "code": "1", "recovery_code": "2"},
-     "Request body must have exactly the keys challenge and code or challenge and "
+     "Request body must have exactly the keys challenge and code, or challenge and "
      "recovery_code"),
     ({"challenge": "c", "code": 123456}, "Each value must be a string of at most 256 "
                                          "characters"),

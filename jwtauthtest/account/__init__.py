@@ -1,8 +1,7 @@
-"""What a signed-in user does, and the browser's side of it: the account API (password
-change, sessions; ``api``), the account page (``page``), the refresh token in a cookie with
-its CSRF checks (``browser``), and the security headers of our pages (``headers``).
+"""The blueprints of what a signed-in user does, and nothing else: the account API (password
+change, sessions; ``api``), the second factor's routes (``second_factor``), passkeys' routes
+(``passkeys``) and the account page (``page``). Their HTTP plumbing is ``web``'s.
 
-May import ``tokens``, ``passwords``, ``throttle``, ``ops``, the models and ``jwt.py``
-(``browser`` only ``tokens`` and ``secret``: ``jwt.py`` and the views use it); only the
-factory registers its blueprints.
+May import anything below ``jwt.py`` and ``jwt.py`` itself; only the factory imports them, to
+register their blueprints.
 """

@@ -4,18 +4,16 @@ import re
 from dataclasses import replace
 
 from flask import Blueprint, Response, request
-from flask_jwt import request_json
 from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
-from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.jwt import (
     FRESH_REQUIRED,
     JWTError,
     current_identity,
-    jwt,
     jwt_required,
+    login_response,
     session_of_the_token,
     token_is_fresh,
 )
@@ -27,15 +25,12 @@ from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secondfactor import store as second_factor
 from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code
 from jwtauthtest.throttle.limiter import password_attempt
-from jwtauthtest.tokens.claims import private
-from jwtauthtest.tokens.listing import (
-    end_other_sessions,
-    end_users_session,
-    live_sessions,
-    session_details,
-)
-from jwtauthtest.tokens.sessions import start_session
+from jwtauthtest.tokens.listing import live_sessions, session_details
+from jwtauthtest.tokens.sessions import end_sessions, end_users_session, start_session
 from jwtauthtest.users import LockDown, lock_down
+from jwtauthtest.web.answers import private
+from jwtauthtest.web.bodies import json_body
+from jwtauthtest.web.cookies import cookie_transport_requested
 
 bp = Blueprint("account", __name__)
 PASSWORDS = ("current_password", "new_password")
@@ -83,7 +78,7 @@ def change_password() -> Response:
         session = replace(session, fresh=False)
     log_change("password_change", user_id=user.id, sessions=ended.sessions,
                passkeys_removed=len(ended.passkeys), address=request.remote_addr)
-    return jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
+    return login_response(session)
 
 
 @bp.get("/auth/sessions")
@@ -109,7 +104,8 @@ def end_one_session(session_id: str) -> dict:
 @bp.delete("/auth/sessions")
 @jwt_required(fresh=True)
 def end_the_other_sessions() -> dict:
-    ended = end_other_sessions(current_identity.id, session_of_the_token())
+    ended = end_sessions(current_identity.id, but=session_of_the_token())
+    db.session.commit()
     log_change("other_sessions_ended", user_id=current_identity.id, sessions=ended,
                address=request.remote_addr)
     return {"status": "other sessions ended", "ended": ended}
@@ -118,13 +114,7 @@ def end_the_other_sessions() -> dict:
 def password_change_request() -> tuple[str, str, dict[str, str] | None]:
     """The body's current and new password, and its code or recovery code if it has one, or
     a 400 naming what is wrong with it."""
-    data = request_json()
-    if not isinstance(data, dict):
-        raise JWTError("Bad Request", "Request body must be a JSON object", 400)
-    if not any(sorted(data) == sorted(keys) for keys in PASSWORD_CHANGE_BODIES):
-        raise JWTError("Bad Request", "Request body must have exactly the keys "
-                       "current_password and new_password, and code or recovery_code if "
-                       "your token is not fresh and you have a second factor", 400)
+    data = json_body(*PASSWORD_CHANGE_BODIES)
     current, new = data["current_password"], data["new_password"]
     if not (isinstance(current, str) and isinstance(new, str)):
         raise JWTError("Bad Request", "Passwords must be strings", 400)

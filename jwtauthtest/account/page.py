@@ -1,5 +1,5 @@
 """GET /account (issue 16): a page where users sign in, see their sessions and end them,
-change their password and sign out, with the browser transport of account/browser.py.
+change their password and sign out, with the browser transport of web/cookies.py.
 
 The page is one template, one script and one style sheet (``account/assets/``), all served
 here under a Content-Security-Policy that allows nothing but this origin: no inline script
@@ -9,8 +9,8 @@ token stays in its HttpOnly cookie.
 
 from flask import Blueprint, render_template
 
-from jwtauthtest.account.headers import page_headers
 from jwtauthtest.passkeys.settings import relying_party
+from jwtauthtest.web.headers import page_headers
 
 bp = Blueprint("account_page", __name__, url_prefix="/account",
                static_folder="assets", static_url_path="/assets")

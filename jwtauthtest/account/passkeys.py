@@ -4,22 +4,28 @@ registering, renaming and deleting them. All answer 404 while WEBAUTHN_RP_ID is 
 import re
 
 from flask import Blueprint, Response, request
-from flask_jwt import request_json
 from sqlalchemy import update
 from werkzeug.exceptions import NotFound
 
-from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db
-from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
+from jwtauthtest.jwt import (
+    JWTError,
+    current_identity,
+    jwt_required,
+    login_response,
+    session_of_the_token,
+)
 from jwtauthtest.models import Passkey, TokenFamily, User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
 from jwtauthtest.passkeys import ceremonies, store
 from jwtauthtest.passkeys.settings import RelyingParty, relying_party
 from jwtauthtest.throttle.limiter import address_attempt, passkey_attempt
-from jwtauthtest.tokens.claims import private
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
+from jwtauthtest.web.answers import private
+from jwtauthtest.web.bodies import json_body
+from jwtauthtest.web.cookies import cookie_transport_requested
 
 bp = Blueprint("passkeys", __name__)
 PASSKEY_ID = re.compile(r"[A-Za-z0-9_-]{1,1400}")
@@ -41,7 +47,7 @@ def sign_in() -> Response:
     fresh; a passkey stands for both factors."""
     rp = configured()
     cookie_transport_requested()  # an unknown transport is 400 before anything is checked
-    answer = body_with("credential")["credential"]
+    answer = json_body(("credential",))["credential"]
     with passkey_attempt(ceremonies.credential_named(answer)):
         try:
             passkey = ceremonies.authenticate(rp, answer)
@@ -57,7 +63,7 @@ def sign_in() -> Response:
                             passkey_id=passkey.id)
     log_login(SUCCESS, user.username, "passkey")
     metrics.count("passkeys", event="signed_in")
-    return jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
+    return login_response(session)
 
 
 @bp.post("/auth/passkeys/options")
@@ -72,7 +78,7 @@ def registration_options() -> Response:
 def register() -> Response:
     """Store the passkey of a create() answer to this user's options: 201 with its details."""
     rp = configured()
-    body = body_with("credential", "name")
+    body = json_body(("credential", "name"))
     name = passkey_name(body["name"])
     try:
         passkey = ceremonies.register(
@@ -103,7 +109,7 @@ def list_passkeys() -> Response:
 @jwt_required(fresh=True)
 def rename(passkey_id: str) -> Response:
     configured()
-    name = passkey_name(body_with("name")["name"])
+    name = passkey_name(json_body(("name",))["name"])
     renamed = db.session.execute(update(Passkey).where(
         Passkey.id == known_id(passkey_id), Passkey.user_id == current_identity.id)
         .values(name=name))
@@ -142,14 +148,6 @@ def known_id(passkey_id: str) -> str:
     if not PASSKEY_ID.fullmatch(passkey_id):
         raise NotFound("You have no passkey with this id")
     return passkey_id
-
-
-def body_with(*keys: str) -> dict:
-    data = request_json()
-    if not isinstance(data, dict) or sorted(data) != sorted(keys):
-        raise JWTError("Bad Request", "Request body must be a JSON object with exactly the "
-                       f"keys {' and '.join(keys)}", 400)
-    return data
 
 
 def passkey_name(name: object) -> str:

@@ -1,16 +1,19 @@
 """The second factor's routes (issue 26): logging in with a code after the password, and a
 user's own enrolment, recovery codes and switching it off."""
 
-from flask import Blueprint, Response, current_app, jsonify, request
-from flask_jwt import request_json
+from flask import Blueprint, Response, current_app, request
 
-from jwtauthtest.account.browser import cookie_transport_requested
 from jwtauthtest.database import db
-from jwtauthtest.jwt import JWTError, current_identity, jwt, jwt_required, session_of_the_token
+from jwtauthtest.jwt import (
+    JWTError,
+    current_identity,
+    jwt_required,
+    login_response,
+    session_of_the_token,
+)
 from jwtauthtest.models import User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
-from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.secondfactor import store, totp
 from jwtauthtest.secondfactor.challenges import (
     MAX_WRONG_CODES,
@@ -28,9 +31,11 @@ from jwtauthtest.secondfactor.codes import (
     wrong_code,
 )
 from jwtauthtest.throttle.limiter import password_attempt
-from jwtauthtest.tokens.claims import private
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
+from jwtauthtest.web.answers import private
+from jwtauthtest.web.bodies import json_body
+from jwtauthtest.web.cookies import cookie_transport_requested
 
 bp = Blueprint("second_factor", __name__)
 
@@ -40,7 +45,7 @@ def login_with_second_factor() -> Response:
     """The challenge of a right password, and a code (or a recovery code): the usual token
     pair, the access token fresh. A wrong code counts in the login throttle."""
     cookie_transport_requested()  # an unknown transport is 400 before anything is checked
-    body = json_body(("challenge", CODE), ("challenge", RECOVERY_CODE))
+    body = json_body(("challenge", CODE), ("challenge", RECOVERY_CODE), text_values=True)
     challenge = body["challenge"]
     user = challenged_user(challenge)
     with password_attempt(user.username):
@@ -67,8 +72,8 @@ def login_with_second_factor() -> Response:
     if left is not None:
         log_change("recovery_code_used", user_id=user.id, left=left,
                    address=request.remote_addr)
-    response = jwt.auth_response_callback(jwt.jwt_encode_callback(session), session)
-    return with_field(response, "recovery_codes_left", left) if left is not None else response
+    return login_response(session) if left is None else \
+        login_response(session, recovery_codes_left=left)
 
 
 @bp.get("/auth/second-factor")
@@ -96,7 +101,7 @@ def start_enrolment() -> Response:
 @jwt_required(fresh=True)
 def confirm_enrolment() -> Response:
     """A first code from the app turns the second factor on: the recovery codes, once."""
-    code = json_body((CODE,))[CODE]
+    code = json_body((CODE,), text_values=True)[CODE]
     state = store.status(current_identity.id)
     if not state["pending"]:
         raise JWTError("Conflict", "A second factor is already on" if state["enabled"] else
@@ -140,7 +145,7 @@ def turn_off() -> Response:
 def check_second_factor() -> None:
     """The body's code or recovery code, right for the caller's second factor (counted in
     the login throttle); 409 when it is off, 401 when the code is not right."""
-    body = json_body((CODE,), (RECOVERY_CODE,))
+    body = json_body((CODE,), (RECOVERY_CODE,), text_values=True)
     user_id = current_identity.id
     if not store.is_on(user_id):
         raise JWTError("Conflict", "No second factor is on", 409)
@@ -158,27 +163,3 @@ def wrong_code_at_login(challenge: str, tries: int, checked: Checked) -> JWTErro
         end_challenge(challenge)
         return wrong_code("The code is not right, five times: log in with the password again")
     return checked.refusal()
-
-
-def json_body(*shapes: tuple[str, ...]) -> dict[str, str]:
-    """The request's JSON object, if it has exactly the keys of one of the shapes, each a
-    string; 400 naming the shapes otherwise."""
-    data = request_json()
-    if not isinstance(data, dict):
-        raise JWTError("Bad Request", "Request body must be a JSON object", 400)
-    if not any(sorted(data) == sorted(shape) for shape in shapes):
-        wanted = " or ".join(" and ".join(shape) for shape in shapes)
-        raise JWTError("Bad Request", f"Request body must have exactly the keys {wanted}", 400)
-    if not all(isinstance(value, str) and len(value) <= 256 for value in data.values()):
-        raise JWTError("Bad Request", "Each value must be a string of at most 256 characters",
-                       400)
-    if not all(is_text(value) for value in data.values()):
-        raise JWTError("Bad Request", "Values must be text without NUL characters or unpaired "
-                       "surrogates", 400)
-    return data
-
-
-def with_field(response: Response, key: str, value: object) -> Response:
-    """A JSON answer with one more key (its headers and cookies kept)."""
-    response.set_data(jsonify({**response.get_json(), key: value}).get_data())
-    return response

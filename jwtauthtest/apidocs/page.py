@@ -2,7 +2,7 @@
 
 Swagger UI's files come from the flask-swagger-ui package (its ``dist/``, not its blueprint,
 whose page has an inline script); the page (``templates/docs.html``) and
-``apidocs/assets/docs.js`` are ours. Everything under /docs carries account/headers.py's headers.
+``apidocs/assets/docs.js`` are ours. Everything under /docs carries web/headers.py's headers.
 """
 
 from pathlib import Path
@@ -10,7 +10,7 @@ from pathlib import Path
 import flask_swagger_ui
 from flask import Blueprint, Flask, render_template
 
-from jwtauthtest.account.headers import page_headers
+from jwtauthtest.web.headers import page_headers
 
 SWAGGER_UI_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 

@@ -33,7 +33,7 @@ def request_body(schema: dict[str, Any]) -> dict[str, Any]:
 
 def tokens_issued(description: str) -> dict[str, Any]:
     """Both tokens in the body; or, for ``?transport=cookie``, the refresh token in the
-    ``__Host-refresh_token`` cookie (account/browser.py)."""
+    ``__Host-refresh_token`` cookie (web/cookies.py)."""
     schema = {"oneOf": [ref("Tokens"), ref("BrowserTokens")]}
     return {**ok(description, schema), "headers": NO_STORE_HEADERS}
 

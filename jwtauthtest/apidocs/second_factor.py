@@ -13,7 +13,7 @@ from jwtauthtest.apidocs.parts import (
     request_body,
     tokens_issued,
 )
-from jwtauthtest.secondfactor.challenges import CHALLENGE_HEADER
+from jwtauthtest.web.refusals import CHALLENGE_HEADER
 
 SIX_DIGITS = {"type": "string", "pattern": "^[0-9]{6}$",
               "description": "A code the authenticator app shows now"}

@@ -3,10 +3,11 @@ never a password or a token."""
 
 import logging
 
-from flask import g, request
+from flask import request
 
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.logs import log_event
+from jwtauthtest.web.state import request_state
 
 logger = logging.getLogger("jwtauthtest.audit")
 MAX_LOGGED_USERNAME = 64
@@ -22,7 +23,7 @@ WARNINGS = ("refresh_reuse", "refresh_grace", "password_change_refused",
 def log_login(outcome: str, username: object, reason: str) -> None:
     """A login attempt; the username as typed, cut to 64 characters."""
     shown = username[:MAX_LOGGED_USERNAME] if isinstance(username, str) else None
-    g._jwtauthtest_login_logged = True
+    request_state().login_logged = True
     metrics.count("logins", outcome=outcome)
     level = logging.INFO if outcome in (SUCCESS, CHALLENGED) else logging.WARNING
     log_event(logger, level, "login",
@@ -30,7 +31,7 @@ def log_login(outcome: str, username: object, reason: str) -> None:
 
 
 def logged_this_login() -> bool:
-    return g.get("_jwtauthtest_login_logged", False)
+    return request_state().login_logged
 
 
 def log_change(event: str, **fields: object) -> None:

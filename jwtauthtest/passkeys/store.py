@@ -19,6 +19,7 @@ from sqlalchemy import delete, exists, insert, select, update
 from jwtauthtest.database import db
 from jwtauthtest.models import Passkey, SecondFactor, TokenFamily
 from jwtauthtest.tokens.listing import iso_time
+from jwtauthtest.tokens.sessions import end_sessions
 
 
 def passkeys_of(user_id: int) -> list[Passkey]:
@@ -58,8 +59,7 @@ def add_passkey(session_id: str, **values: object) -> bool:
 def remove_passkey(user_id: int, passkey_id: str) -> int | None:
     """Remove one of the user's passkeys and end the sessions it signed in (committed): how
     many ended, or None if the user has no passkey of that id."""
-    ended = db.session.execute(delete(TokenFamily).where(
-        TokenFamily.user_id == user_id, TokenFamily.passkey_id == passkey_id)).rowcount
+    ended = end_sessions(user_id, started_with=passkey_id)
     removed = db.session.execute(delete(Passkey).where(Passkey.id == passkey_id,
                                                        Passkey.user_id == user_id)).rowcount
     if removed != 1:

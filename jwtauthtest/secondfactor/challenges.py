@@ -18,9 +18,8 @@ from sqlalchemy import delete, insert, select, update
 
 from jwtauthtest.database import db
 from jwtauthtest.models import LoginChallenge, User
-from jwtauthtest.throttle.limiter import PasswordAccepted
+from jwtauthtest.web.refusals import CHALLENGE_HEADER, PasswordAccepted
 
-CHALLENGE_HEADER = "Second-Factor-Challenge"
 CHALLENGE_LENGTH = 43  # secrets.token_urlsafe(32)
 MAX_WRONG_CODES = 5  # then the password again
 SECOND_FACTOR_REQUIRED = "Second factor required"

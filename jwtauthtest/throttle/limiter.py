@@ -26,13 +26,10 @@ from jwtauthtest.passwords.usernames import username_key
 from jwtauthtest.settings import ConfigurationError, secret_bytes
 from jwtauthtest.throttle.attempts import LoginAttempts
 from jwtauthtest.throttle.counters import DATABASE_STORAGE, DatabaseCounters
+from jwtauthtest.web.refusals import PasswordAccepted
 
 EXTENSION_KEY = "jwtauthtest.throttle"
 logger = logging.getLogger("jwtauthtest.throttle")
-
-
-class PasswordAccepted(JWTError):
-    """A 401 that follows a right password, asking for a second factor: not a failure."""
 
 
 class LoginThrottle:

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import jwt as pyjwt
-from flask import Flask, Response, current_app, jsonify
+from flask import Flask, current_app
 
 from jwtauthtest.keys import signing
 from jwtauthtest.keys.signing import REQUIRED_CLAIMS
@@ -15,9 +15,6 @@ from jwtauthtest.settings import DURATIONS, duration
 ACCESS = "access"
 REFRESH = "refresh"
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
-# RFC 6749 section 5.1: no cache (a browser's, a proxy's) may keep a response with tokens;
-# nor one with a user's account data (who they are, their sessions' addresses).
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 
 def init_tokens(app: Flask) -> None:
@@ -47,18 +44,6 @@ def claims(user_id: int, token_type: str, family: str, jti: str | None = None) -
 
 def encode_token(user_id: int, token_type: str, family: str, jti: str | None = None) -> str:
     return signing.sign(claims(user_id, token_type, family, jti))
-
-
-def token_response(tokens: dict[str, str]) -> Response:
-    """The JSON answer that hands out tokens, marked for no cache to keep."""
-    return private(tokens)
-
-
-def private(body: dict[str, Any]) -> Response:
-    """A JSON answer no cache may keep: tokens, or a user's account data."""
-    response = jsonify(body)
-    response.headers.update(NO_STORE)
-    return response
 
 
 # PyJWT's descriptions of a token it can't parse that quote Python's own errors ("Invalid

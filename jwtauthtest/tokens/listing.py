@@ -1,10 +1,10 @@
-"""A user's own sessions, as GET /auth/sessions and `users sessions NAME` show them: list
-them, end one, end all the others. (Expired ones wait for the purge and count for nothing.)"""
+"""A user's own sessions, as GET /auth/sessions and `users sessions NAME` show them. (Expired
+ones wait for the purge and count for nothing; tokens/sessions.py ends them.)"""
 
 import time
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import TokenFamily
@@ -29,21 +29,3 @@ def iso_time(epoch_seconds: float | None) -> str | None:
     if epoch_seconds is None:
         return None
     return datetime.fromtimestamp(epoch_seconds, timezone.utc).isoformat(timespec="seconds")
-
-
-def end_users_session(user_id: int, family_id: str) -> bool:
-    """End one of the user's sessions (committed); False if the user has none of that id."""
-    ended = db.session.execute(delete(TokenFamily).where(
-        TokenFamily.id == family_id, TokenFamily.user_id == user_id,
-        TokenFamily.expires_at >= time.time()))
-    db.session.commit()
-    return ended.rowcount == 1
-
-
-def end_other_sessions(user_id: int, kept_family_id: str) -> int:
-    """End every session of the user but one (committed); how many ended."""
-    ended = db.session.execute(delete(TokenFamily).where(
-        TokenFamily.user_id == user_id, TokenFamily.id != kept_family_id,
-        TokenFamily.expires_at >= time.time()))
-    db.session.commit()
-    return ended.rowcount

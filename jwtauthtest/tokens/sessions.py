@@ -2,7 +2,9 @@
 
 import hashlib
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, bindparam, delete, false, or_, select, update
@@ -35,6 +37,8 @@ class Session:
     # Whether its access token passes jwt_required(fresh=True): not after a password change
     # of a user with a second factor, which asked for no code.
     fresh: bool = True
+    # More for the login's answer to say (a recovery code's login: recovery_codes_left).
+    extra: Mapping[str, Any] = field(default_factory=dict)
 
 
 _users, _families = User.__table__, TokenFamily.__table__
@@ -157,6 +161,27 @@ def may_end(family_id: str, presented_jti: str, client: str) -> bool:
     return db.session.scalar(
         select(TokenFamily.id).where(TokenFamily.id == family_id, or_(
             spendable(presented_jti), in_grace(presented_jti, client, time.time())))) is not None
+
+
+def end_sessions(user_id: int, but: str | None = None, started_with: str | None = None) -> int:
+    """End the user's live sessions — every one, but ``but``, or those the passkey
+    ``started_with`` signed in — their tokens refused from the next request on; how many
+    (uncommitted: part of the caller's change)."""
+    which = [TokenFamily.user_id == user_id, TokenFamily.expires_at >= time.time()]
+    if but is not None:
+        which.append(TokenFamily.id != but)
+    if started_with is not None:
+        which.append(TokenFamily.passkey_id == started_with)
+    return db.session.execute(delete(TokenFamily).where(*which)).rowcount
+
+
+def end_users_session(user_id: int, family_id: str) -> bool:
+    """End one of the user's sessions (committed); False if the user has none of that id."""
+    ended = db.session.execute(delete(TokenFamily).where(
+        TokenFamily.id == family_id, TokenFamily.user_id == user_id,
+        TokenFamily.expires_at >= time.time()))
+    db.session.commit()
+    return ended.rowcount == 1
 
 
 def end_session(family_id: str) -> bool:

@@ -7,13 +7,14 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, request
 from flask_cors import CORS
 from flask_jwt import JWTError
 
-from jwtauthtest.secondfactor.challenges import CHALLENGE_HEADER
 from jwtauthtest.settings import ConfigurationError
-from jwtauthtest.tokens.claims import token_response
+from jwtauthtest.web.answers import private
+from jwtauthtest.web.refusals import CHALLENGE_HEADER
+from jwtauthtest.web.state import REFRESH, request_state
 
 REFRESH_COOKIE = "__Host-refresh_token"  # __Host-: Secure, this host only, Path=/
 CSRF_COOKIE = "__Host-csrf_token"
@@ -73,12 +74,13 @@ def refresh_token_from_cookie() -> str | None:
     if not csrf_cookie or not hmac.compare_digest(csrf_cookie.encode("utf-8", "replace"),
                                                   csrf_header.encode("utf-8", "replace")):
         raise forbidden(f"The {CSRF_HEADER} header must repeat the {CSRF_COOKIE} cookie")
-    g._jwtauthtest_cookie = True
+    request_state().by_cookie = True
+    request_state().token_type = REFRESH  # what the cookie holds, for logout too
     return token
 
 
 def authenticated_by_cookie() -> bool:
-    return g.get("_jwtauthtest_cookie", False)
+    return request_state().by_cookie
 
 
 def check_origin(required: bool) -> None:
@@ -101,11 +103,13 @@ def forbidden(description: str) -> JWTError:
     return JWTError("Forbidden", description, 403)
 
 
-def cookie_token_response(access_token: str, refresh_token: str, new_login: bool) -> Response:
-    """The access token (and the CSRF token) in the body, for the page to keep in memory; the
-    refresh token in its HttpOnly cookie. A login gets a new CSRF token, a refresh keeps it."""
+def cookie_token_response(access_token: str, refresh_token: str, new_login: bool,
+                          **extra: object) -> Response:
+    """The access token (and the CSRF token, and ``extra``) in the body, for the page to keep
+    in memory; the refresh token in its HttpOnly cookie. A login gets a new CSRF token, a
+    refresh keeps it."""
     csrf_token = secrets.token_urlsafe(32) if new_login else request.cookies[CSRF_COOKIE]
-    response = token_response({"access_token": access_token, "csrf_token": csrf_token})
+    response = private({"access_token": access_token, "csrf_token": csrf_token, **extra})
     max_age = int(current_app.config["JWT_REFRESH_EXPIRATION_DELTA"].total_seconds())
     for name, value, httponly in ((REFRESH_COOKIE, refresh_token, True),
                                   (CSRF_COOKIE, csrf_token, False)):
