@@ -12,12 +12,13 @@ from typing import Any
 from flask import Response, current_app, request
 from flask_jwt import JWT, JWTError, current_identity, verify_jwt
 from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest
 
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.keys import signing
 from jwtauthtest.models import User
 from jwtauthtest.ops.audit import CHALLENGED, FAILURE, SUCCESS, log_login
-from jwtauthtest.ops.errors import jwt_error_response
+from jwtauthtest.ops.errors import error_response
 from jwtauthtest.passwords.credentials import check_credentials
 from jwtauthtest.passwords.hashing import hash_password, spend_verification_time, verify_password
 from jwtauthtest.schema import database_problem
@@ -38,10 +39,10 @@ from jwtauthtest.web.cookies import (
     cookie_transport_requested,
     refresh_token_from_cookie,
 )
+from jwtauthtest.web.refusals import Refused, no_such_user, not_fresh, revoked_token
 from jwtauthtest.web.state import request_state
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
-FRESH_REQUIRED = "Fresh token required"
 WRONG_TYPE = {claims.ACCESS: "Expected an access token, got a refresh token",
               claims.REFRESH: "Expected a refresh token, got an access token"}
 
@@ -96,25 +97,28 @@ def second_factor_challenge(user: User, username: str, new_hash: str | None) -> 
     return challenge
 
 
-def identity(payload: dict[str, Any]) -> Identity | None:
-    """The identity handler: the active user a verified token speaks for, or None.
+def identity(payload: dict[str, Any]) -> Identity:
+    """The identity handler: the active user a verified token speaks for.
 
-    Raises JWTError when the token is of the wrong type for the view, or was revoked (its
-    session ended, or it predates the user's last password change or disable).
+    Refuses (Flask-JWT's answers, with why) a token of the wrong type for the view, one whose
+    user is gone or disabled, and one revoked (its session ended, or it predates the user's
+    last password change or disable).
     """
     expected = request_state().token_type
     if claims.token_type(payload) != expected:
-        raise JWTError("Invalid token", WRONG_TYPE[expected])
+        raise Refused("Invalid token", WRONG_TYPE[expected], "wrong_type")
     user_id = payload.get("identity")
     if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**63:
-        return None  # no such row can exist (and a huge int would overflow the driver)
+        raise no_such_user()  # no such row can exist (and a huge int would overflow the driver)
     # A token's iat may run ahead of the clock by up to the leeway: a Flask-JWT token is
     # refused unless it was surely issued after the user's cut-off.
     earliest_issue = payload["iat"] - current_app.config["JWT_LEEWAY"].total_seconds()
     owner, revoked = load_token_owner(user_id, payload.get("fam"), earliest_issue,
                                       payload.get("jti"))
-    if owner is not None and revoked:
-        raise JWTError("Invalid token", "Token has been revoked")
+    if owner is None:  # deleted or disabled
+        raise no_such_user()
+    if revoked:
+        raise revoked_token()
     request_state().fresh = claims.is_fresh(payload)
     return owner
 
@@ -135,9 +139,7 @@ def encode(session: Session) -> bytes:
     return signing.sign(jwt.jwt_payload_callback(session)).encode("utf-8")
 
 
-@jwt.jwt_decode_handler
-def decode(token: str) -> dict[str, Any]:
-    return claims.decode_token(token)
+jwt.jwt_decode_handler(claims.decode_token)
 
 
 @jwt.auth_response_handler
@@ -190,7 +192,7 @@ def token_in_the_header() -> str | None:
         raise
 
 
-jwt.jwt_error_handler(jwt_error_response)
+jwt.jwt_error_handler(error_response)
 
 
 def session_of_the_token() -> str:
@@ -198,8 +200,8 @@ def session_of_the_token() -> str:
     400 for a Flask-JWT token, which has none (and never stands for every session)."""
     family = current_identity.family
     if family is None:
-        raise JWTError("Bad Request", "This token has no session to end (it was issued by "
-                       "Flask-JWT); it stays valid until it expires", 400)
+        raise BadRequest("This token has no session to end (it was issued by Flask-JWT); it "
+                         "stays valid until it expires")
     return family
 
 
@@ -219,7 +221,7 @@ def jwt_required(realm: str | None = None, fresh: bool = False,
             request_state().token_type = token_type  # read by the identity handler
             verify_jwt(realm)
             if fresh and not token_is_fresh():
-                raise JWTError("Invalid token", FRESH_REQUIRED)
+                raise not_fresh()
             return view(*args, **kwargs)
 
         return decorator

@@ -32,6 +32,7 @@ from jwtauthtest.web.cookies import (
     clear_session_cookies,
     cookie_token_response,
 )
+from jwtauthtest.web.refusals import Refused, revoked_token
 
 bp = Blueprint("views", __name__)
 AUDITED_REFRESHES = {REUSED: "refresh_reuse", GRACE: "refresh_grace"}
@@ -85,7 +86,7 @@ def refresh() -> Response:
     pair, outcome = rotate_session(current_identity.id, current_identity.family,
                                    current_identity.token_id, requesting_client())
     if outcome == REVOKED:  # ended meanwhile: the cookie may already be a newer session's
-        raise JWTError("Invalid token", "Token has been revoked")
+        raise revoked_token()
     if outcome in AUDITED_REFRESHES:
         log_change(AUDITED_REFRESHES[outcome], user_id=current_identity.id,
                    address=request.remote_addr)
@@ -125,4 +126,4 @@ def refresh_reused() -> JWTError:
     """A spent refresh token: its session has just been ended, and a browser forgets it."""
     if authenticated_by_cookie():
         after_this_request(clear_session_cookies)
-    return JWTError("Invalid token", REFRESH_REUSED)
+    return Refused("Invalid token", REFRESH_REUSED, "reused")

@@ -2,11 +2,15 @@
 
 import json
 import re
+import time
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import PASSWORD, SECRET, USERNAME
+from jwtauthtest.users import add_user
+
+from conftest import PASSWORD, SECRET, USERNAME, counted
 from processes import http, run_flask, start_procfile_server, subprocess_env
+from tokens import flask_jwt_claims, sign
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -85,3 +89,48 @@ def test_the_openapi_document_lists_metrics_when_they_are_on(make_app, tmp_path,
     assert "/metrics" in client.get("/openapi.json").get_json()["paths"]
     assert client.get("/metrics").status_code == 200
 
+
+
+REASONS = ("missing", "bad_header", "expired", "bad_signature", "revoked", "unknown_user",
+           "wrong_type", "csrf", "invalid")
+
+
+def rejected(app):
+    return {reason: counted(app, "tokens_rejected", reason=reason) for reason in REASONS}
+
+
+def test_each_refused_token_is_counted_by_the_reason_it_carries(make_app):
+    """The reason comes with the refusal (web.refusals.Refused, the extension's titles),
+    not from matching its description; a refusal that isn't a token's counts nowhere."""
+    app = make_app(METRICS_ENABLED=True)
+    with app.app_context():
+        user_id = add_user(USERNAME, PASSWORD).id
+    client = app.test_client()
+    tokens = client.post("/auth", json={"username": USERNAME, "password": PASSWORD}).get_json()
+    expired = sign(flask_jwt_claims(user_id, now=int(time.time()) - 400), SECRET)
+    forged = sign(flask_jwt_claims(user_id), "another-secret-" + "y" * 40)
+    nobody = sign(flask_jwt_claims(user_id + 1), SECRET)
+    for reason, headers, path in (
+            ("missing", {}, "/hello"),
+            ("bad_header", {"Authorization": "Bearer x"}, "/hello"),
+            ("expired", {"Authorization": f"JWT {expired}"}, "/hello"),
+            ("bad_signature", {"Authorization": f"JWT {forged}"}, "/hello"),
+            ("unknown_user", {"Authorization": f"JWT {nobody}"}, "/hello"),
+            ("wrong_type", {"Authorization": f"JWT {tokens['refresh_token']}"}, "/hello"),
+            ("invalid", {"Authorization": "JWT not.a.token"}, "/hello")):
+        before = rejected(app)
+        assert client.get(path, headers=headers).status_code == 401
+        assert rejected(app) == {**before, reason: before[reason] + 1}, reason
+    client.post("/auth/logout", headers={"Authorization": f"JWT {tokens['access_token']}"})
+    before = rejected(app)
+    assert client.get("/hello", headers={
+        "Authorization": f"JWT {tokens['access_token']}"}).status_code == 401
+    assert rejected(app) == {**before, "revoked": before["revoked"] + 1}
+    access = client.post("/auth", json={"username": USERNAME,
+                                        "password": PASSWORD}).get_json()["access_token"]
+    before = rejected(app)  # a made-up second-factor challenge, a bad body: not a token's
+    assert client.post("/auth/second-factor", json={"challenge": "x" * 43,
+                                                    "code": "123456"}).status_code == 401
+    assert client.post("/auth/password", headers={"Authorization": f"JWT {access}"},
+                       json=[]).status_code == 400
+    assert rejected(app) == before

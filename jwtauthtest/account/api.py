@@ -5,11 +5,10 @@ from dataclasses import replace
 
 from flask import Blueprint, Response, request
 from sqlalchemy import update
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.jwt import (
-    FRESH_REQUIRED,
     JWTError,
     current_identity,
     jwt_required,
@@ -31,6 +30,7 @@ from jwtauthtest.users import LockDown, lock_down
 from jwtauthtest.web.answers import private
 from jwtauthtest.web.bodies import json_body
 from jwtauthtest.web.cookies import cookie_transport_requested
+from jwtauthtest.web.refusals import not_fresh, revoked_token
 
 bp = Blueprint("account", __name__)
 PASSWORDS = ("current_password", "new_password")
@@ -51,14 +51,14 @@ def change_password() -> Response:
     factor_on = user is not None and second_factor.is_on(user.id)
     end_read_transaction()  # the slow verification comes before the write
     if user is None:  # deleted since the token was checked
-        raise JWTError("Invalid token", "Token has been revoked")
+        raise revoked_token()
     if second_factor_code is not None and not factor_on:
-        raise JWTError("Conflict", "No second factor is on: send no code", 409)
+        raise Conflict("No second factor is on: send no code")
     if factor_on and second_factor_code is None and not token_is_fresh():
         # A password alone must not be able to change it, and lock the owner out.
-        raise JWTError("Invalid token", FRESH_REQUIRED)
+        raise not_fresh()
     if problem := password_problem(new_password, user.username):
-        raise JWTError("Bad Request", problem[0].upper() + problem[1:], 400)
+        raise BadRequest(problem[0].upper() + problem[1:])
     with password_attempt(user.username):
         if not verify_password(current_password, user.password).matches:
             log_change("password_change_refused", user_id=user.id, address=request.remote_addr)
@@ -72,7 +72,7 @@ def change_password() -> Response:
                 raise checked.refusal()
     ended = replace_password(user, hash_password(new_password))
     if ended is None:
-        raise JWTError("Invalid token", "Token has been revoked")
+        raise revoked_token()
     session = start_session(user, request.user_agent.string, request.remote_addr)
     if factor_on and second_factor_code is None:  # both factors were not proven just now
         session = replace(session, fresh=False)
@@ -117,17 +117,16 @@ def password_change_request() -> tuple[str, str, dict[str, str] | None]:
     data = json_body(*PASSWORD_CHANGE_BODIES)
     current, new = data["current_password"], data["new_password"]
     if not (isinstance(current, str) and isinstance(new, str)):
-        raise JWTError("Bad Request", "Passwords must be strings", 400)
+        raise BadRequest("Passwords must be strings")
     if not (is_text(current) and is_text(new)):
-        raise JWTError("Bad Request", "Passwords must be text without NUL characters or "
-                       "unpaired surrogates", 400)
+        raise BadRequest("Passwords must be text without NUL characters or unpaired "
+                         "surrogates")
     if len(current) > MAX_PASSWORD_LENGTH:  # no user has it: refused before any hashing
-        raise JWTError("Bad Request",
-                       f"Password must be at most {MAX_PASSWORD_LENGTH} characters", 400)
+        raise BadRequest(f"Password must be at most {MAX_PASSWORD_LENGTH} characters")
     codes = {key: data[key] for key in (CODE, RECOVERY_CODE) if key in data}
     if codes and not all(isinstance(v, str) and is_text(v) and len(v) <= 256
                          for v in codes.values()):
-        raise JWTError("Bad Request", "A code must be text of at most 256 characters", 400)
+        raise BadRequest("A code must be text of at most 256 characters")
     return current, new, codes or None
 
 

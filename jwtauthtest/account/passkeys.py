@@ -5,7 +5,7 @@ import re
 
 from flask import Blueprint, Response, request
 from sqlalchemy import update
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 
 from jwtauthtest.database import db
 from jwtauthtest.jwt import (
@@ -26,6 +26,7 @@ from jwtauthtest.users import record_login
 from jwtauthtest.web.answers import private
 from jwtauthtest.web.bodies import json_body
 from jwtauthtest.web.cookies import cookie_transport_requested
+from jwtauthtest.web.refusals import PasskeyNotRegistered, revoked_token
 
 bp = Blueprint("passkeys", __name__)
 PASSKEY_ID = re.compile(r"[A-Za-z0-9_-]{1,1400}")
@@ -86,9 +87,9 @@ def register() -> Response:
             session_id=session_of_the_token(), address=request.remote_addr,
             user_agent=request.user_agent.string)
     except ceremonies.PasskeyRefused as refused:
-        raise JWTError("Passkey refused", str(refused), 400) from None
+        raise PasskeyNotRegistered(str(refused)) from None
     if passkey is None:  # the account was locked down meanwhile: this session ended
-        raise JWTError("Invalid token", "Token has been revoked")
+        raise revoked_token()
     log_change("passkey_added", user_id=current_identity.id, passkey=passkey.id,
                address=request.remote_addr)
     metrics.count("passkeys", event="registered")
@@ -152,6 +153,5 @@ def known_id(passkey_id: str) -> str:
 
 def passkey_name(name: object) -> str:
     if not (isinstance(name, str) and 0 < len(name.strip()) <= MAX_NAME and name.isprintable()):
-        raise JWTError("Bad Request", f"A passkey's name must be 1 to {MAX_NAME} printable "
-                       "characters", 400)
+        raise BadRequest(f"A passkey's name must be 1 to {MAX_NAME} printable characters")
     return name.strip()

@@ -2,6 +2,7 @@
 user's own enrolment, recovery codes and switching it off."""
 
 from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import Conflict, TooManyRequests
 
 from jwtauthtest.database import db
 from jwtauthtest.jwt import (
@@ -52,7 +53,7 @@ def login_with_second_factor() -> Response:
         tries = reserve_try(challenge)
         try:
             checked = spend_code(user.id, body)
-        except JWTError:  # the day's count is spent: this code was not checked
+        except TooManyRequests:  # the day's count is spent: this code was not checked
             release_try(challenge)
             raise
         if not checked.accepted:
@@ -88,7 +89,7 @@ def start_enrolment() -> Response:
     """A new secret, as text, as an otpauth:// URI and as a QR code, waiting for its first
     code; 409 while a second factor is on."""
     if store.is_on(current_identity.id):
-        raise JWTError("Conflict", "A second factor is already on: turn it off first", 409)
+        raise Conflict("A second factor is already on: turn it off first")
     secret = store.start_enrolment(current_identity.id)
     uri = totp.otpauth_uri(secret, current_identity.username,
                            current_app.config["SECOND_FACTOR_ISSUER"])
@@ -104,8 +105,8 @@ def confirm_enrolment() -> Response:
     code = json_body((CODE,), text_values=True)[CODE]
     state = store.status(current_identity.id)
     if not state["pending"]:
-        raise JWTError("Conflict", "A second factor is already on" if state["enabled"] else
-                       "No enrolment waits for a code: start one first", 409)
+        raise Conflict("A second factor is already on" if state["enabled"] else
+                       "No enrolment waits for a code: start one first")
     confirmed = store.confirm_enrolment(current_identity.id, code, session_of_the_token())
     if confirmed is None:
         raise JWTError("Invalid credentials", "The code is not right")
@@ -148,7 +149,7 @@ def check_second_factor() -> None:
     body = json_body((CODE,), (RECOVERY_CODE,), text_values=True)
     user_id = current_identity.id
     if not store.is_on(user_id):
-        raise JWTError("Conflict", "No second factor is on", 409)
+        raise Conflict("No second factor is on")
     user = db.session.get(User, user_id)
     with password_attempt(user.username if user is not None else None):
         checked = spend_code(user_id, body)

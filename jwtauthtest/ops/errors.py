@@ -15,20 +15,31 @@ REFRESH_REUSED = "Refresh token was already used; its session has been revoked"
 
 
 def init_errors(app: Flask) -> None:
-    # Also covers the 500 Flask makes of an unhandled exception (after logging it).
-    app.register_error_handler(HTTPException, http_error_response)
+    # Also covers the 500 Flask makes of an unhandled exception (after logging it), and
+    # JWTError, a Werkzeug exception too (jwt.py gives Flask-JWT this handler as well).
+    app.register_error_handler(HTTPException, error_response)
     for unavailable in (DBAPIError, PoolTimeout):
         app.register_error_handler(unavailable, database_unavailable)
     app.register_error_handler(IntegrityError, concurrent_change)  # (a DBAPIError too)
-    # JWTError's handler is Flask-JWT's, which calls jwt_error_response (jwt.py).
 
 
-def http_error_response(error: HTTPException) -> Response:
-    response = jsonify({"status_code": error.code, "error": error.name,
-                        "description": error.description})
+def error_response(error: HTTPException) -> Response:
+    """Every refusal's answer, ``{"status_code", "error", "description"}``: a JWTError's
+    ``error`` is its own title, a Werkzeug exception's its name; the headers go with it (a
+    JWTError's WWW-Authenticate, Retry-After, Allow). Refused tokens are counted in the
+    metrics, and a login refused before the app's handlers saw it is an audit event."""
+    title = error.error if isinstance(error, JWTError) else error.name
+    description = error.description
+    if isinstance(error, JWTError) and error.code == 401 \
+            and request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]:
+        description = refused_login(error)
+    count_rejection(error)
+    response = jsonify({"status_code": error.code, "error": title, "description": description})
     response.status_code = error.code or 500
-    for name, value in error.get_headers():
-        if name.lower() != "content-type":  # keep Allow, Retry-After, ...
+    headers = (error.headers or {}).items() if isinstance(error, JWTError) else \
+        error.get_headers()
+    for name, value in headers:
+        if name.lower() != "content-type":
             response.headers[name] = value
     return response
 
@@ -39,7 +50,7 @@ def database_unavailable(error: DBAPIError | PoolTimeout) -> Response:
     current_app.logger.warning(database_problem(error))
     metrics.count("database_unavailable")
     db.session.rollback()
-    return http_error_response(ServiceUnavailable("The database is unavailable; try again soon"))
+    return error_response(ServiceUnavailable("The database is unavailable; try again soon"))
 
 
 def concurrent_change(error: IntegrityError) -> Response:
@@ -48,24 +59,13 @@ def concurrent_change(error: IntegrityError) -> Response:
     database is fine."""
     current_app.logger.warning("A concurrent change refused a write: %s", driver_message(error))
     db.session.rollback()
-    return http_error_response(Conflict("The request conflicts with a concurrent change; try "
+    return error_response(Conflict("The request conflicts with a concurrent change; try "
                                         "again"))
 
 
-REJECTIONS = {"Signature has expired": "expired", "Token has been revoked": "revoked",
-              "User does not exist": "unknown_user", "Signature verification failed":
-              "bad_signature", REFRESH_REUSED: "reused"}
-
-
-def jwt_error_response(error: JWTError) -> tuple[Response, int, dict[str, str]]:
-    """Flask-JWT's answer without its ERROR log line for every refusal; counted in the
-    metrics, and a login refused for incomplete credentials is an audit event too."""
-    description = error.description
-    if request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"] and error.status_code == 401:
-        description = refused_login(error)
-    count_rejection(error)
-    body = {"status_code": error.status_code, "error": error.error, "description": description}
-    return jsonify(body), error.status_code, error.headers or {}
+# Why Flask-JWT's own refusals refused, by their titles (the contract's): ours say it
+# themselves (web.refusals.Refused.reason).
+EXTENSION_REASONS = {"Authorization Required": "missing", "Invalid JWT header": "bad_header"}
 
 
 def refused_login(error: JWTError) -> str:
@@ -83,21 +83,14 @@ def refused_login(error: JWTError) -> str:
     return error.description
 
 
-def count_rejection(error: JWTError) -> None:
+def count_rejection(error: HTTPException) -> None:
     """A refused refresh, or a protected request refused for its token (for metrics; a
-    refused login counts as a login)."""
-    if (request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]
-            or error.status_code not in (401, 403) or error.error == "Invalid credentials"):
-        return  # a login, a bad body, a wrong current password: not the token's fault
-    reason = REJECTIONS.get(error.description, "invalid")
-    if error.status_code == 403:
-        reason = "csrf"  # a browser's cookie without the CSRF header or from a foreign origin
-    elif error.error == "Authorization Required":
-        reason = "missing"
-    elif error.error == "Invalid JWT header":
-        reason = "bad_header"
-    elif error.description.startswith("Expected a"):
-        reason = "wrong_type"
+    refused login counts as a login), by the refusal's reason."""
+    reason = getattr(error, "reason", None)
+    if reason is None and type(error) is JWTError:
+        reason = EXTENSION_REASONS.get(error.error)
+    if reason is None or request.endpoint == current_app.config["JWT_AUTH_ENDPOINT"]:
+        return  # not a token's refusal: a bad body, a wrong password or code, a conflict
     if request.endpoint == "views.refresh" or reason == "reused":  # also a cookie's, at logout
         metrics.count("token_refreshes", outcome="reused" if reason == "reused" else "invalid")
     else:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import current_app, request
 from flask_jwt import JWTError
 from sqlalchemy import case, or_, update
+from werkzeug.exceptions import TooManyRequests
 
 from jwtauthtest.database import db
 from jwtauthtest.models import SecondFactor
@@ -28,9 +29,9 @@ USED_ALREADY = "This code was used already: wait for the next code"
 QUIET_SECONDS = 24 * 3600  # without a wrong code, after which the count starts again
 
 
-def codes_locked() -> JWTError:
-    return JWTError("Too Many Requests", "Too many wrong codes today: use a recovery code, or "
-                    "ask an operator to reset the second factor", 429)
+def codes_locked() -> TooManyRequests:
+    return TooManyRequests("Too many wrong codes today: use a recovery code, or ask an "
+                           "operator to reset the second factor")
 
 
 def wrong_code(description: str = NOT_RIGHT) -> JWTError:

@@ -11,10 +11,13 @@ from flask import Flask, current_app
 from jwtauthtest.keys import signing
 from jwtauthtest.keys.signing import REQUIRED_CLAIMS
 from jwtauthtest.settings import DURATIONS, duration
+from jwtauthtest.web.refusals import Refused
 
 ACCESS = "access"
 REFRESH = "refresh"
 LIFETIME_KEYS = {ACCESS: "JWT_EXPIRATION_DELTA", REFRESH: "JWT_REFRESH_EXPIRATION_DELTA"}
+# Why PyJWT refused a token, for the metrics (any other refusal: "invalid").
+REASONS = ((pyjwt.ExpiredSignatureError, "expired"), (pyjwt.InvalidSignatureError, "bad_signature"))
 
 
 def init_tokens(app: Flask) -> None:
@@ -56,15 +59,17 @@ UNPARSED = (("Invalid header string: ", "The token's header is not a JSON object
 
 
 def decode_token(token: str) -> dict[str, Any]:
-    """The verified claims, of the types the app relies on; raises pyjwt.InvalidTokenError
-    with PyJWT's own message (the Flask-JWT contract's), or ours where PyJWT's would quote
-    Python's. A Flask-JWT token (no kid) is never fresh: only a password login of ours makes
-    one, and a kid-less ``fresh`` claim is anyone's with the secret."""
+    """The verified claims, of the types the app relies on (the decode handler). A refused
+    token raises Refused with PyJWT's own description (the Flask-JWT contract's), or ours
+    where PyJWT's would quote Python's, and why. A Flask-JWT token (no kid) is never fresh:
+    only a password login of ours makes one, and a kid-less ``fresh`` claim is anyone's with
+    the secret."""
     try:
         payload, kid = signing.verify(token)
-    except pyjwt.DecodeError as refused:
-        raise pyjwt.DecodeError(in_our_words(str(refused))) from None
-    check_claims(payload)
+        check_claims(payload)
+    except pyjwt.InvalidTokenError as refused:
+        reason = next((word for kind, word in REASONS if isinstance(refused, kind)), "invalid")
+        raise Refused("Invalid token", in_our_words(str(refused)), reason) from None
     if kid is None:
         payload.pop("fresh", None)
     return payload

@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, request
 from flask_cors import CORS
-from flask_jwt import JWTError
+from werkzeug.exceptions import BadRequest
 
 from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.web.answers import private
-from jwtauthtest.web.refusals import CHALLENGE_HEADER
+from jwtauthtest.web.refusals import CHALLENGE_HEADER, CrossSiteRefused
 from jwtauthtest.web.state import REFRESH, request_state
 
 REFRESH_COOKIE = "__Host-refresh_token"  # __Host-: Secure, this host only, Path=/
@@ -54,10 +54,9 @@ def cookie_transport_requested() -> bool:
     if transport is None:
         return False
     if transport != "cookie":
-        raise JWTError("Bad Request", "The only transport is cookie", 400)
+        raise BadRequest("The only transport is cookie")
     if not current_app.config["JWT_COOKIE_TRANSPORT"]:
-        raise JWTError("Bad Request", "Cookie transport is disabled (JWT_COOKIE_TRANSPORT)",
-                       400)
+        raise BadRequest("Cookie transport is disabled (JWT_COOKIE_TRANSPORT)")
     check_origin(required=False)  # a browser always sends one with a POST
     return True
 
@@ -99,8 +98,8 @@ def own_origin() -> str:
     return f"{request.scheme}://{request.host}"
 
 
-def forbidden(description: str) -> JWTError:
-    return JWTError("Forbidden", description, 403)
+def forbidden(description: str) -> CrossSiteRefused:
+    return CrossSiteRefused(description)
 
 
 def cookie_token_response(access_token: str, refresh_token: str, new_login: bool,

@@ -13,6 +13,7 @@ from flask_jwt import JWTError
 from werkzeug.exceptions import BadRequest, Forbidden
 
 CHALLENGE_HEADER = "Second-Factor-Challenge"  # the challenge of PasswordAccepted's answer
+FRESH_REQUIRED = "Fresh token required"
 
 
 class Refused(JWTError):
@@ -27,6 +28,20 @@ class Refused(JWTError):
     def __reduce__(self) -> tuple:
         return type(self), (self.error, self.description, self.reason, self.code,
                             self.headers)
+
+
+def no_such_user() -> Refused:
+    """A verified token whose user is gone or disabled (Flask-JWT's words)."""
+    return Refused("Invalid JWT", "User does not exist", "unknown_user")
+
+
+def revoked_token() -> Refused:
+    return Refused("Invalid token", "Token has been revoked", "revoked")
+
+
+def not_fresh() -> Refused:
+    """A token that is not fresh where a sensitive act needs one."""
+    return Refused("Invalid token", FRESH_REQUIRED, "invalid")
 
 
 class PasswordAccepted(JWTError):
