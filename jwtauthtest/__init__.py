@@ -29,10 +29,10 @@ from jwtauthtest.passkeys.settings import init_passkeys
 from jwtauthtest.passwords.hashing import init_passwords, time_stored_hashes
 from jwtauthtest.passwords.policy import init_password_policy
 from jwtauthtest.schema import SCHEMA_OUTDATED, database_problem, init_db, schema_is_current
-from jwtauthtest.secondfactor.store import init_second_factor
+from jwtauthtest.second_factor.store import init_second_factor
 from jwtauthtest.secret import configure_secret
 from jwtauthtest.settings import ConfigurationError, defaults, whole_number
-from jwtauthtest.throttle.limiter import init_throttle
+from jwtauthtest.throttle.attempts import init_throttle
 from jwtauthtest.tokens.claims import init_tokens
 from jwtauthtest.web.cookies import init_browser
 

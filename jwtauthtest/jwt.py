@@ -22,8 +22,8 @@ from jwtauthtest.ops.errors import error_response
 from jwtauthtest.passwords.credentials import check_credentials
 from jwtauthtest.passwords.hashing import hash_password, spend_verification_time, verify_password
 from jwtauthtest.schema import database_problem
-from jwtauthtest.secondfactor import store as second_factor
-from jwtauthtest.secondfactor.challenges import ask_for_second_factor
+from jwtauthtest.second_factor import store as second_factor
+from jwtauthtest.second_factor.challenges import ask_for_second_factor
 from jwtauthtest.tokens import claims
 from jwtauthtest.tokens.sessions import (
     Identity,

@@ -3,9 +3,8 @@ the second factor's (second_factors, recovery_codes, login_challenges), and pass
 their ceremonies' challenges."""
 
 import time
-from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, Float, ForeignKey, Integer, String, false, true
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String, false, true
 from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from jwtauthtest.database import db
@@ -14,10 +13,6 @@ from jwtauthtest.passwords.usernames import MAX_USERNAME_LENGTH, normalise_usern
 
 MAX_USER_AGENT_LENGTH = 256
 MAX_ADDRESS_LENGTH = 64
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class User(db.Model):
@@ -37,8 +32,8 @@ class User(db.Model):
     # Epoch seconds: Flask-JWT tokens (which have no session) issued before this are
     # refused (password change, disable).
     tokens_valid_after: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
-    created_at: Mapped[datetime | None] = mapped_column(DateTime, default=utcnow)  # UTC
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime)  # UTC
+    created_at: Mapped[float | None] = mapped_column(Float, default=time.time)  # epoch seconds
+    last_login_at: Mapped[float | None] = mapped_column(Float)
 
     @validates("username")
     def _normalise(self, _key: str, username: str) -> str:
@@ -119,7 +114,7 @@ class SigningKey(db.Model):
 
 
 class SecondFactor(db.Model):
-    """A user's authenticator app (secondfactor/): the TOTP secret, and the last time step a
+    """A user's authenticator app (second_factor/): the TOTP secret, and the last time step a
     code was accepted for, so that no code is accepted twice."""
 
     __tablename__ = "second_factors"

@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from jwtauthtest.database import db, end_read_transaction
-from jwtauthtest.models import TokenFamily, User, utcnow
+from jwtauthtest.models import TokenFamily, User
 from jwtauthtest.passkeys.store import remove_password_only
 from jwtauthtest.passwords.costs import hash_kind
 from jwtauthtest.passwords.policy import password_problem
@@ -126,7 +126,7 @@ def record_login(user: User, new_hash: str | None) -> bool:
     recorded = db.session.execute(
         update(User).where(User.id == user.id, User.active.is_(True),
                            User.tokens_valid_after == user.tokens_valid_after)
-        .values(last_login_at=utcnow()))
+        .values(last_login_at=time.time()))
     if recorded.rowcount != 1:
         db.session.rollback()
         return False

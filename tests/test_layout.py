@@ -16,7 +16,7 @@ TUTORIAL = {"__init__", "views", "database", "models", "jwt"}
 LOWER = ("jwtauthtest.settings", "jwtauthtest.secret", "jwtauthtest.database", "jwtauthtest.models",
          "jwtauthtest.schema", "jwtauthtest.entrypoints", "jwtauthtest.users",
          "jwtauthtest.passwords", "jwtauthtest.keys", "jwtauthtest.tokens", "jwtauthtest.ops",
-         "jwtauthtest.throttle", "jwtauthtest.secondfactor",
+         "jwtauthtest.throttle", "jwtauthtest.second_factor",
          "jwtauthtest.passkeys", "jwtauthtest.web")
 UPPER = ("jwtauthtest.views", "jwtauthtest.jwt", "jwtauthtest.account", "jwtauthtest.cli",
          "jwtauthtest.apidocs")

@@ -16,7 +16,7 @@ from jwtauthtest.database import db
 from jwtauthtest.models import User
 from jwtauthtest.passwords.hashing import password_context
 from jwtauthtest.passwords.usernames import username_key
-from jwtauthtest.secondfactor import store as second_factor
+from jwtauthtest.second_factor import store as second_factor
 from jwtauthtest.users import UserError, add_user
 
 from conftest import PASSWORD, SECRET, USERNAME

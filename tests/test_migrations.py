@@ -160,14 +160,14 @@ def test_flask_db_upgrade_says_what_it_did(tmp_path):
     steps = [("an empty database", "0001"), ("0001", "0002"), ("0002", "0003"), ("0003", "0004"),
              ("0004", "0005"), ("0005", "0006"),
              ("0006", "0007"), ("0007", "0008"), ("0008", "0009"), ("0009", "0010"),
-             ("0010", "0011"), ("0011", "0012")]
+             ("0010", "0011"), ("0011", "0012"), ("0012", "0013")]
     lines = first.stdout.splitlines()
     assert len(lines) == len(steps)
     for line, (source, destination) in zip(lines, steps, strict=True):
         assert line.startswith(f"Upgraded sqlite:///{path} from {source} to {destination}: ")
     again = run_flask(env, "db", "upgrade")
     assert (again.returncode, again.stdout) == (
-        0, f"sqlite:///{path} is already at 0012: nothing to do\n")
+        0, f"sqlite:///{path} is already at 0013: nothing to do\n")
 
 
 
@@ -205,8 +205,8 @@ def test_flask_db_upgrade_creates_a_missing_postgresql_database(tmp_path):
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
         lines = result.stdout.splitlines()
         assert lines[0] == f"Created the database {make_url(url).render_as_string()}"
-        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0011 to "
-                                    "0012: ")
+        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0012 to "
+                                    "0013: ")
         assert run_as(url, "users", "list", tmp_path=tmp_path).returncode == 0
 
 
@@ -300,4 +300,26 @@ def test_0012_counts_passkeys_as_added_with_the_second_factor_only_if_it_came_fi
             ("before", False), ("after", True), ("no factor", False)]
         assert db.session.execute(text(
             "SELECT failures, last_failure_at FROM second_factors")).all() == [(3, 1234.5)]
+        db.engine.dispose()
+
+
+def test_0013_keeps_the_users_moments_in_epoch_seconds_and_back(tmp_path):
+    app = make_app(tmp_path / "old.sqlite", DATABASE_AUTO_UPGRADE=False)
+    with app.app_context():
+        alembic.command.upgrade(migrate.get_config(), "0012")
+        db.session.execute(text(
+            "INSERT INTO users (id, username, username_key, password, created_at, "
+            "last_login_at) VALUES (1, 'ann', 'ann', 'x', '2026-11-29 10:02:11.250000', "
+            "NULL), (2, 'bob', 'bob', 'x', '2026-12-01 00:00:00.000000', "
+            "'2026-12-06 01:18:08.500000')"))
+        db.session.commit()
+        alembic.command.upgrade(migrate.get_config(), "0013")
+        assert db.session.execute(text(
+            "SELECT id, created_at, last_login_at FROM users ORDER BY id")).all() == [
+            (1, 1795946531.25, None), (2, 1796083200.0, 1796519888.5)]
+        alembic.command.downgrade(migrate.get_config(), "0012")
+        assert db.session.execute(text(
+            "SELECT created_at, last_login_at FROM users ORDER BY id")).all() == [
+            ("2026-11-29 10:02:11.250000", None),
+            ("2026-12-01 00:00:00.000000", "2026-12-06 01:18:08.500000")]
         db.engine.dispose()

@@ -15,7 +15,7 @@ from sqlalchemy import insert, select
 from jwtauthtest.database import db
 from jwtauthtest.models import Passkey, TokenFamily
 from jwtauthtest.passkeys import ceremonies
-from jwtauthtest.secondfactor import totp
+from jwtauthtest.second_factor import totp
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, USERNAME

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import Passkey, User
-from jwtauthtest.secondfactor import store as second_factor
+from jwtauthtest.second_factor import store as second_factor
 from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
 

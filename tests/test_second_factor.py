@@ -1,6 +1,6 @@
 """A second factor (issue 26): enrolment, logging in with a code or a recovery code, the
 rules on drift, replay, throttling and challenges, and turning it off. The codes come from
-pyotp at a time the test sets (secondfactor/totp.py's clock)."""
+pyotp at a time the test sets (second_factor/totp.py's clock)."""
 
 import re
 import threading
@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import LoginChallenge, SecondFactor, TokenFamily
-from jwtauthtest.secondfactor import store, totp
+from jwtauthtest.second_factor import store, totp
 from jwtauthtest.settings import ConfigurationError
 
 from conftest import PASSWORD, USERNAME, counted

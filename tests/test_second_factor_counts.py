@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 
 import jwtauthtest.account.second_factor
 import jwtauthtest.jwt
-import jwtauthtest.secondfactor.challenges
+import jwtauthtest.second_factor.challenges
 from jwtauthtest.database import db
 from jwtauthtest.keys.material import storage_cipher
 from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor, TokenFamily, User
-from jwtauthtest.secondfactor import store, totp
+from jwtauthtest.second_factor import store, totp
 
 from conftest import PASSWORD, USERNAME
 
@@ -174,7 +174,7 @@ def challenge_tries(app, challenge):
     """login_challenges.failures of a challenge; None once it is gone."""
     with app.app_context():
         return db.session.scalar(select(LoginChallenge.failures).where(
-            LoginChallenge.digest == jwtauthtest.secondfactor.challenges.digest(challenge)))
+            LoginChallenge.digest == jwtauthtest.second_factor.challenges.digest(challenge)))
 
 
 def test_parallel_wrong_codes_on_one_challenge_have_five_checked(app_with, monkeypatch):
@@ -194,7 +194,7 @@ def test_parallel_wrong_codes_on_one_challenge_have_five_checked(app_with, monke
     def checked(factor, code):
         """The challenge's stored tries, as each code is checked."""
         seen.append(db.session.scalar(select(LoginChallenge.failures).where(
-            LoginChallenge.digest == jwtauthtest.secondfactor.challenges.digest(challenge))))
+            LoginChallenge.digest == jwtauthtest.second_factor.challenges.digest(challenge))))
         return check(factor, code)
 
     monkeypatch.setattr(jwtauthtest.account.second_factor, "challenged_user", found_together)

@@ -21,9 +21,9 @@ from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password, verify_password
 from jwtauthtest.passwords.policy import password_problem
 from jwtauthtest.passwords.usernames import is_text
-from jwtauthtest.secondfactor import store as second_factor
-from jwtauthtest.secondfactor.codes import CODE, RECOVERY_CODE, spend_code
-from jwtauthtest.throttle.limiter import password_attempt
+from jwtauthtest.second_factor import store as second_factor
+from jwtauthtest.second_factor.codes import CODE, RECOVERY_CODE, spend_code
+from jwtauthtest.throttle.attempts import password_attempt
 from jwtauthtest.tokens.listing import live_sessions, session_details
 from jwtauthtest.tokens.sessions import end_sessions, end_users_session, start_session
 from jwtauthtest.users import LockDown, lock_down

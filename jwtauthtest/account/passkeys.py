@@ -20,7 +20,7 @@ from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
 from jwtauthtest.passkeys import ceremonies, store
 from jwtauthtest.passkeys.settings import RelyingParty, relying_party
-from jwtauthtest.throttle.limiter import address_attempt, passkey_attempt
+from jwtauthtest.throttle.attempts import address_attempt, passkey_attempt
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
 from jwtauthtest.web.answers import private

@@ -15,8 +15,8 @@ from jwtauthtest.jwt import (
 from jwtauthtest.models import User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import FAILURE, SUCCESS, log_change, log_login
-from jwtauthtest.secondfactor import store, totp
-from jwtauthtest.secondfactor.challenges import (
+from jwtauthtest.second_factor import store, totp
+from jwtauthtest.second_factor.challenges import (
     MAX_WRONG_CODES,
     challenged_user,
     end_challenge,
@@ -24,14 +24,14 @@ from jwtauthtest.secondfactor.challenges import (
     reserve_try,
     spend_challenge,
 )
-from jwtauthtest.secondfactor.codes import (
+from jwtauthtest.second_factor.codes import (
     CODE,
     RECOVERY_CODE,
     Checked,
     spend_code,
     wrong_code,
 )
-from jwtauthtest.throttle.limiter import password_attempt
+from jwtauthtest.throttle.attempts import password_attempt
 from jwtauthtest.tokens.sessions import start_session
 from jwtauthtest.users import record_login
 from jwtauthtest.web.answers import private

@@ -1,6 +1,7 @@
-"""The API's description: the OpenAPI document (``openapi``, with ``parts``) and the /docs
-page that shows it with Swagger UI (``page``).
+"""The API's description: the OpenAPI document (``openapi``, with ``parts``, and the second
+factor's and passkeys' operations) and the /docs page that shows it with Swagger UI
+(``page``).
 
-May import ``passwords`` (its limits) and ``account`` (page headers); only the views and the
-factory use it.
+May import ``passwords`` (its limits) and ``web`` (page headers, the challenge header); only
+the views and the factory use it.
 """

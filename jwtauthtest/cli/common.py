@@ -71,10 +71,6 @@ def echo_table(header: dict[str, str], rows: list[dict]) -> None:
         click.echo("  ".join(str(row[k] or "").ljust(widths[k]) for k in header).rstrip())
 
 
-def iso(moment: object) -> str | None:
-    return moment.isoformat(sep=" ", timespec="seconds") if moment else None
-
-
 def passkeys_removed(ended: LockDown, which: str = "added with the password alone") -> str:
     """The end of a sentence naming the passkeys a lock-down removed, if any."""
     if not ended.passkeys:

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import insert, select, update
 
 from jwtauthtest.database import database_label, db, end_read_transaction
-from jwtauthtest.models import User, utcnow
+from jwtauthtest.models import User
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.costs import cost_problem
 from jwtauthtest.passwords.hashing import password_context
@@ -173,7 +173,7 @@ def hash_all(passwords: list[str]) -> list[str]:
 def store(rows: list[Row], hashes: list[str]) -> tuple[int, int, int]:
     """Insert the new users and update the existing ones in one transaction: how many were
     added, updated, and passkeys removed by the updated users' lock-downs."""
-    now, cut_off = utcnow(), time.time()
+    now = cut_off = time.time()
     new = [{"username": row.username, "username_key": username_key(row.username),
             "password": password_hash, "active": True, "created_at": now,
             "tokens_valid_after": 0.0}

@@ -1,7 +1,6 @@
 """``flask --app jwtauthtest keys list|rotate|retire``: the signing keys (keys/keyset.py)."""
 
 import time
-from datetime import datetime, timezone
 
 import click
 from flask import current_app
@@ -12,6 +11,7 @@ from jwtauthtest.cli.common import require_current_schema
 from jwtauthtest.database import db
 from jwtauthtest.keys.keyset import key_set
 from jwtauthtest.models import SigningKey
+from jwtauthtest.tokens.listing import shown_time
 
 
 @click.group("keys", cls=AppGroup)
@@ -22,7 +22,7 @@ def keys_cli() -> None:
 
 
 def utc(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return f"{shown_time(epoch, for_people=True)} UTC"
 
 
 def all_keys() -> list[SigningKey]:

@@ -11,7 +11,7 @@ from jwtauthtest.database import database_label
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.usernames import printable
-from jwtauthtest.secondfactor import store
+from jwtauthtest.second_factor import store
 from jwtauthtest.users import get_user
 
 

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from jwtauthtest.cli.common import (
     echo_table,
-    iso,
     passkeys_removed,
     password_stdin_option,
     read_new_password,
@@ -20,7 +19,7 @@ from jwtauthtest.database import database_label, db
 from jwtauthtest.models import User
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.usernames import printable
-from jwtauthtest.tokens.listing import live_sessions, session_details
+from jwtauthtest.tokens.listing import live_sessions, session_details, shown_time
 from jwtauthtest.users import (
     add_user,
     change_password,
@@ -64,7 +63,8 @@ def list_command(as_json: bool) -> None:
     """List the users: id, username, active, created, last login (UTC)."""
     users = db.session.scalars(select(User).order_by(User.id)).all()
     rows = [{"id": u.id, "username": u.username, "active": u.active,
-             "created_at": iso(u.created_at), "last_login_at": iso(u.last_login_at)}
+             "created_at": shown_time(u.created_at, for_people=True),
+             "last_login_at": shown_time(u.last_login_at, for_people=True)}
             for u in users]
     if as_json:  # names with every non-ASCII character escaped: JSON readers restore them
         click.echo(json.dumps(rows, indent=2))

@@ -3,6 +3,6 @@ and retirement (``keyset``), reading and making key material (``material``), and
 and verifying with the set, JWKS included (``signing``), remembering the tokens verified
 lately (``verified``).
 
-May import the models, the database, ``secret`` and ``entrypoints``; nothing here knows of
-tokens' claims, sessions or requests.
+May import the models, the database, ``settings``, ``secret`` and ``entrypoints``; nothing
+here knows of tokens' claims, sessions or requests.
 """

@@ -1,6 +1,8 @@
 """What operators watch: log formats (``logs``), the audit log of logins and changes
-(``audit``), the Prometheus metrics (``metrics``), and every error as JSON in the contract's
-shape, a database problem as 503 (``errors``).
+(``audit``), the Prometheus metrics (``metrics``), and every refusal and error as JSON in the
+contract's shape, by one handler, a database problem as 503 and a concurrent change as 409
+(``errors``).
 
-May import ``secret``, ``schema`` and the database; everything else may import it.
+May import ``settings``, ``schema``, the database and ``web.state``; everything above may
+import it.
 """

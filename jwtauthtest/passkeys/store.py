@@ -18,7 +18,7 @@ from sqlalchemy import delete, exists, insert, select, update
 
 from jwtauthtest.database import db
 from jwtauthtest.models import Passkey, SecondFactor, TokenFamily
-from jwtauthtest.tokens.listing import iso_time
+from jwtauthtest.tokens.listing import shown_time
 from jwtauthtest.tokens.sessions import end_sessions
 
 
@@ -30,8 +30,8 @@ def passkeys_of(user_id: int) -> list[Passkey]:
 
 def details(passkey: Passkey) -> dict[str, Any]:
     """What the owner (GET /auth/passkeys) and operators (users passkeys list) see."""
-    return {"id": passkey.id, "name": passkey.name, "created_at": iso_time(passkey.created_at),
-            "last_used_at": iso_time(passkey.last_used_at),
+    return {"id": passkey.id, "name": passkey.name, "created_at": shown_time(passkey.created_at),
+            "last_used_at": shown_time(passkey.last_used_at),
             "transports": json.loads(passkey.transports),
             "with_second_factor": passkey.with_second_factor,
             "address": passkey.added_address, "user_agent": passkey.added_user_agent}

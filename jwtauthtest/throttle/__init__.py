@@ -1,7 +1,10 @@
-"""The login throttle: failures and attempts counted per username and per client address
-(``limiter``), the attempt records (``attempts``) and the counters' storage in the app's
-database, Redis or memory (``counters``).
+"""The login throttle: each attempt at a password, a code or a passkey counted per username
+(or credential) and per client address, and given back unless it failed (``attempts``, with
+the views' wrapper and ``init_throttle``); the fixed-window limits over the counters, with an
+in-memory stand-in while their storage is away (``limiter``); the counters' storage in the
+app's database (``counters``), or Redis or memory through ``limits``.
 
-May import the models, the database, ``schema``, ``secret``, ``passwords`` (usernames) and
-``ops`` (audit); only the account API and the factory use it.
+May import the models, the database, ``schema``, ``settings``, ``passwords`` (usernames),
+``ops`` (audit) and ``web`` (refusals); the login view, the account's blueprints and the
+factory use it.
 """

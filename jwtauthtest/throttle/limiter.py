@@ -1,203 +1,97 @@
-"""Throttling of logins, per client address and per username.
+"""Fixed-window counters of login attempts, in shared storage, with an in-memory stand-in
+while that storage is unreachable. Counted with `limits`, the library under Flask-Limiter."""
 
-A wrapper around the login view counts them (throttle/attempts.py, with `limits`, the library under
-Flask-Limiter, its storages and its ``RATELIMIT_*`` settings), and so does a password change
-for its current password (account/api.py): nothing runs for other requests. Flask-Limiter's
-check runs before every request of the app, ~20% of /hello.
-"""
-
-import hashlib
-import hmac
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from functools import wraps
+import threading
+import time
 from typing import Any
 
-from flask import Flask, current_app, request
-from flask_jwt import JWTError, request_json
-from limits import RateLimitItem, parse
-from limits.storage import Storage, storage_from_string
-from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
+from limits import RateLimitItem
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, Storage
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import TooManyRequests
 
-from jwtauthtest.database import db
-from jwtauthtest.ops.audit import THROTTLED, log_login
-from jwtauthtest.passwords.usernames import username_key
-from jwtauthtest.settings import ConfigurationError, secret_bytes
-from jwtauthtest.throttle.attempts import LoginAttempts
-from jwtauthtest.throttle.counters import DATABASE_STORAGE, DatabaseCounters
-from jwtauthtest.web.refusals import PasswordAccepted
+from jwtauthtest.schema import database_problem
 
-EXTENSION_KEY = "jwtauthtest.throttle"
+STORAGE_RETRY_INTERVAL_S = 10
 logger = logging.getLogger("jwtauthtest.throttle")
 
 
-class LoginThrottle:
-    """What the login view needs to count attempts: the counters, and the key that hides
-    usernames in their names. Warns once when client addresses can't be told apart."""
+class LoginAttempts:
+    """Two limits per key: on every attempt (``attempts``), and on failed ones
+    (``failures``: each attempt is counted before its password is checked, and given back
+    unless it failed)."""
 
-    def __init__(self, attempts: LoginAttempts, signing_secret: str | bytes) -> None:
-        self.attempts = attempts
-        self.counter_key = derive_counter_key(signing_secret)
-        self.warned: set[str] = set()
+    def __init__(self, storage: Storage, attempts: RateLimitItem, failures: RateLimitItem,
+                 key_prefix: str, fallback_enabled: bool) -> None:
+        self.limits = [(failures, "Too many failed logins"),
+                       (attempts, "Too many login attempts")]
+        self.failures = failures
+        self.key_prefix = key_prefix
+        self.shared = FixedWindowRateLimiter(storage)
+        self.fallback = FixedWindowRateLimiter(MemoryStorage()) if fallback_enabled else None
+        self._lock = threading.Lock()
+        self._retry_shared_at: float | None = None  # set while the shared storage is away
 
-    def warn_once(self, reason: str, message: str) -> None:
-        if reason not in self.warned:
-            self.warned.add(reason)
-            logger.warning(message)
+    def count(self, keys: list[str]) -> list[str]:
+        """Count one attempt under each key, one atomic step per counter; raises
+        TooManyRequests (and counts no further) at the first counter past its limit.
+        Returns the keys whose failure counters were counted."""
+        counted = []
+        for limit, message in self.limits:
+            for key in keys:
+                if not self._call("hit", limit, self.key_prefix, key):
+                    reset_at = self._call("get_window_stats", limit, self.key_prefix,
+                                          key).reset_time
+                    raise TooManyRequests(message,
+                                          retry_after=max(1, int(reset_at - time.time())))
+                if limit is self.failures:
+                    counted.append(key)
+        return counted
 
+    def give_back(self, keys: list[str]) -> None:
+        """Undo the failure counts of an attempt that didn't fail."""
+        try:
+            for key in keys:
+                self._call("hit", self.failures, self.key_prefix, key, cost=-1)
+        except StorageError as e:
+            logger.warning("Could not give back a login attempt: %s", storage_problem(e))
 
-def init_throttle(app: Flask) -> None:
-    if not app.config["RATELIMIT_ENABLED"]:
-        return
-    attempts = LoginAttempts(
-        make_storage(app), rate_limit(app, "RATELIMIT_LOGIN_ATTEMPTS"),
-        rate_limit(app, "RATELIMIT_LOGIN_FAILURES"), app.config["RATELIMIT_KEY_PREFIX"],
-        app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
-    app.extensions[EXTENSION_KEY] = LoginThrottle(attempts, app.config["JWT_SECRET_KEY"])
-    endpoint = app.config["JWT_AUTH_ENDPOINT"]
-    if endpoint in app.view_functions:
-        app.view_functions[endpoint] = throttled(app.view_functions[endpoint])
+    def _call(self, method: str, *args: Any, **kwargs: Any) -> Any:
+        limiter = self._limiter()
+        try:
+            return getattr(limiter, method)(*args, **kwargs)
+        except StorageError as e:
+            if self.fallback is None or limiter is self.fallback:
+                raise
+            with self._lock:
+                if self._retry_shared_at is None:
+                    logger.warning("Throttle storage failed (%s): counting in this process's "
+                                   "memory until it answers again", storage_problem(e))
+                self._retry_shared_at = time.monotonic() + STORAGE_RETRY_INTERVAL_S
+            return getattr(self.fallback, method)(*args, **kwargs)
 
-
-def rate_limit(app: Flask, key: str) -> RateLimitItem:
-    try:
-        return parse(app.config[key])
-    except ValueError:
-        raise ConfigurationError(f"{key} must be a rate such as '10 per minute', not "
-                                 f"{app.config[key]!r}") from None
-
-
-def make_storage(app: Flask) -> Storage:
-    uri = app.config["RATELIMIT_STORAGE_URI"]
-    if uri == DATABASE_STORAGE:
-        with app.app_context():
-            return DatabaseCounters(db.engine)
-    options = dict(app.config["RATELIMIT_STORAGE_OPTIONS"])
-    if uri.startswith("redis"):
-        # An unreachable Redis costs a login one second at most, not a hang.
-        options.setdefault("socket_connect_timeout", 1)
-        options.setdefault("socket_timeout", 1)
-    return storage_from_string(uri, wrap_exceptions=True, **options)
-
-
-def throttled(login_view: Callable) -> Callable:
-    """The login view, counting each attempt first."""
-
-    @wraps(login_view)
-    def login(*args: Any, **kwargs: Any) -> Any:
-        with password_attempt(typed_username()):
-            return login_view(*args, **kwargs)
-
-    return login
-
-
-@contextmanager
-def password_attempt(username: object) -> Iterator[None]:
-    """Count an attempt at this user's password (a login, or the current password of a
-    change) under the username and the client's address, and give it back unless it failed
-    (401). Raises TooManyRequests past the limits; counts nothing when throttling is off."""
-    throttle = current_app.extensions.get(EXTENSION_KEY)
-    if throttle is None:
-        yield
-        return
-    keys = [username_hash_key(throttle, username)]
-    if address := client_address(throttle):
-        keys.append(f"address:{address}")
-    with attempt(throttle, keys, username):
-        yield
+    def _limiter(self) -> FixedWindowRateLimiter:
+        with self._lock:
+            if self._retry_shared_at is None:
+                return self.shared
+            if time.monotonic() < self._retry_shared_at:
+                return self.fallback
+            self._retry_shared_at = time.monotonic() + STORAGE_RETRY_INTERVAL_S
+        if not self.shared.storage.check():
+            return self.fallback
+        with self._lock:
+            if self._retry_shared_at is not None:
+                self._retry_shared_at = None
+                logger.info("Throttle storage answers again: counting in it again")
+        return self.shared
 
 
-@contextmanager
-def address_attempt() -> Iterator[None]:
-    """Count a request that names no user (a passkey sign-in's options) under the client's
-    address. With no address known nothing is counted: one count shared by every such
-    client would let one of them lock the others out (the caller bounds the cost instead)."""
-    throttle = current_app.extensions.get(EXTENSION_KEY)
-    address = client_address(throttle) if throttle is not None else None
-    if address is None:
-        yield
-        return
-    with attempt(throttle, [f"address:{address}"], None):
-        yield
-
-
-@contextmanager
-def passkey_attempt(credential_id: str) -> Iterator[None]:
-    """Count a passkey sign-in under the credential its answer names, as a login is counted
-    under its username, and under the client's address when known; given back unless the
-    answer was refused (401)."""
-    throttle = current_app.extensions.get(EXTENSION_KEY)
-    if throttle is None:
-        yield
-        return
-    keys = [hidden_key(throttle, "passkey", credential_id)]
-    if address := client_address(throttle):
-        keys.append(f"address:{address}")
-    with attempt(throttle, keys, None):
-        yield
-
-
-@contextmanager
-def attempt(throttle: LoginThrottle, keys: list[str], username: object) -> Iterator[None]:
-    try:
-        counted = throttle.attempts.count(keys)
-    except TooManyRequests as refused:
-        log_login(THROTTLED, username, str(refused.description).lower())
-        raise
-    try:
-        yield
-    except JWTError as error:
-        # Refused before any password was checked, or the password was right.
-        if error.status_code != 401 or isinstance(error, PasswordAccepted):
-            throttle.attempts.give_back(counted)
-        raise
-    except Exception:
-        throttle.attempts.give_back(counted)
-        raise
-    throttle.attempts.give_back(counted)
-
-
-def client_address(throttle: LoginThrottle) -> str | None:
-    """The client's address, or None when it is unknown (a unix socket): an empty address
-    would make every client one, and a few failures would lock every user out."""
-    if not request.remote_addr:
-        throttle.warn_once("no address", "Logins come without a client address (a unix "
-                           "socket?): they are throttled per username (passkeys: per "
-                           "credential) only; behind a proxy, set FLASK_TRUSTED_PROXIES so "
-                           "that X-Forwarded-For gives it")
-        return None
-    if "X-Forwarded-For" in request.headers and not current_app.config["TRUSTED_PROXIES"]:
-        throttle.warn_once("proxy", "Logins come through a proxy (X-Forwarded-For) but "
-                           "TRUSTED_PROXIES is 0: every client behind it shares the proxy's "
-                           "address, and its failures; set FLASK_TRUSTED_PROXIES to the "
-                           "number of proxies")
-    return request.remote_addr
-
-
-def username_hash_key(throttle: LoginThrottle, username: object) -> str:
-    """Counts failures per user under every spelling of the name."""
-    key = username_key(username) if isinstance(username, str) else ""
-    return hidden_key(throttle, "username", key)
-
-
-def hidden_key(throttle: LoginThrottle, kind: str, name: str) -> str:
-    """A counter's key for a username or a credential id: an HMAC, so the counters' keys (in
-    Redis, say) don't reveal or confirm names."""
-    digest = hmac.new(throttle.counter_key, name.encode("utf-8", "surrogatepass"),
-                      hashlib.sha256)
-    return f"{kind}:{digest.hexdigest()}"
-
-
-def derive_counter_key(signing_secret: str | bytes) -> bytes:
-    """A key of its own for the counters' names, derived from the signing secret."""
-    return hmac.new(secret_bytes(signing_secret), b"jwtauthtest throttle keys",
-                    hashlib.sha256).digest()
-
-
-def typed_username() -> object:
-    try:
-        data = request_json()
-    except RequestEntityTooLarge:  # answered 413 by the view; no name to count
-        return None
-    return data.get(current_app.config["JWT_AUTH_USERNAME_KEY"]) if isinstance(data, dict) else None
+def storage_problem(error: StorageError) -> str:
+    """The storage's error in one line: for the database, without SQL or parameters."""
+    cause = error.storage_error
+    if isinstance(cause, SQLAlchemyError):
+        return database_problem(cause)
+    return " ".join(str(cause).split())

@@ -1,7 +1,9 @@
-"""Tokens and sessions: the claims of our access and refresh tokens and their lifetimes
-(``claims``), sessions (token families) with refresh, reuse detection and revocation
-(``sessions``), and the listing of a user's live sessions (``listing``).
+"""Tokens and sessions: the claims of our access and refresh tokens, their lifetimes and the
+refusal of one that doesn't verify (``claims``), sessions (token families) with refresh,
+reuse detection, revocation and ending a user's sessions (``sessions``), and what a user or
+an operator is shown of them, times included (``listing``).
 
-May import the models, the database, ``keys`` (to sign and verify) and ``secret``; the
-views, ``jwt.py``, ``account`` and the commands build on it.
+May import the models, the database, ``keys`` (to sign and verify), ``settings`` and ``web``
+(refusals); the views, ``jwt.py``, ``account``, ``users``, ``passkeys`` and the commands
+build on it.
 """

@@ -21,7 +21,7 @@ from jwtauthtest.database import db
 from jwtauthtest.models import SecondFactor
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
-from jwtauthtest.secondfactor import store
+from jwtauthtest.second_factor import store
 
 CODE, RECOVERY_CODE = "code", "recovery_code"
 NOT_RIGHT = "The code is not right"

@@ -21,7 +21,7 @@ from sqlalchemy import delete, func, insert, select, update
 from jwtauthtest.database import db
 from jwtauthtest.keys.material import derive_key, storage_cipher
 from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor
-from jwtauthtest.secondfactor import totp
+from jwtauthtest.second_factor import totp
 from jwtauthtest.settings import ConfigurationError, secret_bytes, whole_number
 from jwtauthtest.users import LockDown, lock_down
 
