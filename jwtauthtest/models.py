@@ -1,6 +1,6 @@
 """The tables: users, token_families (login sessions), throttle counters, signing keys,
-the second factor's (second_factors, recovery_codes, login_challenges), and passkeys with
-their ceremonies' challenges."""
+the second factor's (second_factors, recovery_codes, login_challenges), passkeys with their
+ceremonies' challenges, and e-mail's (email_links, mail_requests, mail_outbox)."""
 
 import time
 
@@ -13,6 +13,7 @@ from jwtauthtest.passwords.usernames import MAX_USERNAME_LENGTH, normalise_usern
 
 MAX_USER_AGENT_LENGTH = 256
 MAX_ADDRESS_LENGTH = 64
+MAX_EMAIL_LENGTH = 320  # RFC 3696's 64 + 1 + 255
 
 
 class User(db.Model):
@@ -34,6 +35,12 @@ class User(db.Model):
     tokens_valid_after: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     created_at: Mapped[float | None] = mapped_column(Float, default=time.time)  # epoch seconds
     last_login_at: Mapped[float | None] = mapped_column(Float)
+    # One address, confirmed or not; email_key, its case-folded form, only once confirmed:
+    # the database keeps confirmed addresses unique, and resets look them up by it.
+    email: Mapped[str | None] = mapped_column(String(MAX_EMAIL_LENGTH))
+    email_key: Mapped[str | None] = mapped_column(String(MAX_EMAIL_LENGTH), unique=True)
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
+    confirm_by: Mapped[float | None] = mapped_column(Float, index=True)  # a sign-up's deadline
 
     @validates("username")
     def _normalise(self, _key: str, username: str) -> str:
@@ -197,3 +204,47 @@ class PasskeyChallenge(db.Model):
     # A sign-in's from a client with no address (a proxy on a unix socket): no count by
     # address bounds those, so WEBAUTHN_MAX_SIGN_IN_CHALLENGES does.
     without_address: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class EmailLink(db.Model):
+    """The newest single-use link a user was sent of each purpose: its token's SHA-256."""
+
+    __tablename__ = "email_links"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)  # "reset", "confirm"
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str | None] = mapped_column(String(MAX_EMAIL_LENGTH))  # one to confirm
+    # The user's cut-off when it was made: a password change or a disable voids it.
+    tokens_valid_after: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+
+
+class MailRequest(db.Model):
+    """A message asked for, its address not looked up yet: the sender does that later."""
+
+    __tablename__ = "mail_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "reset", "address", "sign_up"
+    address: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))  # as typed
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+
+
+class MailMessage(db.Model):
+    """A message in the outbox (mail/): deleted once the mail server has accepted it."""
+
+    __tablename__ = "mail_outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(255))  # the same on every try
+    recipient: Mapped[str] = mapped_column(String(MAX_EMAIL_LENGTH))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(String)  # text and HTML, encrypted (a link is a key)
+    created_at: Mapped[float] = mapped_column(Float, default=time.time)
+    next_try_at: Mapped[float] = mapped_column(Float, index=True)
+    tries: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    claimed_until: Mapped[float | None] = mapped_column(Float)  # a sender's, while it sends
+    last_error: Mapped[str | None] = mapped_column(String(255))

@@ -65,6 +65,29 @@ DEFAULTS: dict[str, Any] = {
     "WEBAUTHN_RP_NAME": "jwtauthtest",
     "WEBAUTHN_ORIGINS": None,  # https://<WEBAUTHN_RP_ID> (passkeys/settings.py)
     "WEBAUTHN_MAX_SIGN_IN_CHALLENGES": 10_000,
+    # E-mail (mail/, addresses/): off until MAIL_SERVER (or MAIL_BACKEND "console") and
+    # PUBLIC_URL are set.
+    "PUBLIC_URL": None,  # links in messages start with it; never the request's Host
+    "MAIL_BACKEND": "smtp",  # or "console": messages to the server's output (development)
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS
+    "MAIL_USE_SSL": False,  # TLS from the first byte (port 465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": None,  # noreply@<PUBLIC_URL's host> (mail/settings.py)
+    "MAIL_CA_FILE": None,  # trust this CA bundle too; certificates are always checked
+    "MAIL_TIMEOUT": 10,  # seconds, per connection to the mail server
+    # While the server can't take a message: wait this long, doubled each try up to an hour.
+    "MAIL_RETRY_SECONDS": 30,
+    "MAIL_POLL_SECONDS": 5,  # how often a sender looks for other processes' messages
+    "PASSWORD_RESET_SECONDS": 900,
+    "EMAIL_CONFIRM_SECONDS": 86400,  # an address change's link
+    "REGISTRATION_ENABLED": False,
+    "REGISTRATION_CONFIRM_SECONDS": 86400,  # a sign-up's link, and the account's deadline
+    # Messages a burst can send to one inbox, and e-mail requests from one client address.
+    "RATELIMIT_MAIL_PER_ADDRESS": "3 per hour",
+    "RATELIMIT_MAIL_PER_CLIENT": "20 per hour",
     "LOG_FORMAT": "text",
     "METRICS_ENABLED": False,
 }

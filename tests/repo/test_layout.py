@@ -17,7 +17,8 @@ LOWER = ("jwtauthtest.settings", "jwtauthtest.secret", "jwtauthtest.database", "
          "jwtauthtest.schema", "jwtauthtest.entrypoints", "jwtauthtest.users",
          "jwtauthtest.passwords", "jwtauthtest.keys", "jwtauthtest.tokens", "jwtauthtest.ops",
          "jwtauthtest.throttle", "jwtauthtest.second_factor",
-         "jwtauthtest.passkeys", "jwtauthtest.web")
+         "jwtauthtest.passkeys", "jwtauthtest.web", "jwtauthtest.mail",
+         "jwtauthtest.addresses")
 UPPER = ("jwtauthtest.views", "jwtauthtest.jwt", "jwtauthtest.account", "jwtauthtest.cli",
          "jwtauthtest.apidocs")
 
