@@ -21,13 +21,15 @@ except ModuleNotFoundError as missing:  # another Python than the project's envi
 @click.option("--username", prompt="Username", help="The new user's name.")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from one line of standard input instead of prompting.")
-def main(username: str, password_stdin: bool) -> None:
+@click.option("--email", metavar="ADDRESS",
+              help="The user's e-mail address, confirmed (resets and notices go to it).")
+def main(username: str, password_stdin: bool, email: str | None) -> None:
     """Add a user to the database the server uses."""
     click.get_current_context().meta[COMMAND_LINE_TOOL] = True
     app = create_app()  # a configuration it can't use stops it with one line
     with app.app_context():
         require_current_schema()
-        add_and_report(username, password_stdin)
+        add_and_report(username, password_stdin, email)
 
 
 if __name__ == "__main__":

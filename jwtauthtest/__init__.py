@@ -9,6 +9,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from jwtauthtest.addresses.requests import init_requests
 from jwtauthtest.apidocs.page import init_docs
 from jwtauthtest.cli import init_cli
 from jwtauthtest.database import configure_database, init_engine
@@ -22,6 +23,7 @@ from jwtauthtest.entrypoints import (
 from jwtauthtest.jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from jwtauthtest.keys.keyset import init_keys, prepare_signing_key
 from jwtauthtest.keys.signing import init_signing
+from jwtauthtest.mail import init_mail
 from jwtauthtest.ops.errors import init_errors
 from jwtauthtest.ops.logs import init_logging
 from jwtauthtest.ops.metrics import init_metrics
@@ -71,11 +73,14 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     init_second_factor(app)
     init_passkeys(app)
     init_browser(app)
+    init_mail(app)
+    init_requests(app)
     trust_proxies(app)
     from jwtauthtest import views
-    from jwtauthtest.account import api, page, passkeys, second_factor
+    from jwtauthtest.account import api, email, page, passkeys, second_factor
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(email.bp)
     app.register_blueprint(second_factor.bp)
     app.register_blueprint(passkeys.bp)
     app.register_blueprint(page.bp)

@@ -39,7 +39,13 @@ from jwtauthtest.web.cookies import (
     cookie_transport_requested,
     refresh_token_from_cookie,
 )
-from jwtauthtest.web.refusals import Refused, no_such_user, not_fresh, revoked_token
+from jwtauthtest.web.refusals import (
+    PasswordAccepted,
+    Refused,
+    no_such_user,
+    not_fresh,
+    revoked_token,
+)
 from jwtauthtest.web.state import request_state
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
@@ -74,6 +80,10 @@ def authenticate(username: str, password: str) -> Session | None:
             reason = "bad password"
         elif not user.active:  # before any rehash, which would make this answer slower
             reason = "disabled"
+        elif user.confirm_by is not None:  # a sign-up: told only with the right password
+            log_login(FAILURE, username, "address not confirmed")
+            raise PasswordAccepted("Address not confirmed", "Follow the link sent to your "
+                                   "e-mail address to confirm it, then log in")
         else:
             new_hash = hash_password(password) if verified.outdated else None
             if second_factor.is_on(user.id):

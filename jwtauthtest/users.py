@@ -7,6 +7,8 @@ from typing import TextIO
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from jwtauthtest.addresses.normal import AddressError, address_key, normal_address
+from jwtauthtest.addresses.notices import notify
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.models import TokenFamily, User
 from jwtauthtest.passkeys.store import remove_password_only
@@ -28,20 +30,51 @@ class LockDown:
     passkeys: list[dict[str, str]]  # the removed passkeys' ids and names
 
 
-def add_user(username: str, password: str) -> User:
-    """Hash the password and store a new user, or raise UserError and store nothing."""
+def add_user(username: str, password: str, email: str | None = None) -> User:
+    """Hash the password and store a new user (with a confirmed address, if given), or raise
+    UserError and store nothing."""
     check_new_username(username)
     check_password(password, username)
+    address = email and operators_address(email)
     end_read_transaction()  # hashing is slow; the insert starts its own transaction
     user = User(username=username)
     user.hash_password(password)
+    if address:
+        user.email, user.email_key, user.email_verified = address, address_key(address), True
     db.session.add(user)
     try:
         db.session.commit()
     except IntegrityError:  # added by someone else since find_user
         db.session.rollback()
-        raise UserError(f"user already exists: {printable(user.username)}") from None
+        raise UserError(f"user already exists, or the address is another user's: "
+                        f"{printable(user.username)}") from None
     return user
+
+
+def set_email(username: str, email: str) -> User:
+    """An operator gives a user an address, confirmed (a sign-up's account can log in)."""
+    user = get_user(username)
+    address = operators_address(email, but=user)
+    user.email, user.email_key, user.email_verified = address, address_key(address), True
+    user.confirm_by = None
+    try:
+        db.session.commit()
+    except IntegrityError:  # given to someone else meanwhile
+        db.session.rollback()
+        raise UserError(f"another user has this address: {printable(address)}") from None
+    return user
+
+
+def operators_address(email: str, but: User | None = None) -> str:
+    """The address in its normal form, if no other user has it confirmed."""
+    try:
+        address = normal_address(email)
+    except AddressError as error:
+        raise UserError(str(error)) from None
+    holder = db.session.scalars(select(User).filter_by(email_key=address_key(address))).first()
+    if holder is not None and holder is not but:
+        raise UserError(f"{printable(holder.username)} has this address already")
+    return address
 
 
 def change_password(username: str, password: str) -> tuple[User, LockDown]:
@@ -51,6 +84,7 @@ def change_password(username: str, password: str) -> tuple[User, LockDown]:
     check_password(password, user.username)
     user.hash_password(password)
     ended = lock_down(user.id)
+    notify(user, "password_changed")
     db.session.commit()
     return user, ended
 

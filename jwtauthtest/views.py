@@ -4,7 +4,7 @@ from flask import Blueprint, Response, after_this_request, current_app, jsonify,
 from werkzeug.exceptions import ServiceUnavailable
 
 from jwtauthtest.apidocs.openapi import openapi_document
-from jwtauthtest.database import write_refusal
+from jwtauthtest.database import db, write_refusal
 from jwtauthtest.jwt import (
     JWTError,
     current_identity,
@@ -13,6 +13,7 @@ from jwtauthtest.jwt import (
     session_of_the_token,
 )
 from jwtauthtest.keys.keyset import key_set
+from jwtauthtest.models import User
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.ops.errors import REFRESH_REUSED
@@ -75,7 +76,11 @@ def hello() -> str:
 @bp.route("/me")
 @jwt_required()
 def me() -> Response:
-    return private({"id": current_identity.id, "username": current_identity.username})
+    user = db.session.get(User, current_identity.id)
+    if user is None:  # deleted since the token was checked
+        raise revoked_token()
+    return private({"id": user.id, "username": user.username, "email": user.email,
+                    "email_verified": user.email_verified})
 
 
 @bp.post("/auth/refresh")

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy import update
 from werkzeug.exceptions import BadRequest, Conflict, NotFound
 
+from jwtauthtest.addresses.notices import notify
 from jwtauthtest.database import db, end_read_transaction
 from jwtauthtest.jwt import (
     JWTError,
@@ -16,6 +17,7 @@ from jwtauthtest.jwt import (
     session_of_the_token,
     token_is_fresh,
 )
+from jwtauthtest.mail.sender import wake_sender
 from jwtauthtest.models import User
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password, verify_password
@@ -144,5 +146,7 @@ def replace_password(user: User, new_hash: str) -> LockDown | None:
         db.session.rollback()
         return None
     ended = lock_down(user.id)
+    notify(user, "password_changed")
     db.session.commit()
+    wake_sender()
     return ended

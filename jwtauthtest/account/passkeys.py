@@ -7,6 +7,7 @@ from flask import Blueprint, Response, request
 from sqlalchemy import update
 from werkzeug.exceptions import BadRequest, NotFound
 
+from jwtauthtest.addresses.notices import send_notice
 from jwtauthtest.database import db
 from jwtauthtest.jwt import (
     JWTError,
@@ -93,6 +94,7 @@ def register() -> Response:
     log_change("passkey_added", user_id=current_identity.id, passkey=passkey.id,
                address=request.remote_addr)
     metrics.count("passkeys", event="registered")
+    send_notice(current_identity.id, "passkey_added", name=passkey.name)
     response = private(store.details(passkey))
     response.status_code = 201
     return response

@@ -4,6 +4,7 @@ user's own enrolment, recovery codes and switching it off."""
 from flask import Blueprint, Response, current_app, request
 from werkzeug.exceptions import Conflict, TooManyRequests
 
+from jwtauthtest.addresses.notices import send_notice
 from jwtauthtest.database import db
 from jwtauthtest.jwt import (
     JWTError,
@@ -139,6 +140,7 @@ def turn_off() -> Response:
     log_change("second_factor_removed", user_id=current_identity.id, sessions=ended.sessions,
                passkeys_removed=len(ended.passkeys), address=request.remote_addr)
     metrics.count("second_factor", event="removed")
+    send_notice(current_identity.id, "second_factor_off")
     return private({"status": "second factor off", "ended": ended.sessions,
                     "passkeys_removed": ended.passkeys})
 

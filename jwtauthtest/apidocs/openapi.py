@@ -3,6 +3,7 @@
 from collections.abc import Mapping
 from typing import Any
 
+from jwtauthtest.apidocs.email import email_operations
 from jwtauthtest.apidocs.parts import (
     COMPONENTS,
     CSRF_REFUSED,
@@ -127,6 +128,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         **sessions_operations(),
         **second_factor_operations(),
         **passkey_operations(),
+        **email_operations(),
     }
     if config["JWT_AUTH_URL_RULE"]:
         paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}

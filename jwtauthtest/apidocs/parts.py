@@ -102,8 +102,11 @@ COMPONENTS = {
                                     "description": "The login's client address"},
                         "current": {"type": "boolean",
                                     "description": "The session of this token"}}},
-        "Identity": {"type": "object", "required": ["id", "username"],
+        "Identity": {"type": "object", "required": ["id", "username", "email",
+                                                    "email_verified"],
                      "properties": {"id": {"type": "integer"},
-                                    "username": {"type": "string"}}},
+                                    "username": {"type": "string"},
+                                    "email": {"type": ["string", "null"]},
+                                    "email_verified": {"type": "boolean"}}},
     },
 }

@@ -1,5 +1,5 @@
-"""``flask --app jwtauthtest users ...``: add, list, passwd, disable, enable, delete, sessions,
-logout (and ``import``, registered on the group by ``init_cli``)."""
+"""``flask --app jwtauthtest users ...``: add, list, email, passwd, disable, enable, delete,
+sessions, logout (and ``import``, registered on the group by ``init_cli``)."""
 
 import json
 
@@ -27,8 +27,13 @@ from jwtauthtest.users import (
     delete_user,
     get_user,
     log_out_everywhere,
+    operators_address,
     set_active,
+    set_email,
 )
+
+email_option = click.option("--email", metavar="ADDRESS",
+                            help="The user's e-mail address, confirmed (set by an operator).")
 
 
 @click.group("users", cls=AppGroup)
@@ -38,42 +43,66 @@ def users_cli() -> None:
     require_current_schema()
 
 
-def add_and_report(username: str, password_stdin: bool) -> None:
-    """What ``useradd.py`` and ``flask users add`` do: the name is checked before the
-    password is asked for."""
+def add_and_report(username: str, password_stdin: bool, email: str | None = None) -> None:
+    """What ``useradd.py`` and ``flask users add`` do: the name (and address) are checked
+    before the password is asked for."""
     with user_errors():
         check_new_username(username)
+        if email is not None:
+            operators_address(email)
     password = read_new_password(password_stdin)
     with user_errors():
-        user = add_user(username, password)
+        user = add_user(username, password, email)
     click.echo(f"Added user '{printable(user.username)}' (id {user.id}) to {database_label()}")
 
 
 @users_cli.command("add")
 @click.argument("username")
 @password_stdin_option
-def add_command(username: str, password_stdin: bool) -> None:
+@email_option
+def add_command(username: str, password_stdin: bool, email: str | None) -> None:
     """Add a user (the same as python useradd.py)."""
-    add_and_report(username, password_stdin)
+    add_and_report(username, password_stdin, email)
+
+
+@users_cli.command("email")
+@click.argument("username")
+@click.argument("address")
+def email_command(username: str, address: str) -> None:
+    """Set a user's e-mail address, confirmed: resets and notices go to it."""
+    with user_errors():
+        user = set_email(username, address)
+    log_change("address_set", username=user.username)
+    click.echo(f"Set the address of '{printable(user.username)}' to {printable(user.email)} "
+               f"(confirmed) in {database_label()}")
 
 
 @users_cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def list_command(as_json: bool) -> None:
-    """List the users: id, username, active, created, last login (UTC)."""
+    """List the users: id, username, e-mail (with * if not confirmed), active, created, last
+    login (UTC)."""
     users = db.session.scalars(select(User).order_by(User.id)).all()
-    rows = [{"id": u.id, "username": u.username, "active": u.active,
+    rows = [{"id": u.id, "username": u.username, "email": u.email,
+             "email_verified": u.email_verified, "active": u.active,
              "created_at": shown_time(u.created_at, for_people=True),
              "last_login_at": shown_time(u.last_login_at, for_people=True)}
             for u in users]
     if as_json:  # names with every non-ASCII character escaped: JSON readers restore them
         click.echo(json.dumps(rows, indent=2))
         return
-    header = {"id": "ID", "username": "USERNAME", "active": "ACTIVE",
+    header = {"id": "ID", "username": "USERNAME", "email": "E-MAIL", "active": "ACTIVE",
               "created_at": "CREATED", "last_login_at": "LAST LOGIN"}
     echo_table(header, [{**r, "username": printable(r["username"]),
+                         "email": shown_address(r["email"], r["email_verified"]),
                          "active": "yes" if r["active"] else "no",
                          "last_login_at": r["last_login_at"] or "never"} for r in rows])
+
+
+def shown_address(address: str | None, confirmed: bool) -> str:
+    if address is None:
+        return "-"
+    return printable(address) + ("" if confirmed else " *")
 
 
 @users_cli.command("passwd")

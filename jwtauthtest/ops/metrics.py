@@ -37,6 +37,10 @@ class Metrics:
             "passkeys": Counter("jwtauthtest_passkeys",
                                 "Passkey events: registered, signed_in, refused",
                                 ["event"], registry=None),
+            "email": Counter("jwtauthtest_email",
+                             "E-mail account events: reset_asked, password_reset, "
+                             "address_asked, address_confirmed, signed_up",
+                             ["event"], registry=None),
             "database_unavailable": Counter("jwtauthtest_database_unavailable",
                                             "Requests answered 503 for the database",
                                             registry=None),

@@ -1,6 +1,7 @@
 """Counting the attempts: at a password (a login, a password change's current password, a
 second factor's code) per username and client address, at a passkey per credential and
-address, at a passkey sign-in's options per address.
+address, at a passkey sign-in's options per address; and e-mail requests per client address
+and per address written to.
 
 A wrapper around the login view counts each login (with throttle/limiter.py, on `limits`,
 the library under Flask-Limiter, its storages and its ``RATELIMIT_*`` settings); the other
@@ -38,8 +39,10 @@ class LoginThrottle:
     """What the login view needs to count attempts: the counters, and the key that hides
     usernames in their names. Warns once when client addresses can't be told apart."""
 
-    def __init__(self, attempts: LoginAttempts, signing_secret: str | bytes) -> None:
+    def __init__(self, attempts: LoginAttempts, signing_secret: str | bytes,
+                 mail_limits: tuple[RateLimitItem, RateLimitItem]) -> None:
         self.attempts = attempts
+        self.mail_per_client, self.mail_per_address = mail_limits
         self.counter_key = derive_counter_key(signing_secret)
         self.warned: set[str] = set()
 
@@ -56,7 +59,10 @@ def init_throttle(app: Flask) -> None:
         make_storage(app), rate_limit(app, "RATELIMIT_LOGIN_ATTEMPTS"),
         rate_limit(app, "RATELIMIT_LOGIN_FAILURES"), app.config["RATELIMIT_KEY_PREFIX"],
         app.config["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"])
-    app.extensions[EXTENSION_KEY] = LoginThrottle(attempts, app.config["JWT_SECRET_KEY"])
+    mail_limits = (rate_limit(app, "RATELIMIT_MAIL_PER_CLIENT"),
+                   rate_limit(app, "RATELIMIT_MAIL_PER_ADDRESS"))
+    app.extensions[EXTENSION_KEY] = LoginThrottle(attempts, app.config["JWT_SECRET_KEY"],
+                                                  mail_limits)
     endpoint = app.config["JWT_AUTH_ENDPOINT"]
     if endpoint in app.view_functions:
         app.view_functions[endpoint] = throttled(app.view_functions[endpoint])
@@ -138,6 +144,22 @@ def passkey_attempt(credential_id: str) -> Iterator[None]:
         keys.append(f"address:{address}")
     with attempt(throttle, keys, None):
         yield
+
+
+def mail_request(address_key: str | None = None) -> None:
+    """Count an e-mail request under the client's address and, when it names an address
+    (its key), under that address: 429 past either limit. Counted before the address is
+    looked up, so a refusal says nothing of whether an account has it."""
+    throttle = current_app.extensions.get(EXTENSION_KEY)
+    if throttle is None:
+        return
+    if client := client_address(throttle):
+        throttle.attempts.take(throttle.mail_per_client, f"mail-from:{client}",
+                               "Too many e-mail requests from your address")
+    if address_key is not None:
+        throttle.attempts.take(throttle.mail_per_address,
+                               hidden_key(throttle, "mail-to", address_key),
+                               "Too many messages to this address")
 
 
 @contextmanager

@@ -42,14 +42,16 @@ class LoginAttempts:
         counted = []
         for limit, message in self.limits:
             for key in keys:
-                if not self._call("hit", limit, self.key_prefix, key):
-                    reset_at = self._call("get_window_stats", limit, self.key_prefix,
-                                          key).reset_time
-                    raise TooManyRequests(message,
-                                          retry_after=max(1, int(reset_at - time.time())))
+                self.take(limit, key, message)
                 if limit is self.failures:
                     counted.append(key)
         return counted
+
+    def take(self, limit: RateLimitItem, key: str, message: str) -> None:
+        """Count one under the key, or raise TooManyRequests (with MESSAGE) past the limit."""
+        if not self._call("hit", limit, self.key_prefix, key):
+            reset_at = self._call("get_window_stats", limit, self.key_prefix, key).reset_time
+            raise TooManyRequests(message, retry_after=max(1, int(reset_at - time.time())))
 
     def give_back(self, keys: list[str]) -> None:
         """Undo the failure counts of an attempt that didn't fail."""

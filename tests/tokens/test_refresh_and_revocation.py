@@ -49,7 +49,8 @@ def test_me_answers_the_current_identity(client, user):
     tokens = login(client)
     response = client.get("/me", headers=bearer(tokens["access_token"]))
     assert response.status_code == 200
-    assert response.get_json() == {"id": user, "username": USERNAME}
+    assert response.get_json() == {"id": user, "username": USERNAME, "email": None,
+                                   "email_verified": False}
 
 
 def test_token_answers_may_not_be_cached(client, user):

@@ -1,0 +1,58 @@
+"""Single-use links: a random URL-safe token mailed to a user, of which only its SHA-256 is
+stored, one per user and purpose (a newer link voids the older one), valid until it expires,
+is spent, or the user's cut-off moves (a password change or reset, a disable)."""
+
+import hashlib
+import secrets
+import time
+
+from sqlalchemy import delete, select
+
+from jwtauthtest.database import db
+from jwtauthtest.models import EmailLink, User
+
+RESET = "reset"  # a password reset
+CONFIRM = "confirm"  # an address to confirm: a sign-up's, or a new one
+
+
+def new_link(user: User, purpose: str, lifetime: float, address: str | None = None) -> str:
+    """A new link's token for the user, the older one of the purpose voided. Uncommitted."""
+    token = secrets.token_urlsafe(32)
+    db.session.execute(delete(EmailLink).where(EmailLink.user_id == user.id,
+                                               EmailLink.purpose == purpose))
+    db.session.add(EmailLink(user_id=user.id, purpose=purpose, digest=digest(token),
+                             address=address, tokens_valid_after=user.tokens_valid_after,
+                             expires_at=time.time() + lifetime))
+    return token
+
+
+def live_link(token: str, purpose: str) -> tuple[EmailLink, User] | None:
+    """The link of this token and its user, if it is live: of this purpose, not expired,
+    the user active and their cut-off where it was when the link was made."""
+    found = db.session.execute(
+        select(EmailLink, User).join(User, User.id == EmailLink.user_id)
+        .where(EmailLink.digest == digest(token), EmailLink.purpose == purpose)).first()
+    if found is None:
+        return None
+    link, user = found
+    if link.expires_at <= time.time() or not user.active \
+            or user.tokens_valid_after != link.tokens_valid_after:
+        return None
+    return link, user
+
+
+def spend_link(link: EmailLink) -> bool:
+    """Spend a live link: False if another request spent it first. Uncommitted: the
+    caller's change and the spending commit together."""
+    return db.session.execute(delete(EmailLink).where(
+        EmailLink.digest == link.digest)).rowcount == 1
+
+
+def void_links(user_id: int, purpose: str) -> None:
+    db.session.execute(delete(EmailLink).where(EmailLink.user_id == user_id,
+                                               EmailLink.purpose == purpose))
+
+
+def digest(token: str) -> str:
+    """A token is random, 256 bits: a plain hash is as good as a slow one to store it."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -1,0 +1,140 @@
+"""What a request leaves for the sender: a reset, a sign-up or an address change asks for a
+message without anyone looking the address up, so that its answer is the same whatever the
+address. Each round the sender takes the requests (one process each, by deleting its row) and
+decides, the address looked up, what to mail: a link, a word that the address already has an
+account, or nothing."""
+
+import time
+
+from flask import Flask, current_app
+from sqlalchemy import delete, select
+
+from jwtauthtest.addresses.links import CONFIRM, RESET, new_link
+from jwtauthtest.addresses.normal import AddressError, address_key, normal_address
+from jwtauthtest.database import db
+from jwtauthtest.mail import public_url
+from jwtauthtest.mail.outbox import send_later
+from jwtauthtest.mail.sender import on_each_round
+from jwtauthtest.models import MailRequest, User
+from jwtauthtest.settings import ConfigurationError, whole_number
+
+RESET_REQUEST, SIGN_UP, ADDRESS_CHANGE = "reset", "sign_up", "address"
+BATCH = 100  # requests taken at a time, each in its own transaction
+LIFETIMES = ("PASSWORD_RESET_SECONDS", "EMAIL_CONFIRM_SECONDS", "REGISTRATION_CONFIRM_SECONDS")
+
+
+def init_requests(app: Flask) -> None:
+    """Check the links' lifetimes, and have the sender take the requests each round."""
+    for key in LIFETIMES:
+        whole_number(app.config, key, "seconds", least=60)
+    if not isinstance(app.config["REGISTRATION_ENABLED"], bool):
+        raise ConfigurationError(f"REGISTRATION_ENABLED must be true or false, not "
+                                 f"{app.config['REGISTRATION_ENABLED']!r}")
+    on_each_round(app, take_requests)
+
+
+def ask(kind: str, address: str, user_id: int | None = None) -> None:
+    """Leave a request for the sender. Uncommitted: the caller's transaction holds it."""
+    db.session.add(MailRequest(kind=kind, address=address, user_id=user_id))
+
+
+def take_requests() -> None:
+    """The sender's job each round: every waiting request turned into its message (or into
+    nothing), one at a time; expired sign-ups deleted."""
+    delete_expired_sign_ups()
+    db.session.commit()
+    last = 0
+    while ids := db.session.scalars(select(MailRequest.id).where(MailRequest.id > last)
+                                    .order_by(MailRequest.id).limit(BATCH)).all():
+        for request_id in ids:
+            take(request_id)
+        last = ids[-1]
+
+
+def take(request_id: int) -> None:
+    request = db.session.get(MailRequest, request_id)
+    # Deleting the row is the claim: another process's delete waits, then finds none.
+    if request is None or db.session.execute(delete(MailRequest).where(
+            MailRequest.id == request_id)).rowcount != 1:
+        db.session.rollback()
+        return
+    HANDLERS[request.kind](request)
+    db.session.commit()
+
+
+def mail_reset_link(request: MailRequest) -> None:
+    """Only a confirmed address of an active user gets a link; any other, nothing."""
+    user = holder(request.address)
+    if user is None or not user.active:
+        return
+    token = new_link(user, RESET, seconds("PASSWORD_RESET_SECONDS"))
+    send_later(user.email, "Reset your password", "password_reset", username=user.username,
+               link=page_link("reset", token), minutes=minutes("PASSWORD_RESET_SECONDS"))
+
+
+def mail_sign_up_link(request: MailRequest) -> None:
+    """A new account's address gets its link, unless another account has it: then it is
+    told so, and the new account waits for its deadline like any other not confirmed (were
+    it deleted now, its username, free again, would tell that the address has an account)."""
+    user = db.session.get(User, request.user_id)
+    if user is None or user.confirm_by is None:
+        return
+    if holder(request.address) is not None:
+        send_later(request.address, "You already have an account", "already_registered")
+        return
+    token = new_link(user, CONFIRM, seconds("REGISTRATION_CONFIRM_SECONDS"),
+                     address=request.address)
+    send_later(request.address, "Confirm your address", "confirm_sign_up",
+               username=user.username, link=page_link("confirm", token),
+               hours=seconds("REGISTRATION_CONFIRM_SECONDS") // 3600)
+
+
+def mail_address_link(request: MailRequest) -> None:
+    """A new address gets its link; one that another account holds is told of the try, and
+    the account that asked learns nothing."""
+    user = db.session.get(User, request.user_id)
+    if user is None or not user.active:
+        return
+    other = holder(request.address)
+    if other is not None:
+        if other.id != user.id:
+            send_later(request.address, "Someone tried to use your address",
+                       "address_taken")
+        return
+    token = new_link(user, CONFIRM, seconds("EMAIL_CONFIRM_SECONDS"), address=request.address)
+    send_later(request.address, "Confirm your new address", "confirm_address",
+               username=user.username, link=page_link("confirm", token),
+               hours=seconds("EMAIL_CONFIRM_SECONDS") // 3600)
+
+
+HANDLERS = {RESET_REQUEST: mail_reset_link, SIGN_UP: mail_sign_up_link,
+            ADDRESS_CHANGE: mail_address_link}
+
+
+def holder(address: str) -> User | None:
+    """The user whose confirmed address this is."""
+    try:
+        key = address_key(normal_address(address))
+    except AddressError:
+        return None
+    return db.session.scalars(select(User).where(User.email_key == key)).first()
+
+
+def delete_expired_sign_ups() -> int:
+    """Sign-ups past their deadline, deleted: their usernames are free again."""
+    return db.session.execute(delete(User).where(User.confirm_by.is_not(None),
+                                                 User.confirm_by < time.time())).rowcount
+
+
+def page_link(purpose: str, token: str) -> str:
+    """The account page, told what the link is for; the token after ``#`` never reaches a
+    server's logs, nor another site in a Referer."""
+    return f"{public_url()}/account#{purpose}={token}"
+
+
+def seconds(key: str) -> int:
+    return int(current_app.config[key])
+
+
+def minutes(key: str) -> int:
+    return max(1, seconds(key) // 60)
