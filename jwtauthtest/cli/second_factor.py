@@ -6,6 +6,7 @@ import json
 import click
 from flask.cli import AppGroup
 
+from jwtauthtest.addresses.notices import send_notice
 from jwtauthtest.cli.common import passkeys_removed, user_errors
 from jwtauthtest.database import database_label
 from jwtauthtest.ops import metrics
@@ -57,6 +58,7 @@ def reset_command(username: str, yes: bool) -> None:
     log_change("second_factor_reset", username=user.username, sessions=ended.sessions,
                passkeys_removed=len(ended.passkeys))
     metrics.count("second_factor", event="reset")
+    send_notice(user.id, "second_factor_off")
     click.echo(f"Reset the second factor of '{printable(user.username)}' in "
                f"{database_label()}; ended {ended.sessions} session(s)"
                f"{passkeys_removed(ended, which='')}")

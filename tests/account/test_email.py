@@ -425,3 +425,15 @@ def test_no_notice_without_a_confirmed_address(make_app):
     client.post("/auth/password", headers=bearer(access), json={
         "current_password": PASSWORD, "new_password": "changed by the owner 9"})
     assert sent(app) == []
+
+
+def test_an_operators_password_change_and_second_factor_reset_are_told(mail_app):
+    turn_on_second_factor(mail_app)
+    sent(mail_app)
+    runner = mail_app.test_cli_runner()
+    assert runner.invoke(args=["users", "passwd", USERNAME, "--password-stdin"],
+                         input="set by the operator 1\n").exit_code == 0
+    assert runner.invoke(args=["users", "second-factor", "reset", USERNAME,
+                               "--yes"]).exit_code == 0
+    assert [(m["To"], m["Subject"]) for m in sent(mail_app)] == [
+        (ADDRESS, "Your password was changed"), (ADDRESS, "Your second factor was turned off")]

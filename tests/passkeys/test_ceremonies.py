@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from jwtauthtest.database import db
-from jwtauthtest.models import Passkey, User
+from jwtauthtest.mail.outbox import message_of
+from jwtauthtest.models import MailMessage, Passkey, User
 from jwtauthtest.second_factor import store as second_factor
 from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
@@ -483,3 +484,16 @@ def test_a_registration_body_of_other_keys_says_which_to_send(app):
         assert response.get_json()["description"] == (
             "Request body must have exactly the keys credential and name"
             if isinstance(body, dict) else "Request body must be a JSON object")
+
+
+def test_a_new_passkey_is_told_to_the_confirmed_address(make_app):
+    app = make_app(**PASSKEYS_ON, MAIL_BACKEND="console", PUBLIC_URL="https://login.example.com")
+    with app.app_context():
+        add_user(USERNAME, PASSWORD, "admin@example.com")
+    assert register(app.test_client(), SoftPasskey(ORIGIN), name="Work laptop").status_code == 201
+    with app.app_context():
+        [row] = db.session.scalars(select(MailMessage)).all()
+        message = message_of(row)
+    assert (message["To"], message["Subject"]) == ("admin@example.com",
+                                                   "A passkey was added to your account")
+    assert 'A passkey named "Work laptop" was added' in message.get_body(("plain",)).get_content()
