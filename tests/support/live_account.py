@@ -84,7 +84,8 @@ class LiveApp:
         """Open the page, type the credentials into its form and submit it with Enter."""
         page.goto(self.page_url)
         expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-        page.get_by_label("Username").focus()
+        # The sign-in form's field: with sign-up on, its form has a "Username" too.
+        page.locator("#sign-in-form").get_by_label("Username").focus()
         page.keyboard.type(self.username)
         page.keyboard.press("Tab")
         page.keyboard.type(password)

@@ -1,8 +1,8 @@
 // The account page (jwtauthtest/account/page.py). The access token lives in this closure
 // only; the refresh token stays in its HttpOnly cookie, which /auth/refresh spends when this
 // script repeats the CSRF cookie's value in a header. Nothing is written to any storage or
-// cookie here: the server sets both cookies. The sessions table, two-step sign-in and
-// passkeys: the modules sessions.js, second-factor.js and passkeys.js, below.
+// cookie here: the server sets both cookies. The sessions table, two-step sign-in, passkeys
+// and e-mail: the modules sessions.js, second-factor.js, passkeys.js and email.js, below.
 "use strict";
 
 (function () {
@@ -12,6 +12,7 @@
   let sessions = null; // sessions.js's hooks, once it is loaded
   let secondFactor = null; // second-factor.js's
   let passkeys = null; // passkeys.js's (null too when passkeys are off here)
+  let email = null; // email.js's (null too when e-mail is off here)
   let access = null; // {token, expiresAt}; expiresAt in this clock's milliseconds
   let refreshing = null; // the refresh in flight, shared by every caller
   let busy = false; // a form's or a button's request in flight
@@ -24,10 +25,12 @@
     byId("status").classList.toggle("error", isError);
   }
 
+  // One of the page's sections: "sign-in", "account", or one of email.js's steps.
   function show(view) {
     byId("checking").hidden = true;
-    byId("sign-in").hidden = view !== "sign-in";
-    byId("account").hidden = view !== "account";
+    for (const section of document.querySelectorAll("main > section")) {
+      section.hidden = section.id !== view;
+    }
   }
 
   function cookie(name) {
@@ -109,7 +112,7 @@
 
   function signedOut(message, isError = false) {
     access = null;
-    for (const module of [secondFactor, passkeys]) module?.reset();
+    for (const module of [secondFactor, passkeys, email]) module?.reset();
     byId("password-code").value = "";
     byId("password-code-step").hidden = true;
     show("sign-in");
@@ -160,6 +163,7 @@
     if (!succeeded(me)) return false;
     byId("whoami").textContent = me.body.username;
     byId("password-username").value = me.body.username;
+    email?.showing(me.body);
     show("account");
     return (!sessions || (await sessions.showing())) && (!secondFactor || secondFactor.showing())
       && (!passkeys || passkeys.showing());
@@ -213,13 +217,17 @@
     else say(problem(result), true);
   }
 
+  // The account, if this browser has a session; false (nothing shown) if it has none.
+  const resumed = async () => Boolean(await accessToken()) && showAccount();
+
   // The modules beside this script, each given what it needs of this one (relistAll: after a
   // change that ended sessions or removed passkeys); install() returns the hooks used above:
   // showing(), reset() (sessions.js has none), second-factor.js's challenged(result) and
-  // codeBody(entered), passkeys.js's relistRemoved(). Should one fail, the page works on.
+  // codeBody(entered), passkeys.js's relistRemoved(), email.js's opened(). Should one fail,
+  // the page works on.
   const relistAll = () => Promise.all([sessions?.showing(), passkeys?.showing()]);
-  const PAGE = Object.freeze({ byId, element, cell, when, say, answer, problem, succeeded,
-                               call, guarded, signedIn, signedOut, relistAll });
+  const PAGE = Object.freeze({ byId, element, cell, when, say, show, answer, problem, succeeded,
+                               call, guarded, signedIn, signedOut, resumed, relistAll });
   const load = (module, what) => module.then((loaded) => loaded.install(PAGE))
     .catch((error) => console.error(`${what} is unavailable:`, error));
 
@@ -231,17 +239,19 @@
   });
 
   async function start() {
-    [sessions, secondFactor, passkeys] = await Promise.all([
+    [sessions, secondFactor, passkeys, email] = await Promise.all([
       load(import("./sessions.js"), "The list of sessions"),
       load(import("./second-factor.js"), "Two-step sign-in"),
-      load(import("./passkeys.js"), "Passkeys")]);
+      load(import("./passkeys.js"), "Passkeys"),
+      load(import("./email.js"), "E-mail")]);
     document.querySelectorAll("[data-enter-presses]").forEach(enterPresses);
     byId("sign-in-form").addEventListener("submit", guarded(signIn));
     byId("password-form").addEventListener("submit", guarded(changePassword));
     byId("sign-out").addEventListener("click", guarded(signOut));
     document.querySelector("#sign-in fieldset").disabled = false;
+    if (email?.opened()) return; // a mailed link's step (a reset, a confirmation) comes first
     try {
-      if ((await refresh()) && (await showAccount())) return;
+      if (await resumed()) return;
     } catch {
       say(SERVER_UNREACHABLE, true);
     }
