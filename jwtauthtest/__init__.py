@@ -22,6 +22,7 @@ from jwtauthtest.entrypoints import (
 from jwtauthtest.jwt import jwt as jwt_extension  # (jwtauthtest.jwt stays the module)
 from jwtauthtest.keys.keyset import init_keys, prepare_signing_key
 from jwtauthtest.keys.signing import init_signing
+from jwtauthtest.mail import init_mail
 from jwtauthtest.ops.errors import init_errors
 from jwtauthtest.ops.logs import init_logging
 from jwtauthtest.ops.metrics import init_metrics
@@ -85,6 +86,7 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
 
     init_db(app)
     prepare_signing_key(app)
+    init_mail(app)  # after the schema's upgrade: its sender starts at once
     if starting_a_server():
         report_database_state(app)
     return app
@@ -109,7 +111,7 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.instance_path, "jwtauthtest.sqlite")
     app.config.from_prefixed_env()
     # from_prefixed_env parses values as JSON; a secret must stay the exact string given.
-    for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
+    for key in ("SECRET_KEY", "JWT_SECRET_KEY", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if f"FLASK_{key}" in os.environ:
             app.config[key] = os.environ[f"FLASK_{key}"]
     if test_config is None:

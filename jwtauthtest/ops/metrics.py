@@ -37,6 +37,9 @@ class Metrics:
             "passkeys": Counter("jwtauthtest_passkeys",
                                 "Passkey events: registered, signed_in, refused",
                                 ["event"], registry=None),
+            "mail": Counter("jwtauthtest_mail", "Outbox events: sent (the server took it), "
+                            "failed (a try it could not take), refused (for good)", ["event"],
+                            registry=None),
             "database_unavailable": Counter("jwtauthtest_database_unavailable",
                                             "Requests answered 503 for the database",
                                             registry=None),
