@@ -187,17 +187,27 @@ def start_sender(app: Flask) -> None:
         sender.start()
 
 
+def stop_sender(app: Flask, timeout: float | None = None) -> None:
+    """Stop APP's sender after the round it may be in (waiting at most TIMEOUT seconds)."""
+    sender = app.extensions.pop(THREAD_KEY, None)
+    if sender is not None:
+        sender.stopping = True
+        sender.wake.set()
+        sender.join(timeout)
+
+
 class SenderThread(threading.Thread):
     def __init__(self, app: Flask) -> None:
         super().__init__(name="mail sender", daemon=True)
         self.app = app
         self.wake = threading.Event()
+        self.stopping = False
         with app.app_context():
             self.poll_seconds = mail_settings().poll_seconds
 
     def run(self) -> None:
         said = None  # the last failure logged, so that one that lasts is logged once
-        while True:
+        while not self.stopping:
             try:
                 send_due(self.app)
                 said = None

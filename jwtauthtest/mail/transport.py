@@ -88,14 +88,14 @@ def close(connection: Connection) -> None:
 
 def reason(error: BaseException, settings: MailSettings) -> str:
     """What went wrong, in the server's words where it gave some."""
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        return f"no answer within {settings.timeout:g} s (MAIL_TIMEOUT)"
     if isinstance(error, smtplib.SMTPResponseException):
         return f"({error.smtp_code}) {text(error.smtp_error)}"
     if isinstance(error, ssl.SSLCertVerificationError):
         return f"TLS: certificate verify failed: {error.verify_message}"
     if isinstance(error, ssl.SSLError):
         return f"TLS: {error.reason or error}"
-    if isinstance(error, TimeoutError):
-        return f"no answer within {settings.timeout} s (MAIL_TIMEOUT)"
     if isinstance(error, OSError) and error.strerror:
         return error.strerror.lower() if error.strerror[:1].isupper() else error.strerror
     return str(error) or type(error).__name__
