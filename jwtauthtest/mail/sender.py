@@ -80,7 +80,7 @@ def send_messages(settings: MailSettings, result: Round) -> None:
     """Claim and send the messages due when the round began, over one connection."""
     began = time.time()
     connection: transport.Connection | None = None
-    away: list[tuple[int, float]] = []  # (id, delay) of those put off while the server was
+    away: list[tuple[int, float]] = []  # (id, delay) of each put off, the server being away
     try:
         while due := claims.due_messages(began, BATCH):
             for message_id, tries in due:
