@@ -73,7 +73,6 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     init_second_factor(app)
     init_passkeys(app)
     init_browser(app)
-    init_mail(app)
     init_requests(app)
     trust_proxies(app)
     from jwtauthtest import views
@@ -90,6 +89,7 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
 
     init_db(app)
     prepare_signing_key(app)
+    init_mail(app)  # after the schema's upgrade: its sender starts at once
     if starting_a_server():
         report_database_state(app)
     return app
@@ -114,7 +114,7 @@ def load_config(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.instance_path, "jwtauthtest.sqlite")
     app.config.from_prefixed_env()
     # from_prefixed_env parses values as JSON; a secret must stay the exact string given.
-    for key in ("SECRET_KEY", "JWT_SECRET_KEY"):
+    for key in ("SECRET_KEY", "JWT_SECRET_KEY", "MAIL_USERNAME", "MAIL_PASSWORD"):
         if f"FLASK_{key}" in os.environ:
             app.config[key] = os.environ[f"FLASK_{key}"]
     if test_config is None:

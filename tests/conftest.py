@@ -258,3 +258,16 @@ def counted(app, counter: str, **labels: str) -> float:
     metric.labels(**labels)  # (made now, the child starts from what the process counted)
     return sum(sample.value for family in metric.collect() for sample in family.samples
                if sample.name.endswith("_total") and sample.labels == labels)
+
+
+@pytest.fixture
+def mail_server(tmp_path):
+    """A real SMTP server (aiosmtpd in its own process) asking for STARTTLS and AUTH, started;
+    ``mail_server.config()`` are the settings to reach it (see tests/support/mail_server.py)."""
+    from mail_server import MailServer
+
+    server = MailServer(tmp_path)
+    try:
+        yield server.start()
+    finally:
+        server.stop()

@@ -41,6 +41,9 @@ class Metrics:
                              "E-mail account events: reset_asked, password_reset, "
                              "address_asked, address_confirmed, signed_up",
                              ["event"], registry=None),
+            "mail": Counter("jwtauthtest_mail", "Outbox events: sent (the server took it), "
+                            "failed (a try it could not take), refused (for good)", ["event"],
+                            registry=None),
             "database_unavailable": Counter("jwtauthtest_database_unavailable",
                                             "Requests answered 503 for the database",
                                             registry=None),
