@@ -27,7 +27,6 @@ KNOWN, UNKNOWN = "carol@example.com", "nobody@example.com"
 
 def main() -> None:
     from mail_server import MailServer
-
     from processes import http, run_useradd, start_procfile_server, subprocess_env
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])

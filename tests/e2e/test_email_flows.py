@@ -5,9 +5,8 @@ AUTH, and back to a login. useradd.py --email gives the user their address."""
 import json
 import re
 
-from mail_server import PUBLIC_URL
-
 from conftest import SECRET
+from mail_server import PUBLIC_URL
 from processes import http, run_useradd, start_flask, subprocess_env
 
 PASSWORD = "first long passphrase"
