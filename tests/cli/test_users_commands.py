@@ -94,18 +94,22 @@ def test_passwords_are_not_accepted_as_arguments(runner):
 
 
 def test_list_table_and_json(app, runner, client, user):
-    invoke(runner, "users", "add", "bob", "--password-stdin", input="long enough pw\n")
+    invoke(runner, "users", "add", "bob", "--email", "Bob@Example.COM", "--password-stdin",
+           input="long enough pw\n")
     invoke(runner, "users", "disable", "bob")
     assert login(client).status_code == 200
     table = invoke(runner, "users", "list")
     assert table.exit_code == 0
     lines = table.output.splitlines()
-    assert lines[0].split() == ["ID", "USERNAME", "ACTIVE", "CREATED", "LAST", "LOGIN"]
-    assert lines[1].split()[:3] == ["1", "admin", "yes"] and "never" not in lines[1]
-    assert lines[2].split()[:3] == ["2", "bob", "no"] and lines[2].endswith("never")
+    assert lines[0].split() == ["ID", "USERNAME", "E-MAIL", "ACTIVE", "CREATED", "LAST",
+                                "LOGIN"]
+    assert lines[1].split()[:4] == ["1", "admin", "-", "yes"] and "never" not in lines[1]
+    assert lines[2].split()[:4] == ["2", "bob", "Bob@example.com", "no"]
+    assert lines[2].endswith("never")
     listed = json.loads(invoke(runner, "users", "list", "--json").output)
-    assert [(u["id"], u["username"], u["active"]) for u in listed] == [
-        (1, "admin", True), (2, "bob", False)]
+    assert [(u["id"], u["username"], u["email"], u["email_verified"], u["active"])
+            for u in listed] == [(1, "admin", None, False, True),
+                                 (2, "bob", "Bob@example.com", True, False)]
     assert listed[0]["created_at"] and listed[0]["last_login_at"]
     assert listed[1]["last_login_at"] is None
 

@@ -1,7 +1,7 @@
 """E-mail's two measures (issue 36): how long from a password-reset request to its message in
 a real SMTP server's inbox, and whether the answer to a reset request takes as long for an
 address that has an account as for one that has none.
-``./pipenv run python benchmarks/email.py [--requests N]``.
+``./pipenv run python benchmarks/mail_times.py [--requests N]``.
 
 It starts the test suite's SMTP server (aiosmtpd in its own process, STARTTLS and AUTH with a
 throwaway CA: tests/support/mail_server.py) and the app with the Procfile's server (granian, two
