@@ -66,20 +66,21 @@ def confirm_address() -> dict:
     mail_request()
     link, user = live(token, CONFIRM)
     old = user.email if user.email_verified else None
-    confirmed = db.session.execute(
-        update(User).where(User.id == user.id, User.tokens_valid_after == link.tokens_valid_after)
-        .values(email=link.address, email_key=address_key(link.address), email_verified=True,
-                confirm_by=None))
+    try:
+        confirmed = db.session.execute(
+            update(User).where(User.id == user.id,
+                               User.tokens_valid_after == link.tokens_valid_after)
+            .values(email=link.address, email_key=address_key(link.address),
+                    email_verified=True, confirm_by=None))
+    except IntegrityError:  # confirmed by another account since the link was sent
+        db.session.rollback()
+        raise Conflict("This address belongs to another account now") from None
     if confirmed.rowcount != 1 or not spend_link(link):
         db.session.rollback()
         raise BadRequest(LINK_NOT_VALID)
     if old is not None and address_key(old) != address_key(link.address):
         notify(user, "address_changed", to=old, new_address=masked(link.address))
-    try:
-        committed("address_confirmed")
-    except IntegrityError:  # confirmed by another account since the link was sent
-        db.session.rollback()
-        raise Conflict("This address belongs to another account now") from None
+    committed("address_confirmed")
     log_change("address_confirmed", user_id=user.id, address=request.remote_addr)
     return {"status": "address confirmed", "email": link.address}
 

@@ -437,3 +437,14 @@ def test_an_operators_password_change_and_second_factor_reset_are_told(mail_app)
                                "--yes"]).exit_code == 0
     assert [(m["To"], m["Subject"]) for m in sent(mail_app)] == [
         (ADDRESS, "Your password was changed"), (ADDRESS, "Your second factor was turned off")]
+
+
+def test_an_address_confirmed_by_another_account_meanwhile_is_409(client, mail_app):
+    assert register(client).status_code == 202
+    [message] = sent(mail_app)
+    assert mail_app.test_cli_runner().invoke(
+        args=["users", "email", USERNAME, "dora@example.net"]).exit_code == 0
+    refused = client.post("/auth/email/confirm", json={"token": link_token(message, "confirm")})
+    assert (refused.status_code, refused.get_json()["description"]) == (
+        409, "This address belongs to another account now")
+    assert login(client, username="dora").get_json()["error"] == "Address not confirmed"
