@@ -208,6 +208,7 @@ class SenderThread(threading.Thread):
     def run(self) -> None:
         said = None  # the last failure logged, so that one that lasts is logged once
         while not self.stopping:
+            self.wake.clear()  # before the round: a wake during it starts the next one
             try:
                 send_due(self.app)
                 said = None
@@ -220,4 +221,3 @@ class SenderThread(threading.Thread):
             except Exception:  # a round's surprise must not end the sending
                 self.app.logger.exception("Mail round failed")
             self.wake.wait(self.poll_seconds)
-            self.wake.clear()
