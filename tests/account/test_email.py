@@ -17,7 +17,7 @@ from jwtauthtest.models import EmailLink, MailMessage, MailRequest, User
 from jwtauthtest.second_factor import store as second_factor
 from jwtauthtest.users import add_user
 
-from conftest import PASSWORD, USERNAME
+from conftest import PASSWORD, USERNAME, counted
 
 PUBLIC_URL = "https://login.example.com"
 ADDRESS = "admin@example.com"
@@ -448,3 +448,15 @@ def test_an_address_confirmed_by_another_account_meanwhile_is_409(client, mail_a
     assert (refused.status_code, refused.get_json()["description"]) == (
         409, "This address belongs to another account now")
     assert login(client, username="dora").get_json()["error"] == "Address not confirmed"
+
+
+def test_resets_are_counted(make_app):
+    app = make_app(**MAIL, METRICS_ENABLED=True)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD, ADDRESS)
+    client = app.test_client()
+    asked, reset = counted(app, "email", event="reset_asked"), counted(
+        app, "email", event="password_reset")
+    assert confirm_reset(client, reset_link(client, app)).status_code == 200
+    assert counted(app, "email", event="reset_asked") == asked + 1
+    assert counted(app, "email", event="password_reset") == reset + 1
