@@ -21,7 +21,7 @@ from jwtauthtest.mail.sender import wake_sender
 from jwtauthtest.models import User
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password, verify_password
-from jwtauthtest.passwords.policy import password_problem
+from jwtauthtest.passwords.policy import password_refusal
 from jwtauthtest.passwords.usernames import is_text
 from jwtauthtest.second_factor import store as second_factor
 from jwtauthtest.second_factor.codes import CODE, RECOVERY_CODE, spend_code
@@ -59,8 +59,8 @@ def change_password() -> Response:
     if factor_on and second_factor_code is None and not token_is_fresh():
         # A password alone must not be able to change it, and lock the owner out.
         raise not_fresh()
-    if problem := password_problem(new_password, user.username):
-        raise BadRequest(problem[0].upper() + problem[1:])
+    if refusal := password_refusal(new_password, user.username):
+        raise BadRequest(refusal)
     with password_attempt(user.username):
         if not verify_password(current_password, user.password).matches:
             log_change("password_change_refused", user_id=user.id, address=request.remote_addr)

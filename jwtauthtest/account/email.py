@@ -27,7 +27,7 @@ from jwtauthtest.models import User
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.ops.metrics import count
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password
-from jwtauthtest.passwords.policy import password_problem
+from jwtauthtest.passwords.policy import password_refusal
 from jwtauthtest.passwords.usernames import is_text, printable
 from jwtauthtest.throttle.attempts import mail_request
 from jwtauthtest.users import UserError, check_new_username, lock_down
@@ -109,8 +109,8 @@ def reset_password() -> Response:
     password_in_body(new_password)
     mail_request()
     link, user = live(token, RESET)
-    if problem := password_problem(new_password, user.username):
-        raise BadRequest(problem[0].upper() + problem[1:])
+    if refusal := password_refusal(new_password, user.username):
+        raise BadRequest(refusal)
     end_read_transaction()  # the slow hashing comes before the write
     new_hash = hash_password(new_password)
     changed = db.session.execute(
@@ -147,10 +147,11 @@ def register() -> tuple[dict, int]:
     try:
         check_new_username(username)  # a taken name can't be hidden: 409 (docs/email.md)
     except UserError as error:
-        raise (Conflict if "already exists" in str(error) else BadRequest)(
-            capitalised(str(error))) from None
-    if problem := password_problem(password, username):
-        raise BadRequest(capitalised(problem))
+        problem = str(error)
+        raise (Conflict if "already exists" in problem else BadRequest)(
+            problem[0].upper() + problem[1:]) from None
+    if refusal := password_refusal(password, username):
+        raise BadRequest(refusal)
     end_read_transaction()
     user = User(username=username, email=address, confirm_by=time.time()
                 + current_app.config["REGISTRATION_CONFIRM_SECONDS"])
@@ -197,7 +198,3 @@ def committed(event: str) -> None:
     db.session.commit()
     wake_sender()
     count("email", event=event)
-
-
-def capitalised(problem: str) -> str:
-    return problem[0].upper() + problem[1:]

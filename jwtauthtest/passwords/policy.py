@@ -27,6 +27,12 @@ def password_problem(password: str, username: str) -> str | None:
     return length_problem(password) or guessable_problem(password, username)
 
 
+def password_refusal(password: str, username: str) -> str | None:
+    """password_problem as a sentence, for an answer's description."""
+    problem = password_problem(password, username)
+    return problem and problem[0].upper() + problem[1:]
+
+
 def length_problem(password: str) -> str | None:
     if not password:
         return "password must not be empty"
