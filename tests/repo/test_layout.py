@@ -20,7 +20,7 @@ LOWER = ("jwtauthtest.settings", "jwtauthtest.secret", "jwtauthtest.database", "
          "jwtauthtest.passkeys", "jwtauthtest.web", "jwtauthtest.mail",
          "jwtauthtest.addresses")
 UPPER = ("jwtauthtest.views", "jwtauthtest.jwt", "jwtauthtest.account", "jwtauthtest.cli",
-         "jwtauthtest.apidocs")
+         "jwtauthtest.apidocs", "jwtauthtest.services")
 
 
 def within(name: str, prefixes: tuple[str, ...]) -> bool:
