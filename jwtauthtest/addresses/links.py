@@ -48,11 +48,6 @@ def spend_link(link: EmailLink) -> bool:
         EmailLink.digest == link.digest)).rowcount == 1
 
 
-def void_links(user_id: int, purpose: str) -> None:
-    db.session.execute(delete(EmailLink).where(EmailLink.user_id == user_id,
-                                               EmailLink.purpose == purpose))
-
-
 def digest(token: str) -> str:
     """A token is random, 256 bits: a plain hash is as good as a slow one to store it."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

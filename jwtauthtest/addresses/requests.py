@@ -69,7 +69,7 @@ def mail_reset_link(request: MailRequest) -> None:
         return
     token = new_link(user, RESET, seconds("PASSWORD_RESET_SECONDS"))
     send_later(user.email, "Reset your password", "password_reset", username=user.username,
-               link=page_link("reset", token), minutes=minutes("PASSWORD_RESET_SECONDS"))
+               link=page_link("reset", token), lifetime=in_words("PASSWORD_RESET_SECONDS"))
 
 
 def mail_sign_up_link(request: MailRequest) -> None:
@@ -86,7 +86,7 @@ def mail_sign_up_link(request: MailRequest) -> None:
                      address=request.address)
     send_later(request.address, "Confirm your address", "confirm_sign_up",
                username=user.username, link=page_link("confirm", token),
-               hours=seconds("REGISTRATION_CONFIRM_SECONDS") // 3600)
+               lifetime=in_words("REGISTRATION_CONFIRM_SECONDS"))
 
 
 def mail_address_link(request: MailRequest) -> None:
@@ -104,7 +104,7 @@ def mail_address_link(request: MailRequest) -> None:
     token = new_link(user, CONFIRM, seconds("EMAIL_CONFIRM_SECONDS"), address=request.address)
     send_later(request.address, "Confirm your new address", "confirm_address",
                username=user.username, link=page_link("confirm", token),
-               hours=seconds("EMAIL_CONFIRM_SECONDS") // 3600)
+               lifetime=in_words("EMAIL_CONFIRM_SECONDS"))
 
 
 HANDLERS = {RESET_REQUEST: mail_reset_link, SIGN_UP: mail_sign_up_link,
@@ -136,5 +136,8 @@ def seconds(key: str) -> int:
     return int(current_app.config[key])
 
 
-def minutes(key: str) -> int:
-    return max(1, seconds(key) // 60)
+def in_words(key: str) -> str:
+    """A link's lifetime as a message says it: "15 minutes", "24 hours", "1 hour"."""
+    minutes = seconds(key) // 60
+    amount, unit = (minutes // 60, "hour") if minutes % 60 == 0 else (minutes, "minute")
+    return f"{amount} {unit}{'' if amount == 1 else 's'}"

@@ -460,3 +460,15 @@ def test_resets_are_counted(make_app):
     assert confirm_reset(client, reset_link(client, app)).status_code == 200
     assert counted(app, "email", event="reset_asked") == asked + 1
     assert counted(app, "email", event="password_reset") == reset + 1
+
+
+@pytest.mark.parametrize("seconds, words", [(3600, "within 1 hour"), (5400, "within 90 minutes"),
+                                            (60, "within 1 minute")])
+def test_the_message_says_how_long_the_link_works(make_app, seconds, words):
+    app = make_app(**MAIL, PASSWORD_RESET_SECONDS=seconds)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD, ADDRESS)
+    client = app.test_client()
+    assert client.post("/auth/password-reset", json={"email": ADDRESS}).status_code == 202
+    [message] = sent(app)
+    assert words in text_of(message)
