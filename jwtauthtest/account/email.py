@@ -30,7 +30,7 @@ from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH, hash_password
 from jwtauthtest.passwords.policy import password_refusal
 from jwtauthtest.passwords.usernames import is_text, printable
 from jwtauthtest.throttle.attempts import mail_request
-from jwtauthtest.users import UserError, check_new_username, lock_down
+from jwtauthtest.users import UserError, check_username, find_user, lock_down
 from jwtauthtest.web.answers import private
 from jwtauthtest.web.bodies import json_body
 
@@ -145,11 +145,11 @@ def register() -> tuple[dict, int]:
     delete_expired_sign_ups()
     db.session.commit()
     try:
-        check_new_username(username)  # a taken name can't be hidden: 409 (docs/email.md)
+        check_username(username)
     except UserError as error:
-        problem = str(error)
-        raise (Conflict if "already exists" in problem else BadRequest)(
-            problem[0].upper() + problem[1:]) from None
+        raise BadRequest(str(error)[0].upper() + str(error)[1:]) from None
+    if (taken := find_user(username)) is not None:  # can't be hidden (docs/email.md)
+        raise Conflict(f"User already exists: {printable(taken.username)}")
     if refusal := password_refusal(password, username):
         raise BadRequest(refusal)
     end_read_transaction()

@@ -472,3 +472,9 @@ def test_the_message_says_how_long_the_link_works(make_app, seconds, words):
     assert client.post("/auth/password-reset", json={"email": ADDRESS}).status_code == 202
     [message] = sent(app)
     assert words in text_of(message)
+
+
+def test_a_sign_up_username_that_no_one_may_have_is_400(client):
+    response = register(client, username="")
+    assert response.status_code == 400
+    assert response.get_json()["description"] == "Username must not be empty"
