@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from jwtauthtest.addresses.requests import init_requests
 from jwtauthtest.apidocs.page import init_docs
 from jwtauthtest.cli import init_cli
+from jwtauthtest.clients.store import init_clients
 from jwtauthtest.database import configure_database, init_engine
 from jwtauthtest.entrypoints import (
     COMMAND_LINE_TOOL,
@@ -70,6 +71,7 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     init_signing(app)
     init_errors(app)
     init_throttle(app)
+    init_clients(app)
     init_second_factor(app)
     init_passkeys(app)
     init_browser(app)
