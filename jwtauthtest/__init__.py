@@ -36,6 +36,7 @@ from jwtauthtest.second_factor.store import init_second_factor
 from jwtauthtest.secret import configure_secret
 from jwtauthtest.settings import ConfigurationError, defaults, whole_number
 from jwtauthtest.throttle.attempts import init_throttle
+from jwtauthtest.throttle.clients import init_client_throttle
 from jwtauthtest.tokens.claims import init_tokens
 from jwtauthtest.web.cookies import init_browser
 
@@ -71,6 +72,7 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     init_signing(app)
     init_errors(app)
     init_throttle(app)
+    init_client_throttle(app)
     init_clients(app)
     init_second_factor(app)
     init_passkeys(app)
@@ -79,12 +81,14 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     trust_proxies(app)
     from jwtauthtest import views
     from jwtauthtest.account import api, email, page, passkeys, second_factor
+    from jwtauthtest.services import introspection
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email.bp)
     app.register_blueprint(second_factor.bp)
     app.register_blueprint(passkeys.bp)
     app.register_blueprint(page.bp)
+    app.register_blueprint(introspection.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)
