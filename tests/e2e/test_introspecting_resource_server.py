@@ -59,13 +59,16 @@ def test_a_logout_reaches_the_resource_server_within_its_cache_time(tmp_path):
         pair = log_in(ours)
         token = pair["access_token"]
         assert whoami(resource, token) == (200, {"identity": 1, "username": USERNAME})
+        cached = time.monotonic()
         assert whoami(resource, pair["refresh_token"])[0] == 401
 
         status, _, _ = http("POST", ours.url + "/auth/logout",
                             headers={"Authorization": f"JWT {token}"})
         assert status == 200
         logged_out = time.monotonic()
-        assert whoami(resource, token)[0] == 200  # its cached answer, for now
+        still = whoami(resource, token)[0]
+        if time.monotonic() - cached < CACHE_SECONDS:  # (unless this machine was that slow)
+            assert still == 200  # its cached answer, for now
         while (answer := whoami(resource, token))[0] == 200:
             assert time.monotonic() - logged_out < CACHE_SECONDS + 1, "still accepted"
             time.sleep(0.1)
