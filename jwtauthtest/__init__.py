@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from jwtauthtest.addresses.requests import init_requests
 from jwtauthtest.apidocs.page import init_docs
 from jwtauthtest.cli import init_cli
+from jwtauthtest.clients.store import init_clients
 from jwtauthtest.database import configure_database, init_engine
 from jwtauthtest.entrypoints import (
     COMMAND_LINE_TOOL,
@@ -35,6 +36,7 @@ from jwtauthtest.second_factor.store import init_second_factor
 from jwtauthtest.secret import configure_secret
 from jwtauthtest.settings import ConfigurationError, defaults, whole_number
 from jwtauthtest.throttle.attempts import init_throttle
+from jwtauthtest.throttle.clients import init_client_throttle
 from jwtauthtest.tokens.claims import init_tokens
 from jwtauthtest.web.cookies import init_browser
 
@@ -70,6 +72,8 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     init_signing(app)
     init_errors(app)
     init_throttle(app)
+    init_client_throttle(app)
+    init_clients(app)
     init_second_factor(app)
     init_passkeys(app)
     init_browser(app)
@@ -77,12 +81,14 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     trust_proxies(app)
     from jwtauthtest import views
     from jwtauthtest.account import api, email, page, passkeys, second_factor
+    from jwtauthtest.services import introspection
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email.bp)
     app.register_blueprint(second_factor.bp)
     app.register_blueprint(passkeys.bp)
     app.register_blueprint(page.bp)
+    app.register_blueprint(introspection.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)

@@ -117,14 +117,11 @@ def identity(payload: dict[str, Any]) -> Identity:
     expected = request_state().token_type
     if claims.token_type(payload) != expected:
         raise Refused("Invalid token", WRONG_TYPE[expected], "wrong_type")
-    user_id = payload.get("identity")
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id < 2**63:
-        raise no_such_user()  # no such row can exist (and a huge int would overflow the driver)
-    # A token's iat may run ahead of the clock by up to the leeway: a Flask-JWT token is
-    # refused unless it was surely issued after the user's cut-off.
-    earliest_issue = payload["iat"] - current_app.config["JWT_LEEWAY"].total_seconds()
-    owner, revoked = load_token_owner(user_id, payload.get("fam"), earliest_issue,
-                                      payload.get("jti"))
+    user_id = claims.user_id(payload)
+    if user_id is None:
+        raise no_such_user()  # no such row can exist
+    owner, revoked = load_token_owner(user_id, payload.get("fam"),
+                                      claims.earliest_issue(payload), payload.get("jti"))
     if owner is None:  # deleted or disabled
         raise no_such_user()
     if revoked:

@@ -31,6 +31,7 @@ migrate = flask_migrate.Migrate(directory=MIGRATIONS)
 def init_db(app: Flask) -> None:
     """Bring the schema up to date where that is the app's job (SQLite, by default)."""
     from jwtauthtest import models  # noqa: F401  (registers the tables on the metadata)
+    from jwtauthtest.clients import model  # noqa: F401  (and the clients package's own)
 
     migrate.init_app(app, db)
     if app.config["DATABASE_AUTO_UPGRADE"]:

@@ -88,6 +88,9 @@ DEFAULTS: dict[str, Any] = {
     # Messages a burst can send to one inbox, and e-mail requests from one client address.
     "RATELIMIT_MAIL_PER_ADDRESS": "3 per hour",
     "RATELIMIT_MAIL_PER_CLIENT": "20 per hour",
+    # Token introspections per client (services/introspection.py); its failed client
+    # authentications count per client address under RATELIMIT_LOGIN_FAILURES.
+    "RATELIMIT_INTROSPECTION": "6000 per minute",
     "LOG_FORMAT": "text",
     "METRICS_ENABLED": False,
 }

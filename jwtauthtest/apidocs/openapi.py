@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from jwtauthtest.apidocs.email import email_operations
+from jwtauthtest.apidocs.introspection import introspection_operations
 from jwtauthtest.apidocs.parts import (
     COMPONENTS,
     CSRF_REFUSED,
@@ -129,6 +130,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
         **second_factor_operations(),
         **passkey_operations(),
         **email_operations(),
+        **introspection_operations(config),
     }
     if config["JWT_AUTH_URL_RULE"]:
         paths[config["JWT_AUTH_URL_RULE"]] = {"post": login_operation(config)}

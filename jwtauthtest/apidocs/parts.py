@@ -75,7 +75,10 @@ COMPONENTS = {
                           "description": "Set by a login with ?transport=cookie"},
         "CSRF": {"type": "apiKey", "in": "header", "name": "X-CSRF-Token",
                  "description": "The __Host-csrf_token cookie's value, with the "
-                                "page's Origin header"}},
+                                "page's Origin header"},
+        "Client": {"type": "http", "scheme": "basic",
+                   "description": "A client's client_id and client_secret (`flask clients "
+                                  "add`), each form-urlencoded first (RFC 6749 2.3.1)"}},
     "schemas": {
         "Error": {"type": "object", "required": ["status_code", "error", "description"],
                   "properties": {"status_code": {"type": "integer"},

@@ -1,11 +1,12 @@
 """The ``flask`` commands: one module a command group (``users``, ``tokens``, ``keys``,
-``mail``, and ``users import``, ``users second-factor`` and ``users passkeys``), and ``common``
-for what they share (also ``useradd.py``'s prompts). Commands sit on top: they may import
-anything of jwtauthtest, and nothing imports them but the factory.
+``mail``, ``clients``, and ``users import``, ``users second-factor`` and ``users passkeys``),
+and ``common`` for what they share (also ``useradd.py``'s prompts). Commands sit on top:
+they may import anything of jwtauthtest, and nothing imports them but the factory.
 """
 
 from flask import Flask
 
+from jwtauthtest.cli.clients import clients_cli
 from jwtauthtest.cli.import_users import import_command
 from jwtauthtest.cli.keys import keys_cli
 from jwtauthtest.cli.mail import mail_cli
@@ -23,3 +24,4 @@ def init_cli(app: Flask) -> None:
     app.cli.add_command(tokens_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(mail_cli)
+    app.cli.add_command(clients_cli)

@@ -15,9 +15,9 @@ SUCCESS, FAILURE, THROTTLED = "success", "failure", "throttled"
 CHALLENGED = "challenged"  # a right password, waiting for its second factor
 # Events an operator should look at: a theft, a spent refresh token let through once (a lost
 # answer, or a second holder of the token), a wrong current password, a copied passkey, a
-# day's worth of wrong second-factor codes.
+# day's worth of wrong second-factor codes, an introspection's client credentials refused.
 WARNINGS = ("refresh_reuse", "refresh_grace", "password_change_refused",
-            "passkey_sign_count_backwards", "second_factor_locked")
+            "passkey_sign_count_backwards", "second_factor_locked", "client_refused")
 
 
 def log_login(outcome: str, username: object, reason: str) -> None:

@@ -44,6 +44,10 @@ class Metrics:
             "mail": Counter("jwtauthtest_mail", "Outbox events: sent (the server took it), "
                             "failed (a try it could not take), refused (for good)", ["event"],
                             registry=None),
+            "introspections": Counter("jwtauthtest_introspections",
+                                      "Token introspections by outcome: active, inactive, "
+                                      "unauthorized (client credentials refused)",
+                                      ["outcome"], registry=None),
             "database_unavailable": Counter("jwtauthtest_database_unavailable",
                                             "Requests answered 503 for the database",
                                             registry=None),

@@ -2,9 +2,10 @@
 (or credential) and per client address, and given back unless it failed (``attempts``, with
 the views' wrapper and ``init_throttle``); the fixed-window limits over the counters, with an
 in-memory stand-in while their storage is away (``limiter``); the counters' storage in the
-app's database (``counters``), or Redis or memory through ``limits``.
+app's database (``counters``), or Redis or memory through ``limits``; and introspections,
+per client and failed client authentications per address (``clients``).
 
 May import the models, the database, ``schema``, ``settings``, ``passwords`` (usernames),
-``ops`` (audit) and ``web`` (refusals); the login view, the account's blueprints and the
-factory use it.
+``ops`` (audit) and ``web`` (refusals); the login view, the account's blueprints, the
+introspection blueprint and the factory use it.
 """

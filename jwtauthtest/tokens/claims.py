@@ -110,6 +110,22 @@ def token_type(payload: dict[str, Any]) -> str:
     return payload.get("type", ACCESS)
 
 
+def user_id(payload: dict[str, Any]) -> int | None:
+    """The id of the user a verified token speaks for, or None for a value no row can have
+    (a huge int would overflow the driver)."""
+    value = payload.get("identity")
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 2**63:
+        return None
+    return value
+
+
+def earliest_issue(payload: dict[str, Any]) -> float:
+    """The earliest a verified token may have been issued: its iat may run ahead of the clock
+    by up to the leeway, so a Flask-JWT token is refused unless it was surely issued after
+    its user's cut-off."""
+    return payload["iat"] - current_app.config["JWT_LEEWAY"].total_seconds()
+
+
 def session_expires_at() -> float:
     """Epoch seconds after which no token minted now is accepted any more."""
     config = current_app.config

@@ -163,6 +163,14 @@ def may_end(family_id: str, presented_jti: str, client: str) -> bool:
             spendable(presented_jti), in_grace(presented_jti, client, time.time())))) is not None
 
 
+def is_spendable(family_id: str, presented_jti: str) -> bool:
+    """Whether a refresh would rotate this refresh token (its session's current one, or the
+    other a grace answer left), read only: a token the grace would take is spent already."""
+    return db.session.scalar(
+        select(TokenFamily.id).where(TokenFamily.id == family_id, spendable(presented_jti),
+                                     TokenFamily.expires_at >= time.time())) is not None
+
+
 def end_sessions(user_id: int, but: str | None = None, started_with: str | None = None) -> int:
     """End the user's live sessions — every one, but ``but``, or those the passkey
     ``started_with`` signed in — their tokens refused from the next request on; how many

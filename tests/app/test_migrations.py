@@ -160,14 +160,15 @@ def test_flask_db_upgrade_says_what_it_did(tmp_path):
     steps = [("an empty database", "0001"), ("0001", "0002"), ("0002", "0003"), ("0003", "0004"),
              ("0004", "0005"), ("0005", "0006"),
              ("0006", "0007"), ("0007", "0008"), ("0008", "0009"), ("0009", "0010"),
-             ("0010", "0011"), ("0011", "0012"), ("0012", "0013"), ("0013", "0014")]
+             ("0010", "0011"), ("0011", "0012"), ("0012", "0013"), ("0013", "0014"),
+             ("0014", "0015")]
     lines = first.stdout.splitlines()
     assert len(lines) == len(steps)
     for line, (source, destination) in zip(lines, steps, strict=True):
         assert line.startswith(f"Upgraded sqlite:///{path} from {source} to {destination}: ")
     again = run_flask(env, "db", "upgrade")
     assert (again.returncode, again.stdout) == (
-        0, f"sqlite:///{path} is already at 0014: nothing to do\n")
+        0, f"sqlite:///{path} is already at 0015: nothing to do\n")
 
 
 
@@ -205,8 +206,8 @@ def test_flask_db_upgrade_creates_a_missing_postgresql_database(tmp_path):
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
         lines = result.stdout.splitlines()
         assert lines[0] == f"Created the database {make_url(url).render_as_string()}"
-        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0013 to "
-                                    "0014: ")
+        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0014 to "
+                                    "0015: ")
         assert run_as(url, "users", "list", tmp_path=tmp_path).returncode == 0
 
 

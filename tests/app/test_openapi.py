@@ -11,6 +11,7 @@ from jwtauthtest.apidocs.openapi import openapi_document
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, USERNAME
+from introspection import basic, new_client
 
 EXAMPLES_PER_OPERATION = 150
 MIN_REQUESTS = 500
@@ -54,7 +55,7 @@ def test_without_a_login_route_the_document_has_none(make_app):
     assert response.status_code == 200
     assert sorted(response.get_json()["paths"]) == [
         "/.well-known/jwks.json", "/account", "/auth/email", "/auth/email/confirm",
-        "/auth/logout", "/auth/passkey",
+        "/auth/introspect", "/auth/logout", "/auth/passkey",
         "/auth/passkey/options", "/auth/passkeys", "/auth/passkeys/options",
         "/auth/passkeys/{passkey_id}", "/auth/password", "/auth/password-reset",
         "/auth/password-reset/confirm", "/auth/refresh", "/auth/register",
@@ -69,7 +70,9 @@ def test_fuzzed_requests_conform_and_never_fail(make_app):
     (status, content type, headers, body) is what the document says. E-mail is set up (to
     the console) and sign-up open, so that its routes are fuzzed past their 503."""
     app = make_app(MAIL_BACKEND="console", PUBLIC_URL="https://login.example.com",
-                   REGISTRATION_ENABLED=True, RATELIMIT_LOGIN_ATTEMPTS="100 per minute")
+                   REGISTRATION_ENABLED=True, RATELIMIT_LOGIN_ATTEMPTS="100 per minute",
+                   # the introspections fuzzed without credentials count as failures
+                   RATELIMIT_LOGIN_FAILURES="1000 per minute")
     with app.app_context():
         add_user(USERNAME, PASSWORD)
     schema = schemathesis.openapi.from_wsgi("/openapi.json", app)
@@ -84,15 +87,20 @@ def test_fuzzed_requests_conform_and_never_fail(make_app):
              .get_json() for _ in operations]
     tokens = [pair["refresh_token" if operation.path == "/auth/refresh" else "access_token"]
               for operation, pair in zip(operations, pairs, strict=True)]
+    # POST /auth/introspect takes a client's credentials (HTTP Basic), not a token.
+    client_credentials = basic(*new_client(app))
     requests_made = {}
     for operation, token in zip(operations, tokens, strict=True):
-        requests_made[f"{operation.method.upper()} {operation.path}"] = fuzz(operation, token)
+        credentials = client_credentials if operation.path == "/auth/introspect" else \
+            {"Authorization": f"JWT {token}"}
+        requests_made[f"{operation.method.upper()} {operation.path}"] = fuzz(operation,
+                                                                              credentials)
     # schemathesis leaves out GET /openapi.json, the document it loaded (tested above).
-    assert len(requests_made) == 31, sorted(requests_made.items())
+    assert len(requests_made) == 32, sorted(requests_made.items())
     assert sum(requests_made.values()) >= MIN_REQUESTS, requests_made
 
 
-def fuzz(operation, token: str) -> int:
+def fuzz(operation, credentials: dict[str, str]) -> int:
     """Run the generated cases of one operation; how many requests were made."""
     made = []
 
@@ -104,8 +112,7 @@ def fuzz(operation, token: str) -> int:
         # case.headers), schemathesis knows it for the credential it is: a 2xx with it is
         # no "generated auth accepted", and the same request without it, or with a made-up
         # one instead, must then be refused.
-        real_token = ({"Authorization": f"JWT {token}"} if use_token and operation.security
-                      else None)
+        real_token = credentials if use_token and operation.security else None
         # What no JSON Schema can state may make a schema-valid body 400: the password policy
         # (common passwords, the username), email-validator's refusal of reserved domains
         # (.test, .invalid), and a link's token that was never mailed.

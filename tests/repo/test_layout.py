@@ -18,7 +18,7 @@ LOWER = ("jwtauthtest.settings", "jwtauthtest.secret", "jwtauthtest.database", "
          "jwtauthtest.passwords", "jwtauthtest.keys", "jwtauthtest.tokens", "jwtauthtest.ops",
          "jwtauthtest.throttle", "jwtauthtest.second_factor",
          "jwtauthtest.passkeys", "jwtauthtest.web", "jwtauthtest.mail",
-         "jwtauthtest.addresses")
+         "jwtauthtest.addresses", "jwtauthtest.clients")
 UPPER = ("jwtauthtest.views", "jwtauthtest.jwt", "jwtauthtest.account", "jwtauthtest.cli",
          "jwtauthtest.apidocs", "jwtauthtest.services")
 
