@@ -77,12 +77,14 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     trust_proxies(app)
     from jwtauthtest import views
     from jwtauthtest.account import api, email, page, passkeys, second_factor
+    from jwtauthtest.services import verify
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email.bp)
     app.register_blueprint(second_factor.bp)
     app.register_blueprint(passkeys.bp)
     app.register_blueprint(page.bp)
+    app.register_blueprint(verify.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)
