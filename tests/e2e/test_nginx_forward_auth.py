@@ -1,40 +1,16 @@
 """Forward authentication behind a real NGINX (issue 37): ``auth_request`` asks the app's
 production server (the Procfile's) about each request's token, and the upstream, which is not
 Python (a second server of the same NGINX, echoing the headers it gets), sees the user NGINX
-took from the app's answer, never what the client sent. docs/services.md quotes this
-configuration."""
+took from the app's answer, never what the client sent. The protected server is the one
+docs/services.md shows (nginx.FORWARD_AUTHENTICATION)."""
 
 import json
 
 from conftest import SECRET
-from nginx import running_nginx
+from nginx import FORWARD_AUTHENTICATION, running_nginx
 from processes import free_port, http, run_useradd, start_procfile_server, subprocess_env
 
 PASSWORD = "a long enough passphrase"
-# The protected server: every request is asked about first; the two headers the upstream gets
-# are the app's answer's, whatever the client sent under those names.
-PROXY = """\
-server {
-    listen 127.0.0.1:%(proxy)d;
-
-    location / {
-        auth_request /_verify;
-        auth_request_set $auth_user $upstream_http_x_auth_user;
-        auth_request_set $auth_user_id $upstream_http_x_auth_user_id;
-        proxy_set_header X-Auth-User $auth_user;
-        proxy_set_header X-Auth-User-Id $auth_user_id;
-        proxy_pass http://127.0.0.1:%(upstream)d;
-    }
-
-    location = /_verify {
-        internal;
-        proxy_pass http://127.0.0.1:%(app)d/auth/verify;
-        proxy_pass_request_body off;
-        proxy_set_header Content-Length "";
-        proxy_set_header Authorization $http_authorization;
-    }
-}
-"""
 # The upstream: what reached it, in its answer and in a log of every request it got.
 UPSTREAM = """\
 log_format reached '$request_uri user=$http_x_auth_user id=$http_x_auth_user_id';
@@ -72,7 +48,8 @@ def test_nginx_passes_on_the_apps_user_and_never_the_clients(tmp_path, database_
 
     with start_procfile_server(env, workers=1) as app:
         ports = {"proxy": free_port(), "upstream": free_port(), "app": app.port}
-        with running_nginx(PROXY % ports + UPSTREAM % ports, ports["proxy"]) as nginx:
+        configuration = FORWARD_AUTHENTICATION % ports + UPSTREAM % ports
+        with running_nginx(configuration, ports["proxy"]) as nginx:
             proxy = f"http://127.0.0.1:{ports['proxy']}"
 
             def through(path: str, **headers: str) -> tuple[int, str]:

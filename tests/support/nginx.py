@@ -41,6 +41,32 @@ http {{
 }}
 """
 READY = "start worker process"  # its notice once the master has bound every port
+# Forward authentication (issue 37) as docs/services.md shows it, with other ports: every
+# request is asked about first, and the two headers the upstream gets are the app's answer's,
+# whatever the client sent under those names. Its %(proxy)d, %(app)d and %(upstream)d are the
+# ports of NGINX, the app and the upstream.
+FORWARD_AUTHENTICATION = """\
+server {
+    listen 127.0.0.1:%(proxy)d;
+
+    location / {
+        auth_request /_verify;
+        auth_request_set $auth_user $upstream_http_x_auth_user;
+        auth_request_set $auth_user_id $upstream_http_x_auth_user_id;
+        proxy_set_header X-Auth-User $auth_user;
+        proxy_set_header X-Auth-User-Id $auth_user_id;
+        proxy_pass http://127.0.0.1:%(upstream)d;
+    }
+
+    location = /_verify {
+        internal;
+        proxy_pass http://127.0.0.1:%(app)d/auth/verify;
+        proxy_pass_request_body off;
+        proxy_set_header Content-Length "";
+        proxy_set_header Authorization $http_authorization;
+    }
+}
+"""
 
 
 def require_nginx() -> None:
