@@ -6,7 +6,9 @@ import pytest
 
 from jwtauthtest.users import add_user, set_active
 
-from conftest import PASSWORD, USERNAME, counted
+from conftest import PASSWORD, SECRET, USERNAME, counted
+from processes import free_port
+from token_makers import flask_jwt_claims, sign
 
 CHALLENGE = 'JWT realm="Login Required", Bearer realm="Login Required"'
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -119,3 +121,11 @@ def test_refusals_count_as_rejected_tokens(make_app):
     before = counted(app, "tokens_rejected", reason="missing")
     assert app.test_client().get("/auth/verify").status_code == 401
     assert counted(app, "tokens_rejected", reason="missing") == before + 1
+
+
+def test_a_database_outage_is_503_not_stored(make_app):
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:"
+                                           f"{free_port()}/none", DATABASE_AUTO_UPGRADE=False)
+    response = verify(app.test_client(), f"Bearer {sign(flask_jwt_claims(1), SECRET)}")
+    assert response.status_code == 503
+    assert {name: response.headers.get(name) for name in NO_STORE} == NO_STORE
