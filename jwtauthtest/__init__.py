@@ -81,7 +81,7 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     trust_proxies(app)
     from jwtauthtest import views
     from jwtauthtest.account import api, email, page, passkeys, second_factor
-    from jwtauthtest.services import introspection
+    from jwtauthtest.services import introspection, verify
     app.register_blueprint(views.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(email.bp)
@@ -89,6 +89,7 @@ def build_app(app: Flask, test_config: Mapping[str, Any] | None) -> Flask:
     app.register_blueprint(passkeys.bp)
     app.register_blueprint(page.bp)
     app.register_blueprint(introspection.bp)
+    app.register_blueprint(verify.bp)
     init_metrics(app)
     init_docs(app)
     init_cli(app)

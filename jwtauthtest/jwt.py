@@ -34,6 +34,7 @@ from jwtauthtest.tokens.sessions import (
 )
 from jwtauthtest.users import find_user, record_login, rewrite_hash
 from jwtauthtest.web.answers import private
+from jwtauthtest.web.bearer import bearer_token
 from jwtauthtest.web.cookies import (
     cookie_token_response,
     cookie_transport_requested,
@@ -49,6 +50,7 @@ from jwtauthtest.web.refusals import (
 from jwtauthtest.web.state import request_state
 
 COOKIE_ENDPOINTS = ("views.refresh", "views.logout")
+FORWARD_AUTHENTICATION = "verify.verify"  # services/verify.py's view: it takes Bearer too
 WRONG_TYPE = {claims.ACCESS: "Expected an access token, got a refresh token",
               claims.REFRESH: "Expected a refresh token, got an access token"}
 
@@ -180,8 +182,11 @@ token_in_header = jwt.request_callback  # Flask-JWT's: the Authorization header'
 
 @jwt.request_handler
 def token_of_the_request() -> str | None:
-    """The Authorization header's token; without one, at /auth/refresh and /auth/logout, the
-    refresh token of a browser's cookie, once the request passes the CSRF checks."""
+    """The Authorization header's token (at /auth/verify, a Bearer token too); without one, at
+    /auth/refresh and /auth/logout, the refresh token of a browser's cookie, once the request
+    passes the CSRF checks."""
+    if request.endpoint == FORWARD_AUTHENTICATION:  # what proxies' clients send
+        return bearer_token() or token_in_the_header()
     if "Authorization" in request.headers or request.endpoint not in COOKIE_ENDPOINTS:
         return token_in_the_header()
     return refresh_token_from_cookie()  # (which says the token is a refresh token)

@@ -22,6 +22,7 @@ from jwtauthtest.apidocs.parts import (
 )
 from jwtauthtest.apidocs.passkeys import passkey_operations
 from jwtauthtest.apidocs.second_factor import SECOND_FACTOR_REQUIRED, second_factor_operations
+from jwtauthtest.apidocs.verify import verify_operation
 from jwtauthtest.passwords.hashing import MAX_PASSWORD_LENGTH
 from jwtauthtest.passwords.usernames import MAX_USERNAME_LENGTH
 
@@ -150,6 +151,7 @@ def openapi_document(config: Mapping[str, Any]) -> dict[str, Any]:
                                         ok("Hello world!", {"const": "Hello world!"},
                                            "text/html"))},
             "/me": {"get": protected("The token's user", ok("The user", ref("Identity")))},
+            "/auth/verify": {"get": verify_operation()},
             "/.well-known/jwks.json": {"get": {
                 "summary": "The public keys that verify our tokens (none with an HMAC "
                            "algorithm)",

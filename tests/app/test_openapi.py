@@ -61,8 +61,8 @@ def test_without_a_login_route_the_document_has_none(make_app):
         "/auth/password-reset/confirm", "/auth/refresh", "/auth/register",
         "/auth/second-factor", "/auth/second-factor/enrolment",
         "/auth/second-factor/enrolment/confirm", "/auth/second-factor/recovery-codes",
-        "/auth/sessions", "/auth/sessions/{session_id}", "/docs", "/healthz", "/hello", "/me",
-        "/openapi.json"]
+        "/auth/sessions", "/auth/sessions/{session_id}", "/auth/verify", "/docs", "/healthz",
+        "/hello", "/me", "/openapi.json"]
 
 
 def test_fuzzed_requests_conform_and_never_fail(make_app):

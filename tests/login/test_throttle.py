@@ -233,14 +233,15 @@ def test_concurrent_attempts_cannot_slip_past_the_limit(make_app, monkeypatch):
 def test_other_requests_run_no_throttling_code(make_app):
     """Only the login view counts attempts: no hook runs before or after other requests
     (Flask-Limiter's before-request check cost about a fifth of a protected request). The
-    pages' blueprints (/docs) add security headers to their own answers only."""
+    pages' blueprints (/docs) add security headers to their own answers only, and forward
+    authentication (/auth/verify) no-store to its own."""
     from jwtauthtest import views
 
     app = make_app()
     for hooks in (app.before_request_funcs, app.after_request_funcs):
         # None would be app-wide; the e-mail routes' own hook answers 503 while mail is off,
-        # introspection's marks its own answers no-store.
+        # introspection's and forward authentication's mark their own answers no-store.
         assert set(hooks) <= {"docs", "swagger_ui", "account_page", "email",
-                              "introspection"}, hooks
+                              "introspection", "verify"}, hooks
     assert app.view_functions["views.hello"] is views.hello
     assert app.view_functions["jwt"].__wrapped__ is not None  # the login view is wrapped
