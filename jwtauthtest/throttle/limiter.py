@@ -4,7 +4,7 @@ while that storage is unreachable. Counted with `limits`, the library under Flas
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, NoReturn
 
 from limits import RateLimitItem
 from limits.errors import StorageError
@@ -50,8 +50,20 @@ class LoginAttempts:
     def take(self, limit: RateLimitItem, key: str, message: str) -> None:
         """Count one under the key, or raise TooManyRequests (with MESSAGE) past the limit."""
         if not self._call("hit", limit, self.key_prefix, key):
-            reset_at = self._call("get_window_stats", limit, self.key_prefix, key).reset_time
-            raise TooManyRequests(message, retry_after=max(1, int(reset_at - time.time())))
+            self.refuse(limit, key, message)
+
+    def check(self, limit: RateLimitItem, key: str, message: str) -> None:
+        """TooManyRequests if the key is past the limit; counts nothing (a read)."""
+        if not self._call("test", limit, self.key_prefix, key):
+            self.refuse(limit, key, message)
+
+    def hit(self, limit: RateLimitItem, key: str) -> None:
+        """Count one under the key, past the limit or not."""
+        self._call("hit", limit, self.key_prefix, key)
+
+    def refuse(self, limit: RateLimitItem, key: str, message: str) -> NoReturn:
+        reset_at = self._call("get_window_stats", limit, self.key_prefix, key).reset_time
+        raise TooManyRequests(message, retry_after=max(1, int(reset_at - time.time())))
 
     def give_back(self, keys: list[str]) -> None:
         """Undo the failure counts of an attempt that didn't fail."""

@@ -17,7 +17,7 @@ from jwtauthtest.clients.store import remove_client
 from jwtauthtest.database import db
 from jwtauthtest.keys.keyset import key_set
 from jwtauthtest.keys.material import derive_key
-from jwtauthtest.models import TokenFamily
+from jwtauthtest.models import ThrottleCounter, TokenFamily
 from jwtauthtest.users import add_user, change_password, delete_user, set_active
 
 from conftest import PASSWORD, SECRET, USERNAME, counted
@@ -276,11 +276,11 @@ def test_introspections_are_throttled_per_client(make_app):
 def test_failed_client_authentications_are_throttled_per_address(make_app):
     app = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute")
     client, rs = app.test_client(), new_client(app)
-    for _ in range(5):  # successes are given back
+    for _ in range(5):  # successes are not counted
         assert introspect(client, rs, "x").status_code == 200
     for _ in range(3):
         assert introspect(client, (rs[0], "wrong"), "x").status_code == 401
-    throttled = introspect(client, rs, "x")  # counted before the credentials are checked
+    throttled = introspect(client, rs, "x")  # refused before the credentials are checked
     assert throttled.status_code == 429
     assert throttled.get_json()["description"] == ("Too many failed client authentications "
                                                    "from your address")
@@ -335,3 +335,18 @@ def test_a_clients_last_use_is_noted_at_most_once_a_minute(app, client, rs, monk
     monkeypatch.setattr(time, "time", lambda: first + 61)
     introspect(client, rs, "x")
     assert last_used() == first + 61
+
+
+def test_a_right_introspection_writes_no_shared_counter(make_app):
+    """A resource server may ask on every request: its answers must not each be a write to
+    the counters every process shares (the database's, by default)."""
+    app = make_app()
+    client, rs = app.test_client(), new_client(app)
+    for _ in range(5):
+        assert introspect(client, rs, "x").status_code == 200
+    with app.app_context():
+        assert db.session.scalars(select(ThrottleCounter.key)).all() == []
+    assert introspect(client, (rs[0], "wrong"), "x").status_code == 401
+    with app.app_context():
+        assert db.session.scalars(select(ThrottleCounter.key)).all() == [
+            "LIMITER//client-address:127.0.0.1/10/1/minute"]
