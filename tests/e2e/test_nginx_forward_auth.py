@@ -7,7 +7,7 @@ docs/services.md shows (nginx.FORWARD_AUTHENTICATION)."""
 import json
 
 from conftest import SECRET
-from nginx import FORWARD_AUTHENTICATION, running_nginx
+from nginx import FORWARD_AUTHENTICATION, require_nginx, running_nginx
 from processes import free_port, http, run_useradd, start_procfile_server, subprocess_env
 
 PASSWORD = "a long enough passphrase"
@@ -39,6 +39,7 @@ def user_id(app_url: str, token: str) -> int:
 
 
 def test_nginx_passes_on_the_apps_user_and_never_the_clients(tmp_path, database_uri):
+    require_nginx()  # (before the app's server is started for nothing)
     env = subprocess_env(tmp_path, FLASK_SECRET_KEY=SECRET,
                          FLASK_SQLALCHEMY_DATABASE_URI=database_uri,
                          FLASK_DATABASE_AUTO_UPGRADE="true")
