@@ -5,6 +5,7 @@ the extension's own.)"""
 
 from typing import Any
 
+from flask import request
 from flask_jwt import request_json
 from werkzeug.exceptions import BadRequest
 
@@ -19,7 +20,7 @@ def json_body(*shapes: tuple[str, ...], text_values: bool = False) -> dict[str, 
     characters. 400, naming what to send, otherwise."""
     data = request_json()
     if not isinstance(data, dict):
-        raise BadRequest("Request body must be a JSON object")
+        raise BadRequest(not_an_object())
     if not any(sorted(data) == sorted(shape) for shape in shapes):
         raise BadRequest(f"Request body must have exactly the keys {described(shapes)}")
     if text_values:
@@ -29,6 +30,14 @@ def json_body(*shapes: tuple[str, ...], text_values: bool = False) -> dict[str, 
             raise BadRequest("Values must be text without NUL characters or unpaired "
                              "surrogates")
     return data
+
+
+def not_an_object() -> str:
+    """Why a body is not a JSON object: said as ``POST /auth`` says it, since a body sent
+    without its content type is the usual mistake (curl's ``-d`` sends a form's)."""
+    if request.get_data(cache=True) and not request.is_json:
+        return "Request body must be JSON, sent with Content-Type: application/json"
+    return "Request body must be a JSON object"
 
 
 def described(shapes: tuple[tuple[str, ...], ...]) -> str:

@@ -54,6 +54,37 @@ def test_json_nested_past_the_parser_limit_is_400(client, user):
         "Request body must be a JSON object")
 
 
+@pytest.fixture
+def every_route_on(make_app, user):
+    """Mail, sign-up and passkeys set up, so that no JSON route answers 404 or 503 first."""
+    return make_app(RATELIMIT_ENABLED=False, PUBLIC_URL="https://login.example.com",
+                    MAIL_BACKEND="console", REGISTRATION_ENABLED=True,
+                    WEBAUTHN_RP_ID="localhost", WEBAUTHN_ORIGINS=["http://localhost"])
+
+
+@pytest.mark.parametrize("content_type", ["application/x-www-form-urlencoded", "text/plain"])
+def test_json_sent_as_another_type_is_told_to_name_its_type(every_route_on, content_type):
+    """curl's -d sends a form's content type: every route that takes JSON says what to send,
+    as POST /auth does, and an empty body is told it is no JSON object."""
+    client = every_route_on.test_client()
+    token = client.post("/auth", json={"username": USERNAME, "password": PASSWORD}
+                        ).get_json()["access_token"]
+    operations = [(method.upper(), path)
+                  for path, methods in client.get("/openapi.json").get_json()["paths"].items()
+                  for method, operation in methods.items()
+                  if "application/json" in operation.get("requestBody", {}).get("content", {})]
+    assert len(operations) == 14
+    for method, path in operations:
+        for body, description in [
+                ('{"username": "admin"}',
+                 "Request body must be JSON, sent with Content-Type: application/json"),
+                ("", "Request body must be a JSON object")]:
+            response = client.open(path, method=method, data=body, content_type=content_type,
+                                   headers={"Authorization": f"JWT {token}"})
+            assert assert_error_shape(response, 400)["description"] == description, (
+                method, path, body)
+
+
 def claims(user_id, **changes):
     return {**flask_jwt_claims(user_id), **changes}
 
