@@ -41,13 +41,24 @@ from urllib.request import Request, urlopen
 
 from flask import Flask, jsonify, request
 
+
+def required(name: str) -> str:
+    """A setting this service can't start without: one line, not a traceback, when missing."""
+    value = os.environ.get(name, "")
+    if not value:
+        raise SystemExit(f"{name} is not set: this service runs with INTROSPECTION_URL, "
+                         "CLIENT_ID and CLIENT_SECRET (see the top of "
+                         "examples/introspecting_resource_server.py)")
+    return value
+
+
 app = Flask(__name__)
-URL = os.environ["INTROSPECTION_URL"]
+URL = required("INTROSPECTION_URL")
 if not URL.startswith(("http://", "https://")):
     raise SystemExit(f"INTROSPECTION_URL must be an http(s) URL, not {URL!r}")
 # RFC 6749 2.3.1: the id and secret are form-urlencoded before they go into HTTP Basic.
 CREDENTIALS = "Basic " + base64.b64encode(
-    f"{quote_plus(os.environ['CLIENT_ID'])}:{quote_plus(os.environ['CLIENT_SECRET'])}"
+    f"{quote_plus(required('CLIENT_ID'))}:{quote_plus(required('CLIENT_SECRET'))}"
     .encode()).decode()
 CACHE_SECONDS = float(os.environ.get("INTROSPECTION_CACHE_SECONDS", "5"))
 CACHE_SIZE = int(os.environ.get("INTROSPECTION_CACHE_SIZE", "10000"))
@@ -61,7 +72,10 @@ class Unavailable(Exception):
 
 
 def error(status: int, name: str, description: str):
-    return jsonify({"status_code": status, "error": name, "description": description}), status
+    """jwtauthtest's error shape; a 401 names the scheme to send, as jwtauthtest's do."""
+    headers = {"WWW-Authenticate": 'JWT realm="Login Required"'} if status == 401 else {}
+    return (jsonify({"status_code": status, "error": name, "description": description}),
+            status, headers)
 
 
 def introspection(token: str) -> dict:

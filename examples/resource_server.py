@@ -23,22 +23,29 @@ import os
 import jwt
 from flask import Flask, jsonify, request
 
+JWKS_URL = os.environ.get("JWKS_URL", "")
+if not JWKS_URL:
+    raise SystemExit("JWKS_URL is not set: this service runs with JWKS_URL, JWT_ISSUER and "
+                     "JWT_AUDIENCE (see the top of examples/resource_server.py)")
 app = Flask(__name__)
 # The key set is cached for its lifespan, and fetched again then (or for an unknown kid);
 # not cache_keys, whose per-kid cache would trust a retired key for as long as it runs.
-jwks = jwt.PyJWKClient(os.environ["JWKS_URL"], cache_jwk_set=True, cache_keys=False,
+jwks = jwt.PyJWKClient(JWKS_URL, cache_jwk_set=True, cache_keys=False,
                        lifespan=float(os.environ.get("JWKS_CACHE_SECONDS", "300")))
 ISSUER = os.environ.get("JWT_ISSUER")
 AUDIENCE = os.environ.get("JWT_AUDIENCE")
 ASYMMETRIC = ["RS256", "ES256", "EdDSA"]  # never a shared secret: anyone could mint with it
-NO_KEYS = (f"The key set at {os.environ['JWKS_URL']} has no keys: start the auth server with "
+NO_KEYS = (f"The key set at {JWKS_URL} has no keys: start the auth server with "
            "FLASK_JWT_ALGORITHM=EdDSA (or RS256, ES256), and FLASK_JWT_ISSUER / "
            "FLASK_JWT_AUDIENCE equal to this service's JWT_ISSUER / JWT_AUDIENCE")
 reported: set[str] = set()  # what the log already said (once each, not once a request)
 
 
 def error(status: int, name: str, description: str):
-    return jsonify({"status_code": status, "error": name, "description": description}), status
+    """jwtauthtest's error shape; a 401 names the scheme to send, as jwtauthtest's do."""
+    headers = {"WWW-Authenticate": 'JWT realm="Login Required"'} if status == 401 else {}
+    return (jsonify({"status_code": status, "error": name, "description": description}),
+            status, headers)
 
 
 def unavailable(log_line: str, description: str):
