@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from authenticator_app import APP_CODE, CHECK_CODE, Authenticator
-from soft_authenticator import SoftPasskey
+from live_factors import enrol_by_api, register_by_api
 
 pytest_plugins = ["chromium", "live_account"]
 
@@ -69,35 +69,6 @@ def stored_passkeys(live) -> list[tuple]:
                     " FROM passkeys p JOIN users u ON u.id = p.user_id"
                     " WHERE u.username = :name ORDER BY p.created_at"),
                     {"name": live.username})]
-
-
-def register_by_api(live, name: str) -> SoftPasskey:
-    """A passkey of the user's, registered with the API alone (a software authenticator),
-    from live.agent."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    token = tokens["access_token"]
-    status, options = live.call("POST", "/auth/passkeys/options", token)
-    assert status == 200, options
-    passkey = SoftPasskey(f"http://localhost:{live.server.port}")
-    status, added = live.call("POST", "/auth/passkeys", token,
-                              {"credential": passkey.create(options), "name": name})
-    assert status == 201, added
-    return passkey
-
-
-def enrol_by_api(live) -> tuple[Authenticator, list[str]]:
-    """Turn the user's second factor on with the API alone."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    status, enrolment = live.call("POST", "/auth/second-factor/enrolment",
-                                  tokens["access_token"])
-    assert status == 201, enrolment
-    app = Authenticator(enrolment["secret"])
-    status, confirmed = live.call("POST", "/auth/second-factor/enrolment/confirm",
-                                  tokens["access_token"], {"code": app.code()})
-    assert status == 200, confirmed
-    return app, confirmed["recovery_codes"]
 
 
 def password_is_right(live, password: str) -> bool:

@@ -17,8 +17,8 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from conftest import SECRET
+from live_factors import register_by_api
 from processes import run_useradd, start_flask, subprocess_env
-from soft_authenticator import SoftPasskey
 
 pytest_plugins = ["chromium", "live_account"]
 
@@ -69,20 +69,6 @@ def stored_passkeys(live) -> list[str]:
         return list(connection.scalars(text(
             "SELECT p.name FROM passkeys p JOIN users u ON u.id = p.user_id"
             " WHERE u.username = :name ORDER BY p.created_at"), {"name": live.username}))
-
-
-def register_by_api(live, name: str = "Phone") -> SoftPasskey:
-    """A passkey of the user's, registered with the API alone (a software authenticator)."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    token = tokens["access_token"]
-    status, options = live.call("POST", "/auth/passkeys/options", token)
-    assert status == 200, options
-    passkey = SoftPasskey(f"http://localhost:{live.server.port}")
-    status, added = live.call("POST", "/auth/passkeys", token,
-                              {"credential": passkey.create(options), "name": name})
-    assert status == 201, added
-    return passkey
 
 
 def add_passkey(page: Page, name: str) -> None:

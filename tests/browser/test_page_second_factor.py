@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from authenticator_app import APP_CODE, CHECK_CODE, Authenticator
+from live_factors import enrol_by_api
 
 pytest_plugins = ["chromium", "live_account"]
 
@@ -49,20 +50,6 @@ def recovery_codes(page: Page) -> list[str]:
     codes = page.locator("#recovery-codes li").all_text_contents()
     assert len(codes) == 10 and all(RECOVERY_CODE.fullmatch(code) for code in codes), codes
     return codes
-
-
-def enrol_by_api(live) -> tuple[Authenticator, list[str]]:
-    """Turn the user's second factor on with the API alone."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    status, enrolment = live.call("POST", "/auth/second-factor/enrolment",
-                                  tokens["access_token"])
-    assert status == 201, enrolment
-    app = Authenticator(enrolment["secret"])
-    status, confirmed = live.call("POST", "/auth/second-factor/enrolment/confirm",
-                                  tokens["access_token"], {"code": app.code()})
-    assert status == 200, confirmed
-    return app, confirmed["recovery_codes"]
 
 
 def test_turn_on_sign_in_with_a_code_or_a_recovery_code_and_turn_off(page, live, watch):
