@@ -11,7 +11,6 @@ API) shows, on the real clock the server uses; passkeys are made by Chrome DevTo
 authenticators, or by a software one through the API alone.
 """
 
-import json
 import re
 
 import pytest
@@ -20,43 +19,21 @@ from sqlalchemy import text
 
 from authenticator_app import APP_CODE, CHECK_CODE, Authenticator
 from live_factors import enrol_by_api, register_by_api
+from virtual_authenticators import passkeys_on
 
-pytest_plugins = ["chromium", "live_account"]
-
-VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                         "hasUserVerification": True, "isUserVerified": True,
-                         "automaticPresenceSimulation": True}
-NEW_PASSWORD = "second long passphrase"
-CODE_ASKED = ("Two-step sign-in is on: enter a code from your authenticator app, or a recovery "
-              "code, to change your password.")
-CHANGED = "Password changed. Every other session has ended."
+pytest_plugins = ["chromium", "live_account", "virtual_authenticators"]
 
 
 @pytest.fixture(scope="module")
 def server_env_for_port():
-    """Passkeys on, for pages on http://localhost:PORT."""
-    return lambda port: {"FLASK_WEBAUTHN_RP_ID": "localhost",
-                         "FLASK_WEBAUTHN_ORIGINS": json.dumps([f"http://localhost:{port}"])}
+    """Passkeys on, for this module's server alone."""
+    return passkeys_on
 
 
-class Authenticators:
-    """The page's virtual authenticators: each answers at once, the user verified."""
-
-    def __init__(self, page: Page) -> None:
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable")
-
-    def add(self) -> str:
-        return self.cdp.send("WebAuthn.addVirtualAuthenticator",
-                             {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
-
-    def remove(self, authenticator: str) -> None:
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-
-
-@pytest.fixture
-def authenticators(page) -> Authenticators:
-    return Authenticators(page)
+NEW_PASSWORD = "second long passphrase"
+CODE_ASKED = ("Two-step sign-in is on: enter a code from your authenticator app, or a recovery "
+              "code, to change your password.")
+CHANGED = "Password changed. Every other session has ended."
 
 
 def stored_passkeys(live) -> list[tuple]:

@@ -19,48 +19,21 @@ from sqlalchemy import text
 from conftest import SECRET
 from live_factors import register_by_api
 from processes import run_useradd, start_flask, subprocess_env
+from virtual_authenticators import passkeys_on
 
-pytest_plugins = ["chromium", "live_account"]
-
-SECTION_SCREENSHOT = Path(tempfile.gettempdir()) / "passkeys-section.png"  # for the docs
-VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                         "hasUserVerification": True, "isUserVerified": True,
-                         "automaticPresenceSimulation": True}
-NOT_FRESH = ("To add, rename or delete a passkey, confirm it is you first: sign out, and sign "
-             "in again with your password or a passkey.")
-MARKUP_NAME = 'Laptop <img src=x onerror="window.pwned = 1">'
+pytest_plugins = ["chromium", "live_account", "virtual_authenticators"]
 
 
 @pytest.fixture(scope="module")
 def server_env_for_port():
-    """Passkeys on, for pages on http://localhost:PORT (the JSON list from_prefixed_env
-    parses)."""
-    return lambda port: {"FLASK_WEBAUTHN_RP_ID": "localhost",
-                         "FLASK_WEBAUTHN_ORIGINS": json.dumps([f"http://localhost:{port}"])}
+    """Passkeys on, for this module's server alone."""
+    return passkeys_on
 
 
-class Authenticators:
-    """The page's virtual authenticators: each answers at once, the user verified."""
-
-    def __init__(self, page: Page) -> None:
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable")
-
-    def add(self) -> str:
-        return self.cdp.send("WebAuthn.addVirtualAuthenticator",
-                             {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
-
-    def remove(self, authenticator: str) -> None:
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-
-    def credentials(self, authenticator: str) -> list[dict]:
-        return self.cdp.send("WebAuthn.getCredentials",
-                             {"authenticatorId": authenticator})["credentials"]
-
-
-@pytest.fixture
-def authenticators(page) -> Authenticators:
-    return Authenticators(page)
+SECTION_SCREENSHOT = Path(tempfile.gettempdir()) / "passkeys-section.png"  # for the docs
+NOT_FRESH = ("To add, rename or delete a passkey, confirm it is you first: sign out, and sign "
+             "in again with your password or a passkey.")
+MARKUP_NAME = 'Laptop <img src=x onerror="window.pwned = 1">'
 
 
 def stored_passkeys(live) -> list[str]:
