@@ -37,6 +37,11 @@ PASSWORD = "mysupersecretpassword"
 TEST_DATABASE_URI = os.environ.get("TEST_DATABASE_URI")
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...; None in a plain run
 
+# Helpers in tests/support that test modules import: pytest rewrites the asserts of test
+# modules, conftest files and plugins only, and a failed check in a helper should say as much.
+pytest.register_assert_rewrite("account_api", "live_factors", "second_factor_api",
+                              "virtual_authenticators")
+
 
 def pytest_addoption(parser, pluginmanager):
     """With ``-p no:xdist`` the suite runs in this one process, and the xdist options of

@@ -6,87 +6,34 @@ asks for a code (a wrong one changes nothing); and the "Added from" column shows
 passkey was added from, as text — with no CSP violation, no request to another host and
 nothing in storage.
 
-The codes are computed here, from the secret the page (or the API) shows, on the real clock
-the server uses; passkeys are made by Chrome DevTools' virtual authenticators, or by a
-software one through the API alone.
+The codes are computed by the test (authenticator_app.py), from the secret the page (or the
+API) shows, on the real clock the server uses; passkeys are made by Chrome DevTools' virtual
+authenticators, or by a software one through the API alone.
 """
 
-import json
 import re
-import time
 
-import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
-from soft_authenticator import SoftPasskey
+from authenticator_app import APP_CODE, CHECK_CODE, Authenticator
+from live_factors import enrol_by_api, register_by_api
+from virtual_authenticators import passkeys_on
 
-pytest_plugins = ["chromium", "live_account"]
-
-VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                         "hasUserVerification": True, "isUserVerified": True,
-                         "automaticPresenceSimulation": True}
-APP_CODE = "Code from your authenticator app"
-CHECK_CODE = "Code from your authenticator app, or a recovery code"
-NEW_PASSWORD = "second long passphrase"
-CODE_ASKED = ("Two-step sign-in is on: enter a code from your authenticator app, or a recovery "
-              "code, to change your password.")
-CHANGED = "Password changed. Every other session has ended."
+pytest_plugins = ["chromium", "live_account", "virtual_authenticators"]
 
 
 @pytest.fixture(scope="module")
 def server_env_for_port():
-    """Passkeys on, for pages on http://localhost:PORT."""
-    return lambda port: {"FLASK_WEBAUTHN_RP_ID": "localhost",
-                         "FLASK_WEBAUTHN_ORIGINS": json.dumps([f"http://localhost:{port}"])}
+    """Passkeys on, for this module's server alone."""
+    return passkeys_on
 
 
-class Authenticator:
-    """The phone's app, for one secret. The server accepts a code of the 30-second step of
-    now or of one step either side, and never one of a step at or before the last it
-    accepted; so each code is for a later step than the last one handed out, the earliest
-    the server still takes with time to spare, waiting for the clock when it must."""
-
-    def __init__(self, secret: str) -> None:
-        self.totp = pyotp.TOTP(secret)
-        self.last_step: int | None = None
-
-    def code(self) -> str:
-        now = time.time()
-        step = int(now) // 30
-        earliest = step - 1 if now % 30 < 15 else step  # the previous step, while it has 15 s
-        wanted = earliest if self.last_step is None else max(self.last_step + 1, earliest)
-        if wanted > step + 1:  # two steps ahead: wait for the next one to begin
-            time.sleep((wanted - 1) * 30 - now + 0.5)
-        self.last_step = wanted
-        return self.totp.at(wanted * 30)
-
-    def wrong_code(self) -> str:
-        """A code of none of the steps the server would look at now."""
-        step = int(time.time()) // 30
-        near = {self.totp.at(s * 30) for s in range(step - 2, step + 3)}
-        return next(c for c in (f"{n:06d}" for n in range(123456, 10**6)) if c not in near)
-
-
-class Authenticators:
-    """The page's virtual authenticators: each answers at once, the user verified."""
-
-    def __init__(self, page: Page) -> None:
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable")
-
-    def add(self) -> str:
-        return self.cdp.send("WebAuthn.addVirtualAuthenticator",
-                             {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
-
-    def remove(self, authenticator: str) -> None:
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-
-
-@pytest.fixture
-def authenticators(page) -> Authenticators:
-    return Authenticators(page)
+NEW_PASSWORD = "second long passphrase"
+CODE_ASKED = ("Two-step sign-in is on: enter a code from your authenticator app, or a recovery "
+              "code, to change your password.")
+CHANGED = "Password changed. Every other session has ended."
 
 
 def stored_passkeys(live) -> list[tuple]:
@@ -99,35 +46,6 @@ def stored_passkeys(live) -> list[tuple]:
                     " FROM passkeys p JOIN users u ON u.id = p.user_id"
                     " WHERE u.username = :name ORDER BY p.created_at"),
                     {"name": live.username})]
-
-
-def register_by_api(live, name: str) -> SoftPasskey:
-    """A passkey of the user's, registered with the API alone (a software authenticator),
-    from live.agent."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    token = tokens["access_token"]
-    status, options = live.call("POST", "/auth/passkeys/options", token)
-    assert status == 200, options
-    passkey = SoftPasskey(f"http://localhost:{live.server.port}")
-    status, added = live.call("POST", "/auth/passkeys", token,
-                              {"credential": passkey.create(options), "name": name})
-    assert status == 201, added
-    return passkey
-
-
-def enrol_by_api(live) -> tuple[Authenticator, list[str]]:
-    """Turn the user's second factor on with the API alone."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    status, enrolment = live.call("POST", "/auth/second-factor/enrolment",
-                                  tokens["access_token"])
-    assert status == 201, enrolment
-    app = Authenticator(enrolment["secret"])
-    status, confirmed = live.call("POST", "/auth/second-factor/enrolment/confirm",
-                                  tokens["access_token"], {"code": app.code()})
-    assert status == 200, confirmed
-    return app, confirmed["recovery_codes"]
 
 
 def password_is_right(live, password: str) -> bool:

@@ -17,50 +17,23 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import text
 
 from conftest import SECRET
+from live_factors import register_by_api
 from processes import run_useradd, start_flask, subprocess_env
-from soft_authenticator import SoftPasskey
+from virtual_authenticators import passkeys_on
 
-pytest_plugins = ["chromium", "live_account"]
-
-SECTION_SCREENSHOT = Path(tempfile.gettempdir()) / "passkeys-section.png"  # for the docs
-VIRTUAL_AUTHENTICATOR = {"protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-                         "hasUserVerification": True, "isUserVerified": True,
-                         "automaticPresenceSimulation": True}
-NOT_FRESH = ("To add, rename or delete a passkey, confirm it is you first: sign out, and sign "
-             "in again with your password or a passkey.")
-MARKUP_NAME = 'Laptop <img src=x onerror="window.pwned = 1">'
+pytest_plugins = ["chromium", "live_account", "virtual_authenticators"]
 
 
 @pytest.fixture(scope="module")
 def server_env_for_port():
-    """Passkeys on, for pages on http://localhost:PORT (the JSON list from_prefixed_env
-    parses)."""
-    return lambda port: {"FLASK_WEBAUTHN_RP_ID": "localhost",
-                         "FLASK_WEBAUTHN_ORIGINS": json.dumps([f"http://localhost:{port}"])}
+    """Passkeys on, for this module's server alone."""
+    return passkeys_on
 
 
-class Authenticators:
-    """The page's virtual authenticators: each answers at once, the user verified."""
-
-    def __init__(self, page: Page) -> None:
-        self.cdp = page.context.new_cdp_session(page)
-        self.cdp.send("WebAuthn.enable")
-
-    def add(self) -> str:
-        return self.cdp.send("WebAuthn.addVirtualAuthenticator",
-                             {"options": VIRTUAL_AUTHENTICATOR})["authenticatorId"]
-
-    def remove(self, authenticator: str) -> None:
-        self.cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
-
-    def credentials(self, authenticator: str) -> list[dict]:
-        return self.cdp.send("WebAuthn.getCredentials",
-                             {"authenticatorId": authenticator})["credentials"]
-
-
-@pytest.fixture
-def authenticators(page) -> Authenticators:
-    return Authenticators(page)
+SECTION_SCREENSHOT = Path(tempfile.gettempdir()) / "passkeys-section.png"  # for the docs
+NOT_FRESH = ("To add, rename or delete a passkey, confirm it is you first: sign out, and sign "
+             "in again with your password or a passkey.")
+MARKUP_NAME = 'Laptop <img src=x onerror="window.pwned = 1">'
 
 
 def stored_passkeys(live) -> list[str]:
@@ -69,20 +42,6 @@ def stored_passkeys(live) -> list[str]:
         return list(connection.scalars(text(
             "SELECT p.name FROM passkeys p JOIN users u ON u.id = p.user_id"
             " WHERE u.username = :name ORDER BY p.created_at"), {"name": live.username}))
-
-
-def register_by_api(live, name: str = "Phone") -> SoftPasskey:
-    """A passkey of the user's, registered with the API alone (a software authenticator)."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    token = tokens["access_token"]
-    status, options = live.call("POST", "/auth/passkeys/options", token)
-    assert status == 200, options
-    passkey = SoftPasskey(f"http://localhost:{live.server.port}")
-    status, added = live.call("POST", "/auth/passkeys", token,
-                              {"credential": passkey.create(options), "name": name})
-    assert status == 201, added
-    return passkey
 
 
 def add_passkey(page: Page, name: str) -> None:

@@ -1,56 +1,28 @@
 """Two-step sign-in on /account in Chromium against the real server (issue 26): turn it on
 from the QR code's secret, keep the recovery codes, sign in with a code or a recovery code,
 make new recovery codes, turn it off — with the keyboard's Enter, labelled fields, no CSP
-violation, no request to another host and nothing in storage. The codes are computed here,
-from the secret the page shows, on the real clock the server uses.
+violation, no request to another host and nothing in storage. The codes are computed by the
+test (authenticator_app.py), from the secret the page shows, on the real clock the server uses.
 """
 
 import json
 import re
 import tempfile
-import time
 from pathlib import Path
 
-import pyotp
 from playwright.sync_api import Page, expect
 from sqlalchemy import text
+
+from authenticator_app import APP_CODE, CHECK_CODE, Authenticator
+from live_factors import enrol_by_api
 
 pytest_plugins = ["chromium", "live_account"]
 
 SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 SECTION_SCREENSHOT = Path(tempfile.gettempdir()) / "second-factor-section.png"  # for the docs
-APP_CODE = "Code from your authenticator app"
-CHECK_CODE = "Code from your authenticator app, or a recovery code"
 RECOVERY_CODE = re.compile(r"[a-z2-9]{5}-[a-z2-9]{5}")
 NOT_FRESH = ("To change two-step sign-in, confirm it is you first: sign out, and sign in again "
              "with your password.")
-
-
-class Authenticator:
-    """The phone's app, for one secret. The server accepts a code of the 30-second step of
-    now or of one step either side, and never one of a step at or before the last it
-    accepted; so each code is for a later step than the last one handed out, the earliest
-    the server still takes with time to spare, waiting for the clock when it must."""
-
-    def __init__(self, secret: str) -> None:
-        self.totp = pyotp.TOTP(secret)
-        self.last_step: int | None = None
-
-    def code(self) -> str:
-        now = time.time()
-        step = int(now) // 30
-        earliest = step - 1 if now % 30 < 15 else step  # the previous step, while it has 15 s
-        wanted = earliest if self.last_step is None else max(self.last_step + 1, earliest)
-        if wanted > step + 1:  # two steps ahead: wait for the next one to begin
-            time.sleep((wanted - 1) * 30 - now + 0.5)
-        self.last_step = wanted
-        return self.totp.at(wanted * 30)
-
-    def wrong_code(self) -> str:
-        """A code of none of the steps the server would look at now."""
-        step = int(time.time()) // 30
-        near = {self.totp.at(s * 30) for s in range(step - 2, step + 3)}
-        return next(c for c in (f"{n:06d}" for n in range(123456, 10**6)) if c not in near)
 
 
 def sign_in_with_password(page: Page, live) -> None:
@@ -78,20 +50,6 @@ def recovery_codes(page: Page) -> list[str]:
     codes = page.locator("#recovery-codes li").all_text_contents()
     assert len(codes) == 10 and all(RECOVERY_CODE.fullmatch(code) for code in codes), codes
     return codes
-
-
-def enrol_by_api(live) -> tuple[Authenticator, list[str]]:
-    """Turn the user's second factor on with the API alone."""
-    status, tokens = live.log_in()
-    assert status == 200, tokens
-    status, enrolment = live.call("POST", "/auth/second-factor/enrolment",
-                                  tokens["access_token"])
-    assert status == 201, enrolment
-    app = Authenticator(enrolment["secret"])
-    status, confirmed = live.call("POST", "/auth/second-factor/enrolment/confirm",
-                                  tokens["access_token"], {"code": app.code()})
-    assert status == 200, confirmed
-    return app, confirmed["recovery_codes"]
 
 
 def test_turn_on_sign_in_with_a_code_or_a_recovery_code_and_turn_off(page, live, watch):

@@ -14,23 +14,18 @@ from sqlalchemy import insert, select
 from jwtauthtest.database import db
 from jwtauthtest.models import Passkey, TokenFamily
 from jwtauthtest.passkeys import ceremonies
-from jwtauthtest.second_factor import totp
 from jwtauthtest.users import add_user
 
+from account_api import bearer, password_login
 from conftest import PASSWORD, USERNAME
+from second_factor_api import turn_on
 from soft_authenticator import SoftPasskey
+
+pytest_plugins = ["second_factor_api"]
 
 ORIGIN = "http://localhost:5000"
 PASSKEYS_ON = {"WEBAUTHN_RP_ID": "localhost", "WEBAUTHN_ORIGINS": [ORIGIN]}
 NEW_PASSWORD = "a brand new long password"
-NOW = 1_800_000_015.0  # the TOTP clock: 15 s into a 30-second step
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    now = {"t": NOW}
-    monkeypatch.setattr(totp, "clock", lambda: now["t"])
-    return now
 
 
 @pytest.fixture
@@ -38,16 +33,8 @@ def app(app_with_user, clock):
     return app_with_user(**PASSKEYS_ON)
 
 
-def bearer(token):
-    return {"Authorization": f"JWT {token}"}
-
-
-def password_login(client, username=USERNAME, password=PASSWORD):
-    return client.post("/auth", json={"username": username, "password": password})
-
-
 def fresh_token(client, username=USERNAME, password=PASSWORD):
-    response = password_login(client, username, password)
+    response = password_login(client, password, username)
     assert response.status_code == 200, response.get_json()
     return response.get_json()["access_token"]
 
@@ -86,16 +73,6 @@ def refreshes(client, tokens):
                        headers=bearer(tokens["refresh_token"])).status_code == 200
 
 
-def enrol(client, token, clock, steps=0):
-    """Turn the second factor on with the token's session; the app's secret."""
-    secret = client.post("/auth/second-factor/enrolment",
-                         headers=bearer(token)).get_json()["secret"]
-    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
-                            json={"code": pyotp.TOTP(secret).at(clock["t"] + 30 * steps)})
-    assert confirmed.status_code == 200, confirmed.get_json()
-    return secret, confirmed.get_json()
-
-
 def stored(app):
     with app.app_context():
         return {p.name: p.with_second_factor for p in db.session.scalars(select(Passkey))}
@@ -107,7 +84,7 @@ def test_turning_the_second_factor_on_removes_what_the_password_alone_added(app,
     attacker, owner = app.test_client(), app.test_client()
     theirs = registered(attacker, fresh_token(attacker), "Attacker's")
     their_session = passkey_session(attacker, theirs)
-    _, confirmed = enrol(owner, fresh_token(owner), clock)
+    _, confirmed = turn_on(owner, fresh_token(owner), clock["t"])
     assert confirmed["passkeys_removed"] == [{"id": theirs.id, "name": "Attacker's"}]
     assert stored(app) == {}
     assert sign_in(attacker, theirs).get_json()["description"] == \
@@ -118,7 +95,7 @@ def test_turning_the_second_factor_on_removes_what_the_password_alone_added(app,
 def test_a_passkey_added_with_the_second_factor_stays_when_it_is_locked_down(app, clock):
     client = app.test_client()
     token = fresh_token(client)
-    enrol(client, token, clock)  # this session is kept, and fresh
+    turn_on(client, token, clock["t"])  # this session is kept, and fresh
     mine = registered(client, token, "Mine")
     assert stored(app) == {"Mine": True}
     clock["t"] += 30
@@ -189,7 +166,7 @@ def test_a_second_factor_of_the_attackers_own_launders_no_passkey(app, clock):
     under it; the owner, locked out, has an operator reset the factor: the passkey goes."""
     attacker = app.test_client()
     token = fresh_token(attacker)
-    enrol(attacker, token, clock)
+    turn_on(attacker, token, clock["t"])
     theirs = registered(attacker, token, "Attacker's")
     assert stored(app) == {"Attacker's": True}
     app.test_cli_runner().invoke(args=["users", "second-factor", "reset", USERNAME, "--yes"])
@@ -200,7 +177,7 @@ def test_a_second_factor_of_the_attackers_own_launders_no_passkey(app, clock):
 def test_turning_the_second_factor_off_removes_every_passkey(app, clock):
     client = app.test_client()
     token = fresh_token(client)
-    secret, _ = enrol(client, token, clock)
+    secret, _ = turn_on(client, token, clock["t"])
     registered(client, token, "Mine")
     clock["t"] += 30
     off = client.delete("/auth/second-factor", headers=bearer(token),
@@ -268,7 +245,7 @@ def test_the_second_factor_kept_for_the_confirming_session_even_from_a_removed_p
     client = app.test_client()
     passkey = registered(client, fresh_token(client))
     tokens = passkey_session(client, passkey)
-    _, confirmed = enrol(client, tokens["access_token"], clock)
+    _, confirmed = turn_on(client, tokens["access_token"], clock["t"])
     assert [p["name"] for p in confirmed["passkeys_removed"]] == ["Laptop"]
     assert refreshes(client, tokens)
     with app.app_context():
@@ -435,7 +412,7 @@ def test_a_registration_racing_the_lock_down_stores_nothing(app, clock, monkeypa
 
     def owner_locks_down_first(*args):
         if not hasattr(owner, "confirmed"):
-            owner.confirmed = elsewhere(lambda: enrol(owner, fresh_token(owner), clock))
+            owner.confirmed = elsewhere(lambda: turn_on(owner, fresh_token(owner), clock["t"]))
         return make_storable(*args)
 
     monkeypatch.setattr(ceremonies, "storable", owner_locks_down_first)
@@ -457,7 +434,7 @@ def test_a_password_change_racing_the_second_factor_is_refused(app, clock, monke
 
     def owner_turns_it_on_meanwhile(*args):
         verified = verify(*args)
-        elsewhere(lambda: enrol(owner, fresh_token(owner), clock))
+        elsewhere(lambda: turn_on(owner, fresh_token(owner), clock["t"]))
         return verified
 
     monkeypatch.setattr(api, "verify_password", owner_turns_it_on_meanwhile)
@@ -473,7 +450,7 @@ def test_a_code_for_a_factor_turned_off_meanwhile_is_wrong_not_429(app, clock, m
 
     client = app.test_client()
     token = fresh_token(client)
-    secret, _ = enrol(client, token, clock)
+    secret, _ = turn_on(client, token, clock["t"])
     verify = api.verify_password
 
     def reset_meanwhile(*args):

@@ -21,19 +21,14 @@ from jwtauthtest.keys.material import storage_cipher
 from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor, TokenFamily, User
 from jwtauthtest.second_factor import store, totp
 
-from conftest import PASSWORD, USERNAME
+from account_api import INVALID_CREDENTIALS, bearer, change_password, password_login
+from second_factor_api import NO_CHALLENGE, WRONG_CODE, challenge_of, code_at, enrol, second_step
 
-NOW = 1_800_000_015.0  # 15 s into a 30-second step
+pytest_plugins = ["second_factor_api"]
+
 DAY = 24 * 3600
-CHALLENGE = "Second-Factor-Challenge"
-INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
-                       "description": "Invalid credentials"}
-WRONG_CODE = {"status_code": 401, "error": "Invalid credentials",
-              "description": "The code is not right"}
 FIFTH_WRONG_CODE = {**WRONG_CODE, "description": "The code is not right, five times: log in "
                     "with the password again"}
-NO_CHALLENGE = {"status_code": 401, "error": "Invalid challenge", "description":
-                "The challenge is unknown, expired or spent: log in with the password again"}
 LOCKED = {"status_code": 429, "error": "Too Many Requests", "description":
           "Too many wrong codes today: use a recovery code, or ask an operator to reset the "
           "second factor"}
@@ -42,34 +37,8 @@ FRESH_REQUIRED = {"status_code": 401, "error": "Invalid token",
 NO_THROTTLE = {"RATELIMIT_ENABLED": False}  # the login throttle would answer 429 first
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The second factor's clock, at NOW unless a test moves it."""
-    now = {"t": NOW}
-    monkeypatch.setattr(totp, "clock", lambda: now["t"])
-    return now
-
-
-@pytest.fixture
-def app_with(app_with_user, clock):
-    return app_with_user
-
-
-def password_login(client, password=PASSWORD):
-    return client.post("/auth", json={"username": USERNAME, "password": password})
-
-
-def bearer(token):
-    return {"Authorization": f"JWT {token}"}
-
-
 def answer(response):
     return response.status_code, response.get_json()
-
-
-def code_at(secret, steps=0):
-    """The authenticator app's code, that many steps from NOW."""
-    return pyotp.TOTP(secret).at(NOW + 30 * steps)
 
 
 def not_a_code(secret):
@@ -78,34 +47,12 @@ def not_a_code(secret):
     return next(code for code in ("000000", "111111", "222222") if code not in near)
 
 
-def enrol(client):
-    """Turn the second factor on from a fresh login: the secret and the recovery codes."""
-    token = password_login(client).get_json()["access_token"]
-    started = client.post("/auth/second-factor/enrolment", headers=bearer(token))
-    assert started.status_code == 201, started.get_json()
-    secret = started.get_json()["secret"]
-    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
-                            json={"code": code_at(secret)})
-    assert confirmed.status_code == 200, confirmed.get_json()
-    return secret, confirmed.get_json()["recovery_codes"]
-
-
 def enrolled_app(app_with, **config):
     """An app whose user has a second factor (NOW's code spent enrolling): its secret and
     recovery codes on app.secret and app.recovery_codes."""
     app = app_with(**config)
     app.secret, app.recovery_codes = enrol(app.test_client())
     return app
-
-
-def challenge_of(client):
-    response = password_login(client)
-    assert response.status_code == 401, response.get_json()
-    return response.headers[CHALLENGE]
-
-
-def second_step(client, challenge, **body):
-    return client.post("/auth/second-factor", json={"challenge": challenge, **body})
 
 
 def refreshed(client, refresh_token):
@@ -377,11 +324,6 @@ def test_secrets_are_encrypted_under_secret_key_not_jwt_secret_key(app_with):
         secret.encode()
     with pytest.raises(InvalidToken):
         storage_cipher(jwt_secret_key.encode(), b"second factors").decrypt(stored_secret)
-
-
-def change_password(client, token, **more):
-    return client.post("/auth/password", headers=bearer(token), json={
-        "current_password": PASSWORD, "new_password": "a brand new long password", **more})
 
 
 def test_a_wrong_code_with_a_password_change_counts_in_the_day(app_with):

@@ -7,75 +7,31 @@ import threading
 import time
 
 import jwt as pyjwt
-import pyotp
 import pytest
 from sqlalchemy import func, select
 
 from jwtauthtest.database import db
 from jwtauthtest.models import LoginChallenge, SecondFactor, TokenFamily
-from jwtauthtest.second_factor import store, totp
+from jwtauthtest.second_factor import store
 from jwtauthtest.settings import ConfigurationError
 
-from conftest import PASSWORD, USERNAME, counted
+from account_api import INVALID_CREDENTIALS, bearer, change_password, password_login
+from conftest import USERNAME, counted
+from second_factor_api import (
+    CHALLENGE,
+    NO_CHALLENGE,
+    NOW,
+    WRONG_CODE,
+    challenge_of,
+    code_at,
+    enrol,
+    second_step,
+)
 
-NOW = 1_800_000_015.0  # 15 s into a 30-second step
-CHALLENGE = "Second-Factor-Challenge"
-INVALID_CREDENTIALS = {"status_code": 401, "error": "Bad Request",
-                       "description": "Invalid credentials"}
-WRONG_CODE = {"status_code": 401, "error": "Invalid credentials",
-              "description": "The code is not right"}
+pytest_plugins = ["second_factor_api"]
+
 USED_ALREADY = {**WRONG_CODE,
                 "description": "This code was used already: wait for the next code"}
-NO_CHALLENGE = {"status_code": 401, "error": "Invalid challenge", "description":
-                "The challenge is unknown, expired or spent: log in with the password again"}
-
-
-@pytest.fixture
-def clock(monkeypatch):
-    """The second factor's clock, at NOW unless a test moves it."""
-    now = {"t": NOW}
-    monkeypatch.setattr(totp, "clock", lambda: now["t"])
-    return now
-
-
-@pytest.fixture
-def app_with(app_with_user, clock):
-    return app_with_user
-
-
-def password_login(client, password=PASSWORD):
-    return client.post("/auth", json={"username": USERNAME, "password": password})
-
-
-def bearer(token):
-    return {"Authorization": f"JWT {token}"}
-
-
-def enrol(client):
-    """Turn the second factor on from a fresh login: the secret and the recovery codes."""
-    token = password_login(client).get_json()["access_token"]
-    started = client.post("/auth/second-factor/enrolment", headers=bearer(token))
-    assert started.status_code == 201, started.get_json()
-    secret = started.get_json()["secret"]
-    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
-                            json={"code": code_at(secret)})
-    assert confirmed.status_code == 200, confirmed.get_json()
-    return secret, confirmed.get_json()["recovery_codes"]
-
-
-def code_at(secret, steps=0):
-    """The authenticator app's code, that many steps from NOW."""
-    return pyotp.TOTP(secret).at(NOW + 30 * steps)
-
-
-def challenge_of(client):
-    response = password_login(client)
-    assert response.status_code == 401, response.get_json()
-    return response.headers[CHALLENGE]
-
-
-def second_step(client, challenge, **body):
-    return client.post("/auth/second-factor", json={"challenge": challenge, **body})
 
 
 @pytest.fixture
@@ -195,19 +151,10 @@ def test_one_step_of_drift_is_accepted(app_with, clock, steps):
     app = app_with()
     client = app.test_client()
     clock["t"] = NOW - 300  # enrol ten steps earlier, so that NOW's window is unspent
-    secret, _ = enrol_at(client, clock)
+    secret, _ = enrol(client, clock["t"])
     clock["t"] = NOW
     assert second_step(client, challenge_of(client), code=code_at(secret, steps)).status_code \
         == 200
-
-
-def enrol_at(client, clock):
-    token = password_login(client).get_json()["access_token"]
-    secret = client.post("/auth/second-factor/enrolment",
-                         headers=bearer(token)).get_json()["secret"]
-    confirmed = client.post("/auth/second-factor/enrolment/confirm", headers=bearer(token),
-                            json={"code": pyotp.TOTP(secret).at(clock["t"])})
-    return secret, confirmed.get_json()["recovery_codes"]
 
 
 @pytest.mark.parametrize("steps", [-2, 2, 3])
@@ -311,11 +258,6 @@ def stale_token(client, secret):
     tokens = login_with_code(client, code_at(secret, 1))
     stale = client.post("/auth/refresh", headers=bearer(tokens["refresh_token"]))
     return stale.get_json()["access_token"]
-
-
-def change_password(client, token, **more):
-    return client.post("/auth/password", headers=bearer(token), json={
-        "current_password": PASSWORD, "new_password": "a brand new long password", **more})
 
 
 def is_fresh(token):
