@@ -1,7 +1,7 @@
 """The one check of a JSON request body: an object with exactly the keys of one of the
-shapes the view takes — ``Request body must have exactly the keys ...`` otherwise — and,
-where the view asks, every value text of at most 256 characters. (Flask-JWT's login body is
-the extension's own.)"""
+shapes the view takes — ``Request body must have exactly the keys ...`` (``the key ...``)
+otherwise — and, where the view asks, every value text of at most 256 characters.
+(Flask-JWT's login body is the extension's own.)"""
 
 from typing import Any
 
@@ -22,7 +22,8 @@ def json_body(*shapes: tuple[str, ...], text_values: bool = False) -> dict[str, 
     if not isinstance(data, dict):
         raise BadRequest(not_an_object())
     if not any(sorted(data) == sorted(shape) for shape in shapes):
-        raise BadRequest(f"Request body must have exactly the keys {described(shapes)}")
+        keys = "key" if len(shapes) == 1 and len(shapes[0]) == 1 else "keys"
+        raise BadRequest(f"Request body must have exactly the {keys} {described(shapes)}")
     if text_values:
         if not all(isinstance(value, str) and len(value) <= MAX_TEXT for value in data.values()):
             raise BadRequest(f"Each value must be a string of at most {MAX_TEXT} characters")

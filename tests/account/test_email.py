@@ -239,7 +239,7 @@ def test_the_reset_new_password_meets_the_policy_and_the_link_stays_usable(clien
     ({"email": "not an address"}, "Not an e-mail address: "),
     ({"email": 42}, "The e-mail address must be text"),
     ({"email": "a@" + "b" * 320 + ".com"}, "An e-mail address has at most 320 characters"),
-    ({"address": ADDRESS}, "Request body must have exactly the keys email"),
+    ({"address": ADDRESS}, "Request body must have exactly the key email"),
 ])
 def test_a_reset_request_that_is_not_right_is_400(client, body, description):
     response = client.post("/auth/password-reset", json=body)

@@ -474,7 +474,7 @@ def test_a_body_of_other_keys_says_which_to_send(app, path, body, keys):
     response = app.test_client().post(path, json=body)
     assert (response.status_code, response.get_json()) == (400, {
         "status_code": 400, "error": "Bad Request",
-        "description": f"Request body must have exactly the keys {keys}"})
+        "description": f"Request body must have exactly the key {keys}"})
 
 
 def test_a_registration_body_of_other_keys_says_which_to_send(app):
