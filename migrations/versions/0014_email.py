@@ -1,5 +1,7 @@
-"""E-mail: each user's address, single-use links (password reset, address confirmation),
-the requests for mail whose address is looked up later, and the outbox.
+"""E-mail: users' addresses, single-use links, requests for mail, and the outbox.
+
+The links reset a password or confirm an address; a request for mail names an address
+looked up later, by the sender.
 
 A user's address is unique once confirmed (email_key, its case-folded form, is set then); a
 sign-up not confirmed yet has a deadline (confirm_by), after which it is deleted.

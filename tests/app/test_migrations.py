@@ -324,3 +324,13 @@ def test_0013_keeps_the_users_moments_in_epoch_seconds_and_back(tmp_path):
             ("2026-11-29 10:02:11.250000", None),
             ("2026-12-01 00:00:00.000000", "2026-12-06 01:18:08.500000")]
         db.engine.dispose()
+
+
+def test_each_migration_is_named_by_a_whole_sentence(app):
+    """Alembic logs a migration's first docstring line as it runs it ("Running upgrade 0013
+    -> 0014, ..."): that line must say all it starts to say."""
+    with app.app_context():
+        scripts = list(ScriptDirectory.from_config(migrate.get_config()).walk_revisions())
+    assert len(scripts) >= 15
+    for script in scripts:
+        assert re.fullmatch(r"[A-Z].*\.", script.doc), (script.revision, script.doc)
