@@ -4,7 +4,7 @@ message reaches the mail server, or the console in development (``transport``), 
 senders that hand the outbox to it, a thread in each server process and ``flask mail send``
 (``sender``).
 
-May import ``settings``, ``schema``, the database, the models, ``keys``, ``ops`` and
+May import ``settings``, ``secret``, ``schema``, the database, the models, ``keys``, ``ops`` and
 ``entrypoints``; nothing here knows of views, tokens' claims or commands. The account flows call
 ``outbox.send_later`` and ``sender.wake_sender``; the factory calls ``init_mail``.
 """

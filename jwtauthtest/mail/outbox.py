@@ -2,8 +2,9 @@
 caller's transaction, so that it goes out if and only if the change it tells of is committed;
 ``message_of`` makes the whole message back from its row, the same on every try.
 
-The text and HTML are stored encrypted under a key derived from SECRET_KEY: a reset link is a
-key to an account, and a database dump or backup must not hold live ones.
+The text and HTML are stored encrypted under a key derived from the app's secret (SECRET_KEY,
+or JWT_SECRET_KEY where it is the only one: ``secret.app_secret``): a reset link is a key to an
+account, and a database dump or backup must not hold live ones.
 """
 
 import json
@@ -18,7 +19,7 @@ from jwtauthtest.database import db
 from jwtauthtest.keys.material import storage_cipher
 from jwtauthtest.mail.settings import mail_domain, mail_settings, public_url
 from jwtauthtest.models import MailMessage
-from jwtauthtest.settings import secret_bytes
+from jwtauthtest.secret import app_secret
 
 MAX_SUBJECT_LENGTH = 255  # the column's
 
@@ -61,4 +62,4 @@ def message_of(row: MailMessage) -> EmailMessage:
 
 def cipher() -> Fernet:
     """The cipher of the outbox's bodies."""
-    return storage_cipher(secret_bytes(current_app.config["SECRET_KEY"]), b"mail outbox")
+    return storage_cipher(app_secret(current_app), b"mail outbox")
