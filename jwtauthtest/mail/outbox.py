@@ -5,6 +5,9 @@ caller's transaction, so that it goes out if and only if the change it tells of 
 The text and HTML are stored encrypted under a key derived from the app's secret (SECRET_KEY,
 or JWT_SECRET_KEY where it is the only one: ``secret.app_secret``): a reset link is a key to an
 account, and a database dump or backup must not hold live ones.
+
+A message goes to its address's ASCII form where there is one (the domain in IDNA), so that a
+server without SMTPUTF8 takes it; only an address whose local part is beyond ASCII needs it.
 """
 
 import json
@@ -13,6 +16,7 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from cryptography.fernet import Fernet
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 
 from jwtauthtest.database import db
@@ -50,7 +54,7 @@ def message_of(row: MailMessage) -> EmailMessage:
     parts = json.loads(cipher().decrypt(row.body.encode()))
     message = EmailMessage()
     message["From"] = mail_settings().sender
-    message["To"] = row.recipient
+    message["To"] = ascii_form(row.recipient)
     message["Subject"] = row.subject
     message["Date"] = formatdate(row.created_at, usegmt=True)
     message["Message-ID"] = row.message_id
@@ -58,6 +62,15 @@ def message_of(row: MailMessage) -> EmailMessage:
     message.set_content(parts["text"])
     message.add_alternative(parts["html"], subtype="html")
     return message
+
+
+def ascii_form(address: str) -> str:
+    """The address in ASCII, its domain as IDNA (``a@xn--bcher-kva.example``), as email-validator
+    gives it; as it is when it has none (a local part such as ``zoë``) or is no address."""
+    try:
+        return validate_email(address, check_deliverability=False).ascii_email or address
+    except EmailNotValidError:
+        return address
 
 
 def cipher() -> Fernet:

@@ -5,7 +5,7 @@ queued a message calls ``wake_sender()``; ``flask mail send`` runs one where no 
 
 A message is deleted once the server has accepted it; a try that fails leaves it for later
 (MAIL_RETRY_SECONDS, doubled each try, an hour at most); a message the server refuses for
-good (5xx) is logged and deleted. So every message is sent
+good (5xx, or an address it lacks SMTPUTF8 for) is logged and deleted. So every message is sent
 at least once, and once more only when a process stops between the server's acceptance and the
 delete. A job or a message that raises what nothing expected is set aside (``setaside``): the
 round goes on with the others.
