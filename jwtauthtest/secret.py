@@ -28,6 +28,13 @@ def configure_secret(app: Flask) -> None:
         app.config["JWT_SECRET_KEY"] = app.config["SECRET_KEY"]
 
 
+def app_secret(app: Flask) -> bytes:
+    """The secret that keys what the app stores (the signing keys' private parts, second
+    factors, client secrets' HMAC, the outbox's messages): SECRET_KEY, or JWT_SECRET_KEY where
+    it is the only one set. Read only here, so that every part agrees on which it is."""
+    return secret_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"])
+
+
 def check_secret_strength(name: str, value: object) -> None:
     if value is None or value == "":
         return

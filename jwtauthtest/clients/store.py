@@ -23,7 +23,7 @@ from jwtauthtest.database import db
 from jwtauthtest.keys.material import derive_key
 from jwtauthtest.passwords.usernames import printable
 from jwtauthtest.schema import database_problem
-from jwtauthtest.settings import secret_bytes
+from jwtauthtest.secret import app_secret
 from jwtauthtest.users import UserError
 
 EXTENSION_KEY = "jwtauthtest.clients"
@@ -46,8 +46,7 @@ class Checked:
 
 
 def init_clients(app: Flask) -> None:
-    secret = secret_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"])
-    app.extensions[EXTENSION_KEY] = derive_key(secret, b"client secrets")
+    app.extensions[EXTENSION_KEY] = derive_key(app_secret(app), b"client secrets")
 
 
 def secret_digest(client_id: str, secret: str) -> str:

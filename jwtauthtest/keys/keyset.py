@@ -31,7 +31,7 @@ from jwtauthtest.keys.material import (
 )
 from jwtauthtest.keys.verified import VerifiedTokens
 from jwtauthtest.models import SigningKey
-from jwtauthtest.secret import HOW_TO_MAKE_ONE
+from jwtauthtest.secret import HOW_TO_MAKE_ONE, app_secret
 from jwtauthtest.settings import (
     ConfigurationError,
     number_of_seconds,
@@ -201,8 +201,8 @@ def init_keys(app: Flask) -> None:
     refresh_seconds = number_of_seconds(app.config, "JWT_KEY_REFRESH_SECONDS")
     remembered = whole_number(app.config, "JWT_VERIFIED_TOKENS", "tokens")
     app.extensions[EXTENSION_KEY] = KeySet(
-        algorithm, secret_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"]),
-        secret_bytes(app.config["JWT_SECRET_KEY"]), float(refresh_seconds), remembered)
+        algorithm, app_secret(app), secret_bytes(app.config["JWT_SECRET_KEY"]),
+        float(refresh_seconds), remembered)
 
 
 def prepare_signing_key(app: Flask) -> None:

@@ -2,9 +2,9 @@
 outbox that requests add messages to within their own transaction (``outbox``), how a
 message reaches the mail server, or the console in development (``transport``), and the
 senders that hand the outbox to it, a thread in each server process and ``flask mail send``
-(``sender``).
+(``sender``), setting aside a job that fails unexpectedly so the others go on (``setaside``).
 
-May import ``settings``, ``schema``, the database, the models, ``keys``, ``ops`` and
+May import ``settings``, ``secret``, ``schema``, the database, the models, ``keys``, ``ops`` and
 ``entrypoints``; nothing here knows of views, tokens' claims or commands. The account flows call
 ``outbox.send_later`` and ``sender.wake_sender``; the factory calls ``init_mail``.
 """

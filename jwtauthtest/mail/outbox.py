@@ -2,8 +2,12 @@
 caller's transaction, so that it goes out if and only if the change it tells of is committed;
 ``message_of`` makes the whole message back from its row, the same on every try.
 
-The text and HTML are stored encrypted under a key derived from SECRET_KEY: a reset link is a
-key to an account, and a database dump or backup must not hold live ones.
+The text and HTML are stored encrypted under a key derived from the app's secret (SECRET_KEY,
+or JWT_SECRET_KEY where it is the only one: ``secret.app_secret``): a reset link is a key to an
+account, and a database dump or backup must not hold live ones.
+
+A message goes to its address's ASCII form where there is one (the domain in IDNA), so that a
+server without SMTPUTF8 takes it; only an address whose local part is beyond ASCII needs it.
 """
 
 import json
@@ -12,13 +16,14 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 
 from cryptography.fernet import Fernet
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
 
 from jwtauthtest.database import db
 from jwtauthtest.keys.material import storage_cipher
 from jwtauthtest.mail.settings import mail_domain, mail_settings, public_url
 from jwtauthtest.models import MailMessage
-from jwtauthtest.settings import secret_bytes
+from jwtauthtest.secret import app_secret
 
 MAX_SUBJECT_LENGTH = 255  # the column's
 
@@ -49,7 +54,7 @@ def message_of(row: MailMessage) -> EmailMessage:
     parts = json.loads(cipher().decrypt(row.body.encode()))
     message = EmailMessage()
     message["From"] = mail_settings().sender
-    message["To"] = row.recipient
+    message["To"] = ascii_form(row.recipient)
     message["Subject"] = row.subject
     message["Date"] = formatdate(row.created_at, usegmt=True)
     message["Message-ID"] = row.message_id
@@ -59,6 +64,15 @@ def message_of(row: MailMessage) -> EmailMessage:
     return message
 
 
+def ascii_form(address: str) -> str:
+    """The address in ASCII, its domain as IDNA (``a@xn--bcher-kva.example``), as email-validator
+    gives it; as it is when it has none (a local part such as ``zoë``) or is no address."""
+    try:
+        return validate_email(address, check_deliverability=False).ascii_email or address
+    except EmailNotValidError:
+        return address
+
+
 def cipher() -> Fernet:
     """The cipher of the outbox's bodies."""
-    return storage_cipher(secret_bytes(current_app.config["SECRET_KEY"]), b"mail outbox")
+    return storage_cipher(app_secret(current_app), b"mail outbox")

@@ -4,9 +4,11 @@ in each server process runs a round every MAIL_POLL_SECONDS, and at once when a 
 queued a message calls ``wake_sender()``; ``flask mail send`` runs one where no server does.
 
 A message is deleted once the server has accepted it; a try that fails leaves it for later
-(MAIL_RETRY_SECONDS, doubled each try, an hour at most); a recipient the server refuses for
-good (5xx) is logged and the message deleted. So every message is sent at least once, and
-once more only when a process stops between the server's acceptance and the delete.
+(MAIL_RETRY_SECONDS, doubled each try, an hour at most); a message the server refuses for
+good (5xx, or an address it lacks SMTPUTF8 for) is logged and deleted. So every message is sent
+at least once, and once more only when a process stops between the server's acceptance and the
+delete. A job or a message that raises what nothing expected is set aside (``setaside``): the
+round goes on with the others.
 """
 
 import threading
@@ -21,6 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from jwtauthtest.database import db
 from jwtauthtest.mail import claims, transport
 from jwtauthtest.mail.outbox import message_of
+from jwtauthtest.mail.setaside import described, is_surprise, log_set_aside
 from jwtauthtest.mail.settings import MailSettings, mail_settings
 from jwtauthtest.ops.metrics import count
 from jwtauthtest.schema import database_problem
@@ -45,7 +48,7 @@ class Round:
 def on_each_round(app: Flask, job: Callable[[], None]) -> None:
     """Run JOB, in an app context, at the start of each of APP's rounds, before the due
     messages are sent (turning stored requests into messages, say). A job commits its own
-    work; a database error in it is logged and the round goes on."""
+    work; a database error in it, or any other it raises, is logged and the round goes on."""
     app.extensions.setdefault(JOBS_KEY, []).append(job)
 
 
@@ -67,6 +70,10 @@ def send_due(app: Flask) -> Round:
                 db.session.rollback()
                 app.logger.warning("Mail job %s failed: %s", getattr(job, "__name__", job),
                                    database_problem(e))
+            except Exception as e:  # one job's surprise must not keep the messages back
+                db.session.rollback()
+                app.logger.error("Mail job %s failed: %s", getattr(job, "__name__", job),
+                                 described(e))
     result = Round()
     with app.app_context():
         settings = mail_settings()
@@ -103,12 +110,28 @@ def send_messages(settings: MailSettings, result: Round) -> None:
                         if delay is not None:
                             away.append((message_id, delay))
                         continue
-                connection = send_one(connection, claimed, settings, result)
+                connection = send_or_set_aside(connection, claimed, settings, result)
     finally:
         if connection is not None:
             transport.close(connection)
         if away:
             log_unreachable(away, result.unreachable)
+
+
+def send_or_set_aside(connection: transport.Connection, claimed: claims.Claim,
+                      settings: MailSettings, result: Round) -> transport.Connection | None:
+    """``send_one``; should it raise what nothing expected, the message is put off as a failed
+    try, logged in one line, and the connection (in a state unknown) closed."""
+    try:
+        return send_one(connection, claimed, settings, result)
+    except Exception as error:
+        if not is_surprise(error):
+            raise
+        db.session.rollback()
+        transport.close(connection)
+        delay = put_off(claimed, transport.NotSent(described(error)), settings, result, log=False)
+        log_set_aside("Mail", claimed.message.id, error, delay)
+        return None
 
 
 def send_one(connection: transport.Connection, claimed: claims.Claim,

@@ -15,10 +15,13 @@ from typing import Protocol
 
 from jwtauthtest.mail.settings import MailSettings, mail_domain
 
+NO_SMTPUTF8 = "the address needs SMTPUTF8, which the server does not offer"
+
 
 class NotSent(Exception):
     """The server could not take a message (or any, when connecting failed); one line.
-    ``permanent``: it refused the recipient for good (5xx), so trying again is no use."""
+    ``permanent``: it refused the message for good (5xx to its recipient or its data), or the
+    address needs SMTPUTF8 and the server does not offer it, so trying again is no use."""
 
     def __init__(self, reason: str, permanent: bool = False) -> None:
         super().__init__(" ".join(reason.split()))
@@ -65,11 +68,20 @@ def deliver(connection: Connection, message: EmailMessage, settings: MailSetting
     """Hand one message to the server; NotSent when it did not take it."""
     try:
         connection.send_message(message)
+    except smtplib.SMTPNotSupportedError:  # smtplib's check, before a word of the message
+        raise NotSent(NO_SMTPUTF8, permanent=True) from None
     except smtplib.SMTPRecipientsRefused as e:
         code, words = next(iter(e.recipients.values()))
-        raise NotSent(f"({code}) {text(words)}", permanent=500 <= code < 600) from None
+        raise NotSent(f"({code}) {text(words)}", permanent=refused_for_good(code)) from None
+    except smtplib.SMTPDataError as e:  # the server read the message, and said no to it
+        raise NotSent(reason(e, settings), permanent=refused_for_good(e.smtp_code)) from None
     except (smtplib.SMTPException, OSError) as e:
         raise NotSent(reason(e, settings)) from None
+
+
+def refused_for_good(code: int) -> bool:
+    """A 5xx answer: this message will never be taken, however often it is tried."""
+    return 500 <= code < 600
 
 
 def still_open(connection: Connection) -> bool:

@@ -22,7 +22,8 @@ from jwtauthtest.database import db
 from jwtauthtest.keys.material import derive_key, storage_cipher
 from jwtauthtest.models import LoginChallenge, RecoveryCode, SecondFactor
 from jwtauthtest.second_factor import totp
-from jwtauthtest.settings import ConfigurationError, secret_bytes, whole_number
+from jwtauthtest.secret import app_secret
+from jwtauthtest.settings import ConfigurationError, whole_number
 from jwtauthtest.users import LockDown, lock_down
 
 EXTENSION_KEY = "jwtauthtest.second_factor"
@@ -44,7 +45,7 @@ def init_second_factor(app: Flask) -> None:
                                  f"'Example API', not {issuer!r}")
     whole_number(app.config, "SECOND_FACTOR_CHALLENGE_SECONDS", "seconds", 1, 300)
     whole_number(app.config, "SECOND_FACTOR_MAX_FAILURES", "wrong codes a day", 1)
-    secret = secret_bytes(app.config["SECRET_KEY"] or app.config["JWT_SECRET_KEY"])
+    secret = app_secret(app)
     app.extensions[EXTENSION_KEY] = Secrets(storage_cipher(secret, b"second factors"),
                                             derive_key(secret, b"recovery codes"))
 

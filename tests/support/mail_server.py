@@ -2,15 +2,18 @@
 STARTTLS and then AUTH (LOGIN or PLAIN) before it takes mail, with a certificate for localhost
 and 127.0.0.1 from a throwaway CA made here. Each message it accepts becomes one .eml file in
 its folder (written whole, then renamed). A recipient whose local part starts with
-``refused`` is refused for good (550), one starting with ``busy`` for now (451).
+``refused`` is refused for good (550), one starting with ``busy`` for now (451); a message to
+one starting with ``rejected`` is refused for good after its data (554). It offers SMTPUTF8
+unless made with ``smtputf8=False``.
 
     with MailServer(tmp_path) as server:   # or .start() / .stop(), and .start() again
         app = make_app(**server.config())  # MAIL_* (and PUBLIC_URL) to reach it
         ...
         server.wait_for(1)                 # the parsed messages
 
-Run as a script it is the server itself (``python mail_server.py FOLDER PORT CERT KEY``, the
-account's name and password in MAIL_TEST_USERNAME and MAIL_TEST_PASSWORD).
+Run as a script it is the server itself (``python mail_server.py FOLDER PORT CERT KEY
+[smtputf8|ascii]``, the account's name and password in MAIL_TEST_USERNAME and
+MAIL_TEST_PASSWORD).
 """
 
 import datetime
@@ -31,7 +34,7 @@ PUBLIC_URL = "https://login.example.com"
 
 
 class MailServer:
-    def __init__(self, folder: Path, port: int | None = None) -> None:
+    def __init__(self, folder: Path, port: int | None = None, smtputf8: bool = True) -> None:
         from processes import free_port
 
         self.folder = Path(folder) / "mail-server"
@@ -40,6 +43,7 @@ class MailServer:
         self.port = port or free_port()
         self.username = "mailer"
         self.password = secrets.token_urlsafe(12)
+        self.smtputf8 = smtputf8
         self.ca_file, self._cert, self._key = make_certificates(self.folder)
         self._process: subprocess.Popen | None = None
 
@@ -50,7 +54,7 @@ class MailServer:
         assert self._process is None, "already running"
         self._process = subprocess.Popen(
             [sys.executable, __file__, str(self.inbox), str(self.port), str(self._cert),
-             str(self._key)],
+             str(self._key), "smtputf8" if self.smtputf8 else "ascii"],
             env={**os.environ, "MAIL_TEST_USERNAME": self.username,
                  "MAIL_TEST_PASSWORD": self.password},
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -199,6 +203,8 @@ class Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        if any(address.startswith("rejected") for address in envelope.rcpt_tos):
+            return "554 5.6.0 Message content rejected"
         name = f"{time.time_ns()}-{secrets.token_hex(4)}.eml"
         partial = self.inbox / f".{name}.part"
         partial.write_bytes(envelope.original_content or envelope.content)
@@ -206,7 +212,7 @@ class Handler:
         return "250 2.0.0 Accepted"
 
 
-def serve(inbox: str, port: str, cert: str, key: str) -> None:
+def serve(inbox: str, port: str, cert: str, key: str, utf8: str = "smtputf8") -> None:
     import ssl
 
     from aiosmtpd.controller import Controller
@@ -225,7 +231,7 @@ def serve(inbox: str, port: str, cert: str, key: str) -> None:
     controller = Controller(Handler(Path(inbox)), hostname="127.0.0.1", port=int(port),
                             tls_context=context, require_starttls=True,
                             authenticator=authenticator, auth_required=True,
-                            auth_require_tls=True)
+                            auth_require_tls=True, enable_SMTPUTF8=utf8 == "smtputf8")
     controller.start()
     signal.signal(signal.SIGTERM, lambda *_: (controller.stop(), sys.exit(0)))
     print(READY, flush=True)
@@ -234,4 +240,4 @@ def serve(inbox: str, port: str, cert: str, key: str) -> None:
 
 
 if __name__ == "__main__":
-    serve(*sys.argv[1:5])
+    serve(*sys.argv[1:6])

@@ -1,0 +1,87 @@
+"""International addresses: an address with an ASCII form (its domain in IDNA) is sent to that
+form, which a server without SMTPUTF8 takes; one that needs SMTPUTF8 (a local part beyond
+ASCII) is, on such a server, refused for good and dropped, not tried for ever. A refusal of
+the message itself after its data (5xx) is as final."""
+
+import logging
+
+import pytest
+
+from jwtauthtest.mail.outbox import ascii_form
+from jwtauthtest.mail.sender import send_due
+
+from conftest import counted
+from mail_server import MailServer, outbox, queue
+
+NO_SMTPUTF8 = "the address needs SMTPUTF8, which the server does not offer"
+
+
+@pytest.fixture
+def ascii_server(tmp_path):
+    """The test's SMTP server, without SMTPUTF8 (as many relays and providers are)."""
+    with MailServer(tmp_path, smtputf8=False) as server:
+        yield server
+
+
+def mail_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno >= logging.WARNING and r.getMessage().startswith("Mail ")]
+
+
+@pytest.mark.parametrize("address, sent_to", [
+    ("bob@bücher.example", "bob@xn--bcher-kva.example"),
+    ("a@exämple.org", "a@xn--exmple-cua.org"),
+    ("Carol@example.com", "Carol@example.com"),
+    ("zoë@bücher.example", "zoë@bücher.example"),  # no ASCII form: only SMTPUTF8 takes it
+    ("not an address", "not an address")])
+def test_the_ascii_form_is_email_validators(address, sent_to):
+    assert ascii_form(address) == sent_to
+
+
+def test_an_international_domain_reaches_a_server_without_smtputf8(make_app, ascii_server):
+    app = make_app(**ascii_server.config())
+    [sent] = queue(app, to="bob@bücher.example")  # as the addresses' normal form keeps it
+    assert send_due(app).sent == 1
+    [message] = ascii_server.messages()
+    assert (message["Message-ID"], message["To"]) == (sent, "bob@xn--bcher-kva.example")
+    assert outbox(app) == []
+
+
+def test_a_sign_up_to_an_international_domain_is_mailed(make_app, ascii_server):
+    app = make_app(**ascii_server.config(), REGISTRATION_ENABLED=True)
+    signed_up = app.test_client().post("/auth/register", json={
+        "username": "bob", "password": "first long passphrase", "email": "bob@BÜCHER.example"})
+    assert signed_up.status_code == 202
+    assert send_due(app).sent == 1
+    [message] = ascii_server.messages()
+    assert (message["To"], message["Subject"]) == ("bob@xn--bcher-kva.example",
+                                                   "Confirm your address")
+
+
+@pytest.mark.parametrize("server, to, words", [
+    ("ascii_server", "zoë@example.org", NO_SMTPUTF8),
+    ("mail_server", "rejected@example.com", "(554) 5.6.0 Message content rejected")],
+    ids=["needs SMTPUTF8", "5xx after the data"])
+def test_a_message_that_can_never_go_is_dropped_and_the_next_goes_out(
+        make_app, request, caplog, server, to, words):
+    server = request.getfixturevalue(server)
+    app = make_app(**server.config(), METRICS_ENABLED=True)
+    refused = counted(app, "mail", event="refused")
+    queue(app, to=to)
+    [sent] = queue(app, to="alice@example.com")
+    [dropped, _] = (row.id for row in outbox(app))
+    result = send_due(app)
+    assert (result.sent, result.refused, result.failed, result.waiting) == (1, 1, 0, 0)
+    assert [m["Message-ID"] for m in server.messages()] == [sent]
+    assert outbox(app) == []
+    assert counted(app, "mail", event="refused") == refused + 1
+    assert mail_lines(caplog) == [f"Mail {dropped} refused for good by the server: {words}; "
+                                  "deleted"]
+
+
+def test_a_server_with_smtputf8_takes_the_address_as_it_is(make_app, mail_server):
+    app = make_app(**mail_server.config())
+    queue(app, to="zoë@bücher.example")
+    assert send_due(app).sent == 1
+    [message] = mail_server.messages()
+    assert message["To"] == "zoë@bücher.example"

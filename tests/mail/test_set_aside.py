@@ -1,0 +1,107 @@
+"""One bad row does not stop the mail: an outbox message or a mail request whose handling
+raises what nothing expected is set aside (logged in one line, tried again later, backing
+off), and the round goes on with the others; so does a job that raises."""
+
+import logging
+import time
+
+from sqlalchemy import select
+
+from jwtauthtest.database import db
+from jwtauthtest.mail.outbox import cipher
+from jwtauthtest.mail.sender import on_each_round, send_due
+from jwtauthtest.models import MailMessage, MailRequest
+from jwtauthtest.users import add_user
+
+from mail_server import outbox, queue
+
+RETRY = 0.5
+UNREADABLE = "JSONDecodeError: Expecting value: line 1 column 1 (char 0)"
+
+
+def set_aside_lines(caplog) -> list[str]:
+    return [r.getMessage() for r in caplog.records
+            if r.levelno == logging.ERROR and " set aside: " in r.getMessage()]
+
+
+def poison(app, message_id: int) -> None:
+    """The message's body: sealed under the right key, and not what a message is made of."""
+    with app.app_context():
+        row = db.session.get(MailMessage, message_id)
+        row.body = cipher().encrypt(b"<the body>").decode()
+        db.session.commit()
+
+
+def test_a_message_that_cant_be_made_is_set_aside_and_the_next_goes_out(
+        make_app, mail_server, caplog):
+    from conftest import counted
+
+    app = make_app(**mail_server.config(MAIL_RETRY_SECONDS=RETRY), METRICS_ENABLED=True)
+    failed = counted(app, "mail", event="failed")
+    queue(app, to="bob@example.com")
+    [sent] = queue(app, to="alice@example.com")
+    [bad, _] = (row.id for row in outbox(app))
+    poison(app, bad)
+    before = time.time()
+    result = send_due(app)
+    assert (result.sent, result.failed, result.waiting) == (1, 1, 1)
+    assert [m["Message-ID"] for m in mail_server.messages()] == [sent]
+    [row] = outbox(app)
+    assert (row.id, row.tries, row.last_error, row.claimed_until) == (bad, 1, UNREADABLE, None)
+    assert before + RETRY <= row.next_try_at <= time.time() + RETRY
+    assert counted(app, "mail", event="failed") == failed + 1
+    assert set_aside_lines(caplog) == [f"Mail {bad} set aside: {UNREADABLE}; next try in 0.5 s"]
+    assert not [r for r in caplog.records if "<the body>" in r.getMessage()]
+
+    time.sleep(RETRY)
+    assert send_due(app).failed == 1  # tried again, and put off twice as long
+    assert outbox(app)[0].tries == 2
+    assert set_aside_lines(caplog)[-1] == f"Mail {bad} set aside: {UNREADABLE}; next try in 1 s"
+
+
+def test_a_request_that_raises_is_set_aside_and_the_next_is_mailed(
+        make_app, mail_server, caplog):
+    app = make_app(**mail_server.config(MAIL_RETRY_SECONDS=RETRY))
+    with app.app_context():
+        add_user("carol", "first long passphrase", "carol@example.com")
+        bad = MailRequest(kind="a newer kind", address="carol@example.com")
+        db.session.add(bad)
+        db.session.commit()
+        bad_id = bad.id
+    client = app.test_client()
+    assert client.post("/auth/password-reset", json={"email": "carol@example.com"}
+                       ).status_code == 202
+    assert send_due(app).sent == 1
+    [message] = mail_server.messages()
+    assert (message["To"], message["Subject"]) == ("carol@example.com", "Reset your password")
+    assert requests_waiting(app) == [bad_id]  # rolled back: it waits
+    line = f"Mail request {bad_id} set aside: KeyError: 'a newer kind'; next try in"
+    assert set_aside_lines(caplog) == [f"{line} 0.5 s"]
+
+    send_due(app)  # too soon: not tried
+    assert len(set_aside_lines(caplog)) == 1
+    time.sleep(RETRY)
+    send_due(app)
+    assert set_aside_lines(caplog)[1:] == [f"{line} 1 s"]
+    assert requests_waiting(app) == [bad_id]
+
+
+def requests_waiting(app) -> list[int]:
+    with app.app_context():
+        ids = list(db.session.scalars(select(MailRequest.id).order_by(MailRequest.id)))
+        db.session.commit()
+        return ids
+
+
+def test_a_job_that_raises_does_not_keep_the_messages_back(make_app, mail_server, caplog):
+    app = make_app(**mail_server.config())
+
+    def broken_job() -> None:
+        raise RuntimeError("a bug\nover two lines")
+
+    on_each_round(app, broken_job)
+    [sent] = queue(app)
+    assert send_due(app).sent == 1
+    assert [m["Message-ID"] for m in mail_server.messages()] == [sent]
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        "Mail job broken_job failed: RuntimeError: a bug over two lines"]
