@@ -290,6 +290,23 @@ def test_failed_client_authentications_are_throttled_per_address(make_app):
     assert client.post("/auth", json={"username": "x", "password": "y"}).status_code == 401
 
 
+def test_failed_client_authentications_from_one_ipv6_64_count_together(make_app):
+    """As logins are: one client has a whole /64 to send from."""
+    app = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute")
+    client, rs = app.test_client(), new_client(app)
+
+    def from_(address, credentials):
+        return client.post("/auth/introspect", data={"token": "x"},
+                           headers=basic(*credentials), environ_base={"REMOTE_ADDR": address})
+
+    for i in range(3):
+        assert from_(f"2001:db8:1:2::{i + 1}", (rs[0], "wrong")).status_code == 401
+    throttled = from_("2001:db8:1:2:ffff::1", rs)
+    assert (throttled.status_code, throttled.get_json()["description"]) == (
+        429, "Too many failed client authentications from your address")
+    assert from_("2001:db8:1:3::1", rs).status_code == 200
+
+
 def test_introspections_are_counted_by_outcome(make_app):
     app = make_app(METRICS_ENABLED=True)
     with app.app_context():
