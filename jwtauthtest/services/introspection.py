@@ -21,6 +21,7 @@ from jwtauthtest.throttle.clients import client_authentication, introspection_by
 from jwtauthtest.tokens import claims
 from jwtauthtest.tokens.liveness import LiveToken, live_token
 from jwtauthtest.web.answers import NO_STORE, private
+from jwtauthtest.web.refusals import Refused
 
 bp = Blueprint("introspection", __name__)
 REALM = "introspection"
@@ -46,16 +47,32 @@ def not_to_be_kept(response: Response) -> Response:
 
 @bp.post("/auth/introspect")
 def introspect() -> Response:
-    """Whether the form's token is live, and whose it is, for an authenticated client."""
+    """Whether the form's token is live, and whose it is, for an authenticated client. Only a
+    token that passes the checks made without the database counts against the client's
+    RATELIMIT_INTROSPECTION: junk costs no read of its own, and a resource server's
+    anonymous users, who may hand it any, can't use up its allowance."""
     client_id = authenticated_client()
-    introspection_by(client_id)
     tokens = request.form.getlist("token")
     if len(tokens) != 1:
         raise InvalidRequest("Send the token to introspect once, as the form parameter token "
                              "(application/x-www-form-urlencoded)")
-    live = live_token(tokens[0], HINTS.get(request.form.get("token_type_hint", "")))
+    live = None
+    if verified(tokens[0]):
+        introspection_by(client_id)
+        live = live_token(tokens[0], HINTS.get(request.form.get("token_type_hint", "")))
     metrics.count("introspections", outcome="inactive" if live is None else "active")
     return private(active(live) if live is not None else {"active": False})
+
+
+def verified(token: str) -> bool:
+    """Whether the token passes what live_token checks before any database read: a signature
+    by a key in the set, and claims of the right types, not expired (claims.decode_token).
+    A token that passes is remembered (keys/verified.py): live_token's own check is a lookup."""
+    try:
+        claims.decode_token(token)
+    except Refused:
+        return False
+    return True
 
 
 def authenticated_client() -> str:

@@ -262,15 +262,44 @@ def test_a_refused_client_is_a_warning_in_the_audit_log_and_a_success_is_not(
 
 def test_introspections_are_throttled_per_client(make_app):
     app = make_app(RATELIMIT_INTROSPECTION="3 per minute")
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
     client, first, second = app.test_client(), new_client(app, "one"), new_client(app, "two")
+    token = login(client)["access_token"]
     for _ in range(3):
-        assert introspect(client, first, "x").status_code == 200
-    throttled = introspect(client, first, "x")
+        assert answer(client, first, token)["active"] is True
+    throttled = introspect(client, first, token)
     assert throttled.status_code == 429
-    assert throttled.get_json()["description"] == "Too many introspections by this client"
-    assert int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.get_json() == {"status_code": 429, "error": "Too Many Requests",
+                                    "description": "Too many introspections by this client"}
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
     assert throttled.headers["Cache-Control"] == "no-store"
-    assert introspect(client, second, "x").status_code == 200  # another client's own count
+    assert answer(client, second, token)["active"] is True  # another client's own count
+
+
+def test_junk_tokens_do_not_use_up_a_clients_introspections(make_app):
+    """A resource server's anonymous users may hand it any junk: a token refused before any
+    database read (not a JWT, another key's, an unknown kid, expired) is not counted, and is
+    answered inactive even past the limit."""
+    app = make_app(RATELIMIT_INTROSPECTION="3 per minute")
+    with app.app_context():
+        user_id = add_user(USERNAME, PASSWORD).id
+        kid = key_set().signing_kid
+    client, rs = app.test_client(), new_client(app)
+    token = login(client)["access_token"]
+    claims = claims_of(token)
+    junk = ["garbage", "a.b.c", token[:-4],
+            sign(claims, "another key set's secret, 32 bytes or more", header={
+                "alg": "HS256", "typ": "JWT", "kid": kid}),
+            sign(claims, SECRET, header={"alg": "HS256", "typ": "JWT", "kid": "hs-0"}),
+            sign(flask_jwt_claims(user_id, now=int(time.time()) - 3600), SECRET)]
+    for _ in range(5):
+        for token_ in junk:
+            assert answer(client, rs, token_) == INACTIVE, token_
+    for _ in range(3):
+        assert answer(client, rs, token)["active"] is True
+    assert introspect(client, rs, token).status_code == 429
+    assert [answer(client, rs, token_) for token_ in junk] == [INACTIVE] * len(junk)
 
 
 def test_failed_client_authentications_are_throttled_per_address(make_app):
