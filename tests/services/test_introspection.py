@@ -260,6 +260,23 @@ def test_a_refused_client_is_a_warning_in_the_audit_log_and_a_success_is_not(
     assert "wrong" not in lines[0][1].replace("wrong secret", "")
 
 
+def test_a_sent_client_id_is_logged_only_with_the_shape_of_ours(client, rs, caplog):
+    """A resource server that swaps its client_id and secret sends the secret as its id: that
+    must reach no log. Ours are 22 base64url characters; anything else is logged as null."""
+    client_id, secret = rs
+    unknown = "A" * 22
+    with caplog.at_level(logging.DEBUG):
+        for credentials in ((secret, client_id), (secret[:22] + "!", "x"), ("", secret),
+                            (unknown, secret)):
+            assert introspect(client, credentials, "x").status_code == 401
+    audit = [r.getMessage() for r in caplog.records if r.name == "jwtauthtest.audit"]
+    assert audit == [
+        'client_refused client_id=null address="127.0.0.1" reason="not a client id"'] * 3 + [
+        f'client_refused client_id="{unknown}" address="127.0.0.1" reason="unknown client"']
+    assert secret not in caplog.text
+    assert not [r for r in caplog.records if secret in repr(vars(r))]
+
+
 def test_introspections_are_throttled_per_client(make_app):
     app = make_app(RATELIMIT_INTROSPECTION="3 per minute")
     with app.app_context():
