@@ -10,6 +10,7 @@ clients are then added again.
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from jwtauthtest.users import UserError
 
 EXTENSION_KEY = "jwtauthtest.clients"
 MAX_ID_LENGTH = 32  # the column's; a longer client_id names no client
+ID_BYTES, SECRET_BYTES = 16, 32  # random bytes; sent as base64url without padding
+ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # what token_urlsafe(ID_BYTES) gives
 LAST_USED_STEP = 60  # seconds: a client's last use is written at most once a minute
 UNKNOWN, WRONG_SECRET = "unknown client", "wrong secret"
 logger = logging.getLogger("jwtauthtest.clients")
@@ -67,7 +70,7 @@ def add_client(name: str) -> tuple[Client, str]:
     check_name(name)
     if find_client(name) is not None:
         raise ClientError(f"client already exists: {printable(name)}")
-    client_id, secret = secrets.token_urlsafe(16), secrets.token_urlsafe(32)
+    client_id, secret = secrets.token_urlsafe(ID_BYTES), secrets.token_urlsafe(SECRET_BYTES)
     client = Client(id=client_id, name=name, secret_digest=secret_digest(client_id, secret))
     db.session.add(client)
     try:
@@ -76,6 +79,12 @@ def add_client(name: str) -> tuple[Client, str]:
         db.session.rollback()
         raise ClientError(f"client already exists: {printable(name)}") from None
     return client, secret
+
+
+def has_id_shape(value: str) -> bool:
+    """Whether the value could be a client_id we made: 22 base64url characters. A secret
+    (43 of them) sent in its place has not, so it may be logged as one."""
+    return ID_SHAPE.fullmatch(value) is not None
 
 
 def find_client(name: str) -> Client | None:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_jwt import JWTError
 from werkzeug.exceptions import BadRequest
 
-from jwtauthtest.clients.store import check_client
+from jwtauthtest.clients.store import check_client, has_id_shape
 from jwtauthtest.keys.signing import ISSUER_AND_AUDIENCE
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
@@ -21,12 +21,13 @@ from jwtauthtest.throttle.clients import client_authentication, introspection_by
 from jwtauthtest.tokens import claims
 from jwtauthtest.tokens.liveness import LiveToken, live_token
 from jwtauthtest.web.answers import NO_STORE, private
+from jwtauthtest.web.refusals import Refused
 
 bp = Blueprint("introspection", __name__)
 REALM = "introspection"
 TOKEN_TYPES = {claims.ACCESS: "access_token", claims.REFRESH: "refresh_token"}
 HINTS = {name: kind for kind, name in TOKEN_TYPES.items()}  # any other hint is ignored
-MAX_LOGGED_CLIENT_ID = 64
+NOT_AN_ID = "not a client id"  # the refusal's reason when the sent id has no id's shape
 NO_CREDENTIALS = ("Client authentication required: HTTP Basic with a client_id and "
                   "client_secret from `flask clients add`")
 
@@ -46,16 +47,32 @@ def not_to_be_kept(response: Response) -> Response:
 
 @bp.post("/auth/introspect")
 def introspect() -> Response:
-    """Whether the form's token is live, and whose it is, for an authenticated client."""
+    """Whether the form's token is live, and whose it is, for an authenticated client. Only a
+    token that passes the checks made without the database counts against the client's
+    RATELIMIT_INTROSPECTION: junk costs no read of its own, and a resource server's
+    anonymous users, who may hand it any, can't use up its allowance."""
     client_id = authenticated_client()
-    introspection_by(client_id)
     tokens = request.form.getlist("token")
     if len(tokens) != 1:
         raise InvalidRequest("Send the token to introspect once, as the form parameter token "
                              "(application/x-www-form-urlencoded)")
-    live = live_token(tokens[0], HINTS.get(request.form.get("token_type_hint", "")))
+    live = None
+    if verified(tokens[0]):
+        introspection_by(client_id)
+        live = live_token(tokens[0], HINTS.get(request.form.get("token_type_hint", "")))
     metrics.count("introspections", outcome="inactive" if live is None else "active")
     return private(active(live) if live is not None else {"active": False})
+
+
+def verified(token: str) -> bool:
+    """Whether the token passes what live_token checks before any database read: a signature
+    by a key in the set, and claims of the right types, not expired (claims.decode_token).
+    A token that passes is remembered (keys/verified.py): live_token's own check is a lookup."""
+    try:
+        claims.decode_token(token)
+    except Refused:
+        return False
+    return True
 
 
 def authenticated_client() -> str:
@@ -73,11 +90,14 @@ def authenticated_client() -> str:
 
 
 def refused(client_id: str | None, reason: str | None, description: str) -> JWTError:
-    """A failed client authentication: counted, audited (never the secret), and the 401 that
-    names the scheme to use."""
+    """A failed client authentication: counted, audited, and the 401 that names the scheme
+    to use. The sent client_id is logged only if it has the shape of ours: what hasn't may be
+    the secret, sent in its place."""
     metrics.count("introspections", outcome="unauthorized")
-    log_change("client_refused", client_id=client_id[:MAX_LOGGED_CLIENT_ID]
-               if client_id is not None else None, address=request.remote_addr, reason=reason)
+    if client_id is not None and not has_id_shape(client_id):
+        client_id, reason = None, NOT_AN_ID
+    log_change("client_refused", client_id=client_id, address=request.remote_addr,
+               reason=reason)
     return JWTError("invalid_client", description, 401,
                     {"WWW-Authenticate": f'Basic realm="{REALM}"'})
 

@@ -1,7 +1,8 @@
 """Counting the attempts: at a password (a login, a password change's current password, a
 second factor's code) per username and client address, at a passkey per credential and
 address, at a passkey sign-in's options per address; and e-mail requests per client address
-and per address written to.
+(those of every client without one together) and per address written to. A client address
+is an IPv4 address or an IPv6 client's /64 (throttle/networks.py).
 
 A wrapper around the login view counts each login (with throttle/limiter.py, on `limits`,
 the library under Flask-Limiter, its storages and its ``RATELIMIT_*`` settings); the other
@@ -29,9 +30,11 @@ from jwtauthtest.passwords.usernames import username_key
 from jwtauthtest.settings import ConfigurationError, secret_bytes
 from jwtauthtest.throttle.counters import DATABASE_STORAGE, DatabaseCounters
 from jwtauthtest.throttle.limiter import LoginAttempts
+from jwtauthtest.throttle.networks import client_key
 from jwtauthtest.web.refusals import PasswordAccepted
 
 EXTENSION_KEY = "jwtauthtest.throttle"
+MAIL_FROM_UNKNOWN = "mail-from-unknown-address"  # no address's key: one count for them all
 logger = logging.getLogger("jwtauthtest.throttle")
 
 
@@ -147,15 +150,19 @@ def passkey_attempt(credential_id: str) -> Iterator[None]:
 
 
 def mail_request(address_key: str | None = None) -> None:
-    """Count an e-mail request under the client's address and, when it names an address
-    (its key), under that address: 429 past either limit. Counted before the address is
-    looked up, so a refusal says nothing of whether an account has it."""
+    """Count an e-mail request under the client's address (every client without one under a
+    single shared key) and, when it names an address (its key), under that address: 429
+    past either limit. Counted before the address is looked up, so a refusal says nothing of
+    whether an account has it."""
     throttle = current_app.extensions.get(EXTENSION_KEY)
     if throttle is None:
         return
     if client := client_address(throttle):
         throttle.attempts.take(throttle.mail_per_client, f"mail-from:{client}",
                                "Too many e-mail requests from your address")
+    else:  # mail to any address must stay bounded: these clients share one client's limit
+        throttle.attempts.take(throttle.mail_per_client, MAIL_FROM_UNKNOWN,
+                               "Too many e-mail requests from clients without an address")
     if address_key is not None:
         throttle.attempts.take(throttle.mail_per_address,
                                hidden_key(throttle, "mail-to", address_key),
@@ -183,20 +190,22 @@ def attempt(throttle: LoginThrottle, keys: list[str], username: object) -> Itera
 
 
 def client_address(throttle: LoginThrottle) -> str | None:
-    """The client's address, or None when it is unknown (a unix socket): an empty address
-    would make every client one, and a few failures would lock every user out."""
+    """The key of the client's address (an IPv6 client's is its /64: throttle/networks.py),
+    or None when it is unknown (a unix socket): an empty address would make every client
+    one, and a few failures would lock every user out."""
     if not request.remote_addr:
-        throttle.warn_once("no address", "Logins come without a client address (a unix "
-                           "socket?): they are throttled per username (passkeys: per "
-                           "credential) only; behind a proxy, set FLASK_TRUSTED_PROXIES so "
-                           "that X-Forwarded-For gives it")
+        throttle.warn_once("no address", "Requests come without a client address (a unix "
+                           "socket?): logins are throttled per username (passkeys: per "
+                           "credential) only, and e-mail requests from all such clients "
+                           "share one client's RATELIMIT_MAIL_PER_CLIENT; behind a proxy, "
+                           "set FLASK_TRUSTED_PROXIES so that X-Forwarded-For gives it")
         return None
     if "X-Forwarded-For" in request.headers and not current_app.config["TRUSTED_PROXIES"]:
         throttle.warn_once("proxy", "Logins come through a proxy (X-Forwarded-For) but "
                            "TRUSTED_PROXIES is 0: every client behind it shares the proxy's "
                            "address, and its failures; set FLASK_TRUSTED_PROXIES to the "
                            "number of proxies")
-    return request.remote_addr
+    return client_key(request.remote_addr)
 
 
 def username_hash_key(throttle: LoginThrottle, username: object) -> str:

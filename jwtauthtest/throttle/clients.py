@@ -1,6 +1,6 @@
 """Counting introspections: failed client authentications per client address, under
-RATELIMIT_LOGIN_FAILURES on counters of their own, and every introspection per client
-(RATELIMIT_INTROSPECTION).
+RATELIMIT_LOGIN_FAILURES on counters of their own, and per client the introspections of
+tokens that passed verification, the ones that read the database (RATELIMIT_INTROSPECTION).
 
 A resource server may ask on every request it serves, so a right answer writes nothing
 shared: the failures' counter is read first and written only when an authentication fails (a
@@ -50,7 +50,8 @@ def client_authentication() -> Iterator[None]:
 
 
 def introspection_by(client_id: str) -> None:
-    """Count one introspection by the client in this process: 429 past
+    """Count one introspection by the client in this process, of a token that passed
+    verification (junk is not counted: services/introspection.py): 429 past
     RATELIMIT_INTROSPECTION."""
     counted: tuple[RateLimitItem, FixedWindowRateLimiter] | None = \
         current_app.extensions.get(LIMIT_KEY)

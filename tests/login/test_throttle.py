@@ -13,6 +13,11 @@ from conftest import PASSWORD, USERNAME
 TOO_MANY = {"status_code": 429, "error": "Too Many Requests",
             "description": "Too many failed logins"}
 TOO_MANY_ATTEMPTS = {**TOO_MANY, "description": "Too many login attempts"}
+NO_ADDRESS_WARNING = (
+    "Requests come without a client address (a unix socket?): logins are throttled per "
+    "username (passkeys: per credential) only, and e-mail requests from all such clients "
+    "share one client's RATELIMIT_MAIL_PER_CLIENT; behind a proxy, set FLASK_TRUSTED_PROXIES "
+    "so that X-Forwarded-For gives it")
 
 
 @pytest.fixture
@@ -87,11 +92,7 @@ def test_an_unknown_client_address_is_not_one_counter_for_everyone(make_app, cap
         for _ in range(3):
             login(client, address="")
         assert_throttled(login(client, address=""))  # still per username
-    assert throttle_warnings(caplog) == [
-        "Logins come without a client address (a unix socket?): they are throttled per "
-        "username (passkeys: per credential) only; behind a proxy, set FLASK_TRUSTED_PROXIES "
-        "so that X-Forwarded-For "
-        "gives it"]
+    assert throttle_warnings(caplog) == [NO_ADDRESS_WARNING]
 
 
 def test_a_proxy_that_is_not_trusted_is_reported_once(make_app, caplog):

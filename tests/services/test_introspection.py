@@ -260,17 +260,63 @@ def test_a_refused_client_is_a_warning_in_the_audit_log_and_a_success_is_not(
     assert "wrong" not in lines[0][1].replace("wrong secret", "")
 
 
+def test_a_sent_client_id_is_logged_only_with_the_shape_of_ours(client, rs, caplog):
+    """A resource server that swaps its client_id and secret sends the secret as its id: that
+    must reach no log. Ours are 22 base64url characters; anything else is logged as null."""
+    client_id, secret = rs
+    unknown = "A" * 22
+    with caplog.at_level(logging.DEBUG):
+        for credentials in ((secret, client_id), (secret[:22] + "!", "x"), ("", secret),
+                            (unknown, secret)):
+            assert introspect(client, credentials, "x").status_code == 401
+    audit = [r.getMessage() for r in caplog.records if r.name == "jwtauthtest.audit"]
+    assert audit == [
+        'client_refused client_id=null address="127.0.0.1" reason="not a client id"'] * 3 + [
+        f'client_refused client_id="{unknown}" address="127.0.0.1" reason="unknown client"']
+    assert secret not in caplog.text
+    assert not [r for r in caplog.records if secret in repr(vars(r))]
+
+
 def test_introspections_are_throttled_per_client(make_app):
     app = make_app(RATELIMIT_INTROSPECTION="3 per minute")
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
     client, first, second = app.test_client(), new_client(app, "one"), new_client(app, "two")
+    token = login(client)["access_token"]
     for _ in range(3):
-        assert introspect(client, first, "x").status_code == 200
-    throttled = introspect(client, first, "x")
+        assert answer(client, first, token)["active"] is True
+    throttled = introspect(client, first, token)
     assert throttled.status_code == 429
-    assert throttled.get_json()["description"] == "Too many introspections by this client"
-    assert int(throttled.headers["Retry-After"]) >= 1
+    assert throttled.get_json() == {"status_code": 429, "error": "Too Many Requests",
+                                    "description": "Too many introspections by this client"}
+    assert 1 <= int(throttled.headers["Retry-After"]) <= 60
     assert throttled.headers["Cache-Control"] == "no-store"
-    assert introspect(client, second, "x").status_code == 200  # another client's own count
+    assert answer(client, second, token)["active"] is True  # another client's own count
+
+
+def test_junk_tokens_do_not_use_up_a_clients_introspections(make_app):
+    """A resource server's anonymous users may hand it any junk: a token refused before any
+    database read (not a JWT, another key's, an unknown kid, expired) is not counted, and is
+    answered inactive even past the limit."""
+    app = make_app(RATELIMIT_INTROSPECTION="3 per minute")
+    with app.app_context():
+        user_id = add_user(USERNAME, PASSWORD).id
+        kid = key_set().signing_kid
+    client, rs = app.test_client(), new_client(app)
+    token = login(client)["access_token"]
+    claims = claims_of(token)
+    junk = ["garbage", "a.b.c", token[:-4],
+            sign(claims, "another key set's secret, 32 bytes or more", header={
+                "alg": "HS256", "typ": "JWT", "kid": kid}),
+            sign(claims, SECRET, header={"alg": "HS256", "typ": "JWT", "kid": "hs-0"}),
+            sign(flask_jwt_claims(user_id, now=int(time.time()) - 3600), SECRET)]
+    for _ in range(5):
+        for token_ in junk:
+            assert answer(client, rs, token_) == INACTIVE, token_
+    for _ in range(3):
+        assert answer(client, rs, token)["active"] is True
+    assert introspect(client, rs, token).status_code == 429
+    assert [answer(client, rs, token_) for token_ in junk] == [INACTIVE] * len(junk)
 
 
 def test_failed_client_authentications_are_throttled_per_address(make_app):
@@ -288,6 +334,23 @@ def test_failed_client_authentications_are_throttled_per_address(make_app):
                         environ_base={"REMOTE_ADDR": "10.0.0.2"})  # another address
     assert other.status_code == 200
     assert client.post("/auth", json={"username": "x", "password": "y"}).status_code == 401
+
+
+def test_failed_client_authentications_from_one_ipv6_64_count_together(make_app):
+    """As logins are: one client has a whole /64 to send from."""
+    app = make_app(RATELIMIT_LOGIN_FAILURES="3 per minute")
+    client, rs = app.test_client(), new_client(app)
+
+    def from_(address, credentials):
+        return client.post("/auth/introspect", data={"token": "x"},
+                           headers=basic(*credentials), environ_base={"REMOTE_ADDR": address})
+
+    for i in range(3):
+        assert from_(f"2001:db8:1:2::{i + 1}", (rs[0], "wrong")).status_code == 401
+    throttled = from_("2001:db8:1:2:ffff::1", rs)
+    assert (throttled.status_code, throttled.get_json()["description"]) == (
+        429, "Too many failed client authentications from your address")
+    assert from_("2001:db8:1:3::1", rs).status_code == 200
 
 
 def test_introspections_are_counted_by_outcome(make_app):
