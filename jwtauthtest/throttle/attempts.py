@@ -159,7 +159,7 @@ def mail_request(address_key: str | None = None) -> None:
         return
     if client := client_address(throttle):
         throttle.attempts.take(throttle.mail_per_client, f"mail-from:{client}",
-                               "Too many e-mail requests from your address")
+                               "Too many e-mail requests from your network address")
     else:  # mail to any address must stay bounded: these clients share one client's limit
         throttle.attempts.take(throttle.mail_per_client, MAIL_FROM_UNKNOWN,
                                "Too many e-mail requests from clients without an address")

@@ -19,7 +19,7 @@ from conftest import PASSWORD, USERNAME
 
 MAIL = {"MAIL_BACKEND": "console", "PUBLIC_URL": "https://login.example.com",
         "REGISTRATION_ENABLED": True, "RATELIMIT_MAIL_PER_CLIENT": "3 per hour"}
-FROM_YOUR_ADDRESS = "Too many e-mail requests from your address"
+FROM_YOUR_ADDRESS = "Too many e-mail requests from your network address"
 WITHOUT_AN_ADDRESS = "Too many e-mail requests from clients without an address"
 
 
