@@ -110,7 +110,8 @@ def defaults() -> dict[str, Any]:
 
 def whole_number(config: Config, key: str, unit: str, least: int = 0,
                  most: int | None = None) -> int:
-    """A setting that is a whole number of UNIT (not a bool), from LEAST to MOST."""
+    """A setting that is a whole number (not a bool) of UNIT, if it has one, from LEAST to
+    MOST."""
     value = config[key]
     if isinstance(value, int) and not isinstance(value, bool) and value >= least \
             and (most is None or value <= most):
@@ -119,7 +120,8 @@ def whole_number(config: Config, key: str, unit: str, least: int = 0,
         span = f" from {least} to {most}"
     else:
         span = f", at least {least}" if least else ""
-    raise ConfigurationError(f"{key} must be a whole number of {unit}{span}, not {value!r}")
+    of_unit = f" of {unit}" if unit else ""
+    raise ConfigurationError(f"{key} must be a whole number{of_unit}{span}, not {value!r}")
 
 
 def number_of_seconds(config: Config, key: str) -> float:

@@ -47,7 +47,7 @@ def configure_mail(app: Flask) -> MailSettings:
         raise ConfigurationError(f"MAIL_BACKEND must be smtp or console (development only), "
                                  f"not {backend!r}")
     server = optional_text(config, "MAIL_SERVER", "a host name, such as smtp.example.com")
-    port = whole_number(config, "MAIL_PORT", "port", 1, 65535)
+    port = whole_number(config, "MAIL_PORT", "", 1, 65535)
     use_tls, use_ssl = flag(config, "MAIL_USE_TLS"), flag(config, "MAIL_USE_SSL")
     if use_tls and use_ssl:
         raise ConfigurationError("MAIL_USE_TLS and MAIL_USE_SSL are both true: set one, "

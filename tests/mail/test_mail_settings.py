@@ -23,7 +23,7 @@ MAIL = {"MAIL_SERVER": "smtp.example.com", "PUBLIC_URL": "https://login.example.
     ({"PUBLIC_URL": "https://login.example.com/#top"}, "PUBLIC_URL must be"),
     ({"PUBLIC_URL": "https://user@login.example.com"}, "PUBLIC_URL must be"),
     ({"PUBLIC_URL": "https://login.example.com:99999"}, "PUBLIC_URL must be"),
-    ({"MAIL_PORT": 0}, "MAIL_PORT must be a whole number of port from 1 to 65535"),
+    ({"MAIL_PORT": 0}, "MAIL_PORT must be a whole number from 1 to 65535"),
     ({"MAIL_PORT": 70000}, "MAIL_PORT must be"),
     ({"MAIL_PORT": "587"}, "MAIL_PORT must be"),
     ({"MAIL_CA_FILE": "/nonexistent/ca.pem"}, "MAIL_CA_FILE must be a CA bundle (PEM)"),
