@@ -15,6 +15,9 @@ from jwtauthtest.entrypoints import starting_a_server
 from jwtauthtest.mail.sender import start_sender
 from jwtauthtest.mail.settings import configure_mail, mail_problem, public_url
 
+CONSOLE_AT_START = ("MAIL_BACKEND=console: every message is printed in this output, and none "
+                    "is sent")
+
 
 def init_mail(app: Flask) -> None:
     """Check the mail settings (a ConfigurationError names the one that can't be used), and in
@@ -27,6 +30,8 @@ def init_mail(app: Flask) -> None:
     """
     settings = configure_mail(app)
     if settings.problem is None and starting_a_server() and not app.testing:
+        if settings.backend == "console":  # right for trying it out, wrong anywhere else
+            app.logger.warning(CONSOLE_AT_START)
         start_sender(app)
 
 
