@@ -84,14 +84,17 @@ def mail_sign_up_link(request: MailRequest) -> None:
         return
     token = new_link(user, CONFIRM, seconds("REGISTRATION_CONFIRM_SECONDS"),
                      address=request.address)
+    # Not a word the stranger who signed up chose (the username): the address is not
+    # confirmed to be theirs.
     send_later(request.address, "Confirm your address", "confirm_sign_up",
-               username=user.username, link=page_link("confirm", token),
+               link=page_link("confirm", token),
                lifetime=in_words("REGISTRATION_CONFIRM_SECONDS"))
 
 
 def mail_address_link(request: MailRequest) -> None:
-    """A new address gets its link; one that another account holds is told of the try, and
-    the account that asked learns nothing."""
+    """A new address gets its link (without the username: the address is not the user's
+    yet); one that another account holds is told of the try, and the account that asked
+    learns nothing."""
     user = db.session.get(User, request.user_id)
     if user is None or not user.active:
         return
@@ -103,8 +106,7 @@ def mail_address_link(request: MailRequest) -> None:
         return
     token = new_link(user, CONFIRM, seconds("EMAIL_CONFIRM_SECONDS"), address=request.address)
     send_later(request.address, "Confirm your new address", "confirm_address",
-               username=user.username, link=page_link("confirm", token),
-               lifetime=in_words("EMAIL_CONFIRM_SECONDS"))
+               link=page_link("confirm", token), lifetime=in_words("EMAIL_CONFIRM_SECONDS"))
 
 
 HANDLERS = {RESET_REQUEST: mail_reset_link, SIGN_UP: mail_sign_up_link,

@@ -297,6 +297,30 @@ def test_an_address_another_account_holds_gets_the_same_answer_and_a_word_to_it(
         assert db.session.get(User, mail_app.user_id).email == ADDRESS
 
 
+def test_a_new_address_is_not_told_the_username(make_app):
+    """Its owner has not confirmed it: anyone's account could name it, and a username is
+    whatever its holder chose (here, words meant to fool the reader)."""
+    app = make_app(**MAIL)
+    name = "Your account is locked - call +1 555 0100"
+    with app.app_context():
+        add_user(name, PASSWORD, ADDRESS)
+    client = app.test_client()
+    access = login(client, username=name).get_json()["access_token"]
+    client.put("/auth/email", headers=bearer(access), json={"email": "someone@example.org"})
+    [message] = sent(app)
+    assert (message["To"], message["Subject"]) == ("someone@example.org",
+                                                   "Confirm your new address")
+    assert_not_named(message, name)
+    assert link_token(message, "confirm")
+
+
+def assert_not_named(message, name: str) -> None:
+    html = message.get_body(("html",)).get_content()
+    for text in (text_of(message), html, message["Subject"]):
+        assert name not in text and "555 0100" not in text
+    assert text_of(message).startswith("Hello,\n") and "<p>Hello,</p>" in html
+
+
 def test_changing_the_address_needs_a_fresh_token(client, mail_app):
     refresh = login(client).get_json()["refresh_token"]
     access = client.post("/auth/refresh", headers=bearer(refresh)).get_json()["access_token"]
@@ -354,6 +378,23 @@ def test_a_sign_up_logs_in_once_its_address_is_confirmed(client, mail_app):
                             json={"token": link_token(message, "confirm")})
     assert confirmed.get_json() == {"status": "address confirmed", "email": "dora@example.net"}
     assert login(client, username="dora").status_code == 200
+
+
+def test_the_sign_up_message_carries_no_word_the_stranger_chose(client, mail_app):
+    """Anyone may sign up with any address: our mail to it says nothing they wrote."""
+    name = "Your account is locked - call +1 555 0100 <b>now</b>"
+    assert register(client, username=name, address="someone@example.org").status_code == 202
+    [message] = sent(mail_app)
+    assert (message["To"], message["Subject"]) == ("someone@example.org", "Confirm your address")
+    assert_not_named(message, name)
+    confirmed = client.post("/auth/email/confirm", json={"token": link_token(message, "confirm")})
+    assert confirmed.status_code == 200
+
+
+def test_a_reset_message_to_the_users_own_address_names_the_account(client, mail_app):
+    assert client.post("/auth/password-reset", json={"email": ADDRESS}).status_code == 202
+    [message] = sent(mail_app)
+    assert text_of(message).startswith(f"Hello {USERNAME},\n")
 
 
 def test_a_sign_up_with_an_address_that_has_an_account_gets_the_same_answer(client, mail_app):

@@ -80,17 +80,21 @@ def test_a_sign_up_confirmed_from_its_message_logs_in(tmp_path, database_uri, ma
     env = server_env(tmp_path, database_uri, mail_server, FLASK_REGISTRATION_ENABLED="true")
     with start_flask(env) as server:
         url = server.url
-        body = {"username": "dora", "password": PASSWORD, "email": "dora@example.net"}
+        login = {"username": "Explorer of Maps", "password": PASSWORD}
+        body = {**login, "email": "dora@example.net"}
         assert call(url, "POST", "/auth/register", body) == (202, {"status": "confirmation sent"})
-        status, refused = call(url, "POST", "/auth", {"username": "dora", "password": PASSWORD})
+        status, refused = call(url, "POST", "/auth", login)
         assert (status, refused["error"]) == (401, "Address not confirmed")
         [message] = mail_server.wait_for(1)
         assert (message["To"], message["Subject"]) == ("dora@example.net",
                                                        "Confirm your address")
+        # an address not confirmed yet is never sent the words a stranger chose
+        assert "Explorer" not in message.get_body(("plain",)).get_content()
+        assert "Explorer" not in message.get_body(("html",)).get_content()
         assert call(url, "POST", "/auth/email/confirm",
                     {"token": link_token(message, "confirm")}) == (
             200, {"status": "address confirmed", "email": "dora@example.net"})
-        status, tokens = call(url, "POST", "/auth", {"username": "dora", "password": PASSWORD})
+        status, tokens = call(url, "POST", "/auth", login)
         assert status == 200
         status, me = call(url, "GET", "/me", token=tokens["access_token"])
         assert (me["email"], me["email_verified"]) == ("dora@example.net", True)
