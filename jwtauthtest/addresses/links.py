@@ -1,6 +1,6 @@
 """Single-use links: a random URL-safe token mailed to a user, of which only its SHA-256 is
 stored, one per user and purpose (a newer link voids the older one), valid until it expires,
-is spent, or the user's cut-off moves (a password change or reset, a disable)."""
+is spent or voided, or the user's cut-off moves (a password change or reset, a disable)."""
 
 import hashlib
 import secrets
@@ -17,13 +17,18 @@ CONFIRM = "confirm"  # an address to confirm: a sign-up's, or a new one
 
 def new_link(user: User, purpose: str, lifetime: float, address: str | None = None) -> str:
     """A new link's token for the user, the older one of the purpose voided. Uncommitted."""
+    void_links(user, purpose)
     token = secrets.token_urlsafe(32)
-    db.session.execute(delete(EmailLink).where(EmailLink.user_id == user.id,
-                                               EmailLink.purpose == purpose))
     db.session.add(EmailLink(user_id=user.id, purpose=purpose, digest=digest(token),
                              address=address, tokens_valid_after=user.tokens_valid_after,
                              expires_at=time.time() + lifetime))
     return token
+
+
+def void_links(user: User, purpose: str) -> None:
+    """Void the user's links of the purpose. Uncommitted."""
+    db.session.execute(delete(EmailLink).where(EmailLink.user_id == user.id,
+                                               EmailLink.purpose == purpose))
 
 
 def live_link(token: str, purpose: str) -> tuple[EmailLink, User] | None:

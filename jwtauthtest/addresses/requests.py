@@ -9,7 +9,7 @@ import time
 from flask import Flask, current_app
 from sqlalchemy import delete, select
 
-from jwtauthtest.addresses.links import CONFIRM, RESET, new_link
+from jwtauthtest.addresses.links import CONFIRM, RESET, new_link, void_links
 from jwtauthtest.addresses.normal import AddressError, address_key, normal_address
 from jwtauthtest.database import db
 from jwtauthtest.mail import public_url
@@ -94,10 +94,12 @@ def mail_sign_up_link(request: MailRequest) -> None:
 def mail_address_link(request: MailRequest) -> None:
     """A new address gets its link (without the username: the address is not the user's
     yet); one that another account holds is told of the try, and the account that asked
-    learns nothing."""
+    learns nothing: its older link is voided whatever the address (were it voided only by a
+    new link, following it would tell whether one was made)."""
     user = db.session.get(User, request.user_id)
     if user is None or not user.active:
         return
+    void_links(user, CONFIRM)
     other = holder(request.address)
     if other is not None:
         if other.id != user.id:

@@ -297,6 +297,31 @@ def test_an_address_another_account_holds_gets_the_same_answer_and_a_word_to_it(
         assert db.session.get(User, mail_app.user_id).email == ADDRESS
 
 
+@pytest.mark.parametrize("one_round", [False, True], ids=["two rounds", "one round"])
+@pytest.mark.parametrize("second", ["bob@example.com", ADDRESS, "free@example.org"],
+                         ids=["another's", "own", "free"])
+def test_a_new_address_request_voids_the_pending_link_whatever_the_address(
+        client, mail_app, second, one_round):
+    """Were the older link voided only when a newer one is made, following it would tell
+    whether the second address is another account's. (Taken by the sender in one round or
+    in two: either way.)"""
+    with mail_app.app_context():
+        add_user("bob", PASSWORD, "bob@example.com")
+    headers = bearer(login(client).get_json()["access_token"])
+    first = client.put("/auth/email", headers=headers, json={"email": "new@example.org"})
+    messages = [] if one_round else sent(mail_app)
+    again = client.put("/auth/email", headers=headers, json={"email": second})
+    assert (first.status_code, first.get_json()) == (again.status_code, again.get_json()) == (
+        202, {"status": "confirmation sent"})
+    [pending] = [m for m in messages + sent(mail_app) if m["To"] == "new@example.org"]
+    refused = client.post("/auth/email/confirm", json={"token": link_token(pending, "confirm")})
+    assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    with mail_app.app_context():
+        assert db.session.get(User, mail_app.user_id).email == ADDRESS
+        assert db.session.scalars(select(EmailLink.address)).all() == (
+            [second] if second == "free@example.org" else [])
+
+
 def test_a_new_address_is_not_told_the_username(make_app):
     """Its owner has not confirmed it: anyone's account could name it, and a username is
     whatever its holder chose (here, words meant to fool the reader)."""
