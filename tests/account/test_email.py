@@ -322,6 +322,34 @@ def test_a_new_address_request_voids_the_pending_link_whatever_the_address(
             [second] if second == "free@example.org" else [])
 
 
+def test_confirming_a_new_address_voids_the_reset_links_sent_to_the_old_one(client, mail_app):
+    token = reset_link(client, mail_app)
+    access = login(client).get_json()["access_token"]
+    client.put("/auth/email", headers=bearer(access), json={"email": "new@example.org"})
+    [message] = sent(mail_app)
+    confirmed = client.post("/auth/email/confirm", json={"token": link_token(message, "confirm")})
+    assert confirmed.status_code == 200
+    refused = confirm_reset(client, token)
+    assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    assert login(client).status_code == 200
+
+
+def test_the_users_email_command_voids_the_reset_links_only_when_it_sets_the_address(
+        client, mail_app):
+    with mail_app.app_context():
+        add_user("bob", PASSWORD, "bob@example.com")
+    token = reset_link(client, mail_app)
+    runner = mail_app.test_cli_runner()
+    refused = runner.invoke(args=["users", "email", USERNAME, "bob@example.com"])
+    assert (refused.exit_code, refused.output) == (1, "Error: bob has this address already\n")
+    with mail_app.app_context():
+        assert len(db.session.scalars(select(EmailLink)).all()) == 1
+    assert runner.invoke(args=["users", "email", USERNAME, "new@example.org"]).exit_code == 0
+    refused = confirm_reset(client, token)
+    assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    assert login(client).status_code == 200
+
+
 def test_a_new_address_is_not_told_the_username(make_app):
     """Its owner has not confirmed it: anyone's account could name it, and a username is
     whatever its holder chose (here, words meant to fool the reader)."""
