@@ -15,6 +15,7 @@ from jwtauthtest.database import db
 from jwtauthtest.mail.outbox import message_of
 from jwtauthtest.models import EmailLink, MailMessage, MailRequest, User
 from jwtauthtest.second_factor import store as second_factor
+from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, USERNAME, counted
@@ -159,21 +160,64 @@ def test_an_expired_reset_link_is_refused(client, mail_app):
     assert login(client).status_code == 200
 
 
-def test_a_newer_reset_request_voids_the_older_link(client, mail_app):
-    older = reset_link(client, mail_app)
-    newer = reset_link(client, mail_app)
-    assert confirm_reset(client, older).status_code == 400
-    assert confirm_reset(client, newer).status_code == 200
+def test_resets_a_stranger_asks_for_leave_the_users_link_live(client, mail_app):
+    """As many links stay live as may be mailed to the address (RATELIMIT_MAIL_PER_ADDRESS,
+    3 an hour): whoever asks, every link in the inbox works, and any one used voids the rest."""
+    users = reset_link(client, mail_app)
+    stranger = {"REMOTE_ADDR": "198.51.100.7"}
+    for _ in range(2):
+        assert client.post("/auth/password-reset", json={"email": ADDRESS.upper()},
+                           environ_base=stranger).status_code == 202
+    assert client.post("/auth/password-reset", json={"email": ADDRESS},
+                       environ_base=stranger).status_code == 429
+    strangers = [link_token(message, "reset") for message in sent(mail_app)]
+    assert len(strangers) == 2
+    assert confirm_reset(client, users).status_code == 200
+    for token in strangers:
+        refused = confirm_reset(client, token, "yet another password 7")
+        assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    assert login(client, NEW_PASSWORD).status_code == 200
 
 
-def test_a_password_change_voids_the_reset_link(client, mail_app):
-    token = reset_link(client, mail_app)
+@pytest.mark.parametrize("kept", [1, 3])
+def test_past_the_per_address_limit_the_oldest_reset_links_are_voided(make_app, kept):
+    app = make_app(**MAIL, RATELIMIT_ENABLED=False,
+                   RATELIMIT_MAIL_PER_ADDRESS=f"{kept} per hour")
+    with app.app_context():
+        add_user(USERNAME, PASSWORD, ADDRESS)
+    client = app.test_client()
+    tokens = [reset_link(client, app) for _ in range(kept + 2)]
+    with app.app_context():
+        assert len(db.session.scalars(select(EmailLink)).all()) == kept
+    for token in tokens[:2]:
+        assert confirm_reset(client, token).status_code == 400
+    assert confirm_reset(client, tokens[-kept]).status_code == 200
+
+
+def test_an_unreadable_per_address_limit_stops_the_start(make_app):
+    with pytest.raises(ConfigurationError, match=r"^RATELIMIT_MAIL_PER_ADDRESS must be a rate "
+                       r"such as '3 per hour', not 'plenty'$"):
+        make_app(RATELIMIT_ENABLED=False, RATELIMIT_MAIL_PER_ADDRESS="plenty")
+
+
+def test_a_password_change_voids_every_reset_link(client, mail_app):
+    tokens = [reset_link(client, mail_app) for _ in range(2)]
     access = login(client).get_json()["access_token"]
     changed = client.post("/auth/password", headers=bearer(access), json={
         "current_password": PASSWORD, "new_password": "changed by the owner 9"})
     assert changed.status_code == 200
-    assert confirm_reset(client, token).status_code == 400
+    assert [confirm_reset(client, token).status_code for token in tokens] == [400, 400]
     assert login(client, "changed by the owner 9").status_code == 200
+
+
+def test_a_disable_voids_every_reset_link_for_good(client, mail_app):
+    tokens = [reset_link(client, mail_app) for _ in range(2)]
+    runner = mail_app.test_cli_runner()
+    assert runner.invoke(args=["users", "disable", USERNAME]).exit_code == 0
+    assert confirm_reset(client, tokens[0]).status_code == 400
+    assert runner.invoke(args=["users", "enable", USERNAME]).exit_code == 0
+    assert [confirm_reset(client, token).status_code for token in tokens] == [400, 400]
+    assert login(client).status_code == 200
 
 
 def test_a_reset_keeps_the_second_factor(client, mail_app):

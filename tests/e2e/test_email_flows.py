@@ -113,6 +113,25 @@ def reset(url, token, password=NEW_PASSWORD):
                 {"token": token, "new_password": password})
 
 
+def test_every_reset_link_in_the_inbox_works_until_one_is_used(tmp_path, database_uri,
+                                                               mail_server):
+    """Three requests (RATELIMIT_MAIL_PER_ADDRESS) fill the inbox, whoever made them: a
+    later one must not void the link the user is about to follow."""
+    env = server_env(tmp_path, database_uri, mail_server)
+    add_carol(env)
+    with start_flask(env) as server:
+        url = server.url
+        for _ in range(3):
+            assert call(url, "POST", "/auth/password-reset", {"email": ADDRESS}) == RESET_ASKED
+        tokens = [link_token(message, "reset") for message in mail_server.wait_for(3)]
+        assert call(url, "POST", "/auth/password-reset", {"email": ADDRESS})[0] == 429
+        assert reset(url, tokens[0]) == (200, {"status": "password reset"})
+        assert [reset(url, token, "a third long passphrase")[0] for token in tokens[1:]] == [
+            400, 400]
+        status, _ = call(url, "POST", "/auth", {"username": "carol", "password": NEW_PASSWORD})
+        assert status == 200
+
+
 def test_an_operator_changing_the_address_voids_the_reset_links_sent_to_the_old_one(
         tmp_path, database_uri, mail_server):
     env = server_env(tmp_path, database_uri, mail_server)
