@@ -207,14 +207,14 @@ class PasskeyChallenge(db.Model):
 
 
 class EmailLink(db.Model):
-    """The newest single-use link a user was sent of each purpose: its token's SHA-256."""
+    """A single-use link a user was sent, known by its token's SHA-256 (addresses/links.py)."""
 
     __tablename__ = "email_links"
 
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
-                                         primary_key=True)
-    purpose: Mapped[str] = mapped_column(String(16), primary_key=True)  # "reset", "confirm"
-    digest: Mapped[str] = mapped_column(String(64), unique=True)
+                                         index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # "reset", "confirm"
     address: Mapped[str | None] = mapped_column(String(MAX_EMAIL_LENGTH))  # one to confirm
     # The user's cut-off when it was made: a password change or a disable voids it.
     tokens_valid_after: Mapped[float] = mapped_column(Float)

@@ -1,6 +1,8 @@
 """Single-use links: a random URL-safe token mailed to a user, of which only its SHA-256 is
-stored, one per user and purpose (a newer link voids the older one), valid until it expires,
-is spent, or the user's cut-off moves (a password change or reset, a disable)."""
+stored, valid until it expires, is spent or voided, or the user's cut-off moves (a password
+change or reset, a disable). How many a user may hold at once is the caller's word: one link
+to confirm an address (a newer one voids it), several to reset the password (so that resets
+a stranger asks for do not void the one the user asked for)."""
 
 import hashlib
 import secrets
@@ -15,15 +17,29 @@ RESET = "reset"  # a password reset
 CONFIRM = "confirm"  # an address to confirm: a sign-up's, or a new one
 
 
-def new_link(user: User, purpose: str, lifetime: float, address: str | None = None) -> str:
-    """A new link's token for the user, the older one of the purpose voided. Uncommitted."""
+def new_link(user: User, purpose: str, lifetime: float, address: str | None = None,
+             keep: int = 1) -> str:
+    """A new link's token for the user, who holds at most KEEP live links of the purpose
+    with it: the oldest beyond that are voided, and dead ones dropped. Uncommitted."""
+    void_links(user, purpose, keep=keep - 1)
     token = secrets.token_urlsafe(32)
-    db.session.execute(delete(EmailLink).where(EmailLink.user_id == user.id,
-                                               EmailLink.purpose == purpose))
     db.session.add(EmailLink(user_id=user.id, purpose=purpose, digest=digest(token),
                              address=address, tokens_valid_after=user.tokens_valid_after,
                              expires_at=time.time() + lifetime))
     return token
+
+
+def void_links(user: User, purpose: str, keep: int = 0) -> None:
+    """Void the user's links of the purpose, but the KEEP newest live ones. Uncommitted."""
+    doomed = delete(EmailLink).where(EmailLink.user_id == user.id, EmailLink.purpose == purpose)
+    if keep > 0:
+        kept = (select(EmailLink.digest)
+                .where(EmailLink.user_id == user.id, EmailLink.purpose == purpose,
+                       EmailLink.expires_at > time.time(),
+                       EmailLink.tokens_valid_after == user.tokens_valid_after)
+                .order_by(EmailLink.expires_at.desc()).limit(keep))
+        doomed = doomed.where(EmailLink.digest.not_in(kept))
+    db.session.execute(doomed)
 
 
 def live_link(token: str, purpose: str) -> tuple[EmailLink, User] | None:

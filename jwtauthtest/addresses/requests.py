@@ -5,11 +5,14 @@ decides, the address looked up, what to mail: a link, a word that the address al
 account, or nothing."""
 
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, current_app
+from limits import parse
 from sqlalchemy import delete, select
 
-from jwtauthtest.addresses.links import CONFIRM, RESET, new_link
+from jwtauthtest.addresses.links import CONFIRM, RESET, new_link, void_links
 from jwtauthtest.addresses.normal import AddressError, address_key, normal_address
 from jwtauthtest.database import db
 from jwtauthtest.mail import public_url
@@ -31,6 +34,7 @@ def init_requests(app: Flask) -> None:
     if not isinstance(app.config["REGISTRATION_ENABLED"], bool):
         raise ConfigurationError(f"REGISTRATION_ENABLED must be true or false, not "
                                  f"{app.config['REGISTRATION_ENABLED']!r}")
+    resets_kept(app.config)
     on_each_round(app, take_requests)
 
 
@@ -67,11 +71,13 @@ def take(request_id: int) -> None:
 
 
 def mail_reset_link(request: MailRequest) -> None:
-    """Only a confirmed address of an active user gets a link; any other, nothing."""
+    """Only a confirmed address of an active user gets a link; any other, nothing. The
+    user's older links stay live, up to resets_kept in all."""
     user = holder(request.address)
     if user is None or not user.active:
         return
-    token = new_link(user, RESET, seconds("PASSWORD_RESET_SECONDS"))
+    token = new_link(user, RESET, seconds("PASSWORD_RESET_SECONDS"),
+                     keep=resets_kept(current_app.config))
     send_later(user.email, "Reset your password", "password_reset", username=user.username,
                link=page_link("reset", token), lifetime=in_words("PASSWORD_RESET_SECONDS"))
 
@@ -88,17 +94,22 @@ def mail_sign_up_link(request: MailRequest) -> None:
         return
     token = new_link(user, CONFIRM, seconds("REGISTRATION_CONFIRM_SECONDS"),
                      address=request.address)
+    # Not a word the stranger who signed up chose (the username): the address is not
+    # confirmed to be theirs.
     send_later(request.address, "Confirm your address", "confirm_sign_up",
-               username=user.username, link=page_link("confirm", token),
+               link=page_link("confirm", token),
                lifetime=in_words("REGISTRATION_CONFIRM_SECONDS"))
 
 
 def mail_address_link(request: MailRequest) -> None:
-    """A new address gets its link; one that another account holds is told of the try, and
-    the account that asked learns nothing."""
+    """A new address gets its link (without the username: the address is not the user's
+    yet); one that another account holds is told of the try, and the account that asked
+    learns nothing: its older link is voided whatever the address (were it voided only by a
+    new link, following it would tell whether one was made)."""
     user = db.session.get(User, request.user_id)
     if user is None or not user.active:
         return
+    void_links(user, CONFIRM)
     other = holder(request.address)
     if other is not None:
         if other.id != user.id:
@@ -107,8 +118,7 @@ def mail_address_link(request: MailRequest) -> None:
         return
     token = new_link(user, CONFIRM, seconds("EMAIL_CONFIRM_SECONDS"), address=request.address)
     send_later(request.address, "Confirm your new address", "confirm_address",
-               username=user.username, link=page_link("confirm", token),
-               lifetime=in_words("EMAIL_CONFIRM_SECONDS"))
+               link=page_link("confirm", token), lifetime=in_words("EMAIL_CONFIRM_SECONDS"))
 
 
 HANDLERS = {RESET_REQUEST: mail_reset_link, SIGN_UP: mail_sign_up_link,
@@ -142,6 +152,18 @@ def page_link(purpose: str, token: str) -> str:
 
 def seconds(key: str) -> int:
     return int(current_app.config[key])
+
+
+def resets_kept(config: Mapping[str, Any]) -> int:
+    """How many live reset links a user may hold: as many as RATELIMIT_MAIL_PER_ADDRESS lets
+    be mailed to one address in a period, so that the resets a stranger asks for do not void
+    the one the user asked for."""
+    limit = config["RATELIMIT_MAIL_PER_ADDRESS"]
+    try:
+        return parse(limit).amount
+    except (TypeError, ValueError):
+        raise ConfigurationError(f"RATELIMIT_MAIL_PER_ADDRESS must be a rate such as "
+                                 f"'3 per hour', not {limit!r}") from None
 
 
 def in_words(key: str) -> str:

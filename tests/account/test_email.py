@@ -15,6 +15,7 @@ from jwtauthtest.database import db
 from jwtauthtest.mail.outbox import message_of
 from jwtauthtest.models import EmailLink, MailMessage, MailRequest, User
 from jwtauthtest.second_factor import store as second_factor
+from jwtauthtest.settings import ConfigurationError
 from jwtauthtest.users import add_user
 
 from conftest import PASSWORD, USERNAME, counted
@@ -159,21 +160,64 @@ def test_an_expired_reset_link_is_refused(client, mail_app):
     assert login(client).status_code == 200
 
 
-def test_a_newer_reset_request_voids_the_older_link(client, mail_app):
-    older = reset_link(client, mail_app)
-    newer = reset_link(client, mail_app)
-    assert confirm_reset(client, older).status_code == 400
-    assert confirm_reset(client, newer).status_code == 200
+def test_resets_a_stranger_asks_for_leave_the_users_link_live(client, mail_app):
+    """As many links stay live as may be mailed to the address (RATELIMIT_MAIL_PER_ADDRESS,
+    3 an hour): whoever asks, every link in the inbox works, and any one used voids the rest."""
+    users = reset_link(client, mail_app)
+    stranger = {"REMOTE_ADDR": "198.51.100.7"}
+    for _ in range(2):
+        assert client.post("/auth/password-reset", json={"email": ADDRESS.upper()},
+                           environ_base=stranger).status_code == 202
+    assert client.post("/auth/password-reset", json={"email": ADDRESS},
+                       environ_base=stranger).status_code == 429
+    strangers = [link_token(message, "reset") for message in sent(mail_app)]
+    assert len(strangers) == 2
+    assert confirm_reset(client, users).status_code == 200
+    for token in strangers:
+        refused = confirm_reset(client, token, "yet another password 7")
+        assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    assert login(client, NEW_PASSWORD).status_code == 200
 
 
-def test_a_password_change_voids_the_reset_link(client, mail_app):
-    token = reset_link(client, mail_app)
+@pytest.mark.parametrize("kept", [1, 3])
+def test_past_the_per_address_limit_the_oldest_reset_links_are_voided(make_app, kept):
+    app = make_app(**MAIL, RATELIMIT_ENABLED=False,
+                   RATELIMIT_MAIL_PER_ADDRESS=f"{kept} per hour")
+    with app.app_context():
+        add_user(USERNAME, PASSWORD, ADDRESS)
+    client = app.test_client()
+    tokens = [reset_link(client, app) for _ in range(kept + 2)]
+    with app.app_context():
+        assert len(db.session.scalars(select(EmailLink)).all()) == kept
+    for token in tokens[:2]:
+        assert confirm_reset(client, token).status_code == 400
+    assert confirm_reset(client, tokens[-kept]).status_code == 200
+
+
+def test_an_unreadable_per_address_limit_stops_the_start(make_app):
+    with pytest.raises(ConfigurationError, match=r"^RATELIMIT_MAIL_PER_ADDRESS must be a rate "
+                       r"such as '3 per hour', not 'plenty'$"):
+        make_app(RATELIMIT_ENABLED=False, RATELIMIT_MAIL_PER_ADDRESS="plenty")
+
+
+def test_a_password_change_voids_every_reset_link(client, mail_app):
+    tokens = [reset_link(client, mail_app) for _ in range(2)]
     access = login(client).get_json()["access_token"]
     changed = client.post("/auth/password", headers=bearer(access), json={
         "current_password": PASSWORD, "new_password": "changed by the owner 9"})
     assert changed.status_code == 200
-    assert confirm_reset(client, token).status_code == 400
+    assert [confirm_reset(client, token).status_code for token in tokens] == [400, 400]
     assert login(client, "changed by the owner 9").status_code == 200
+
+
+def test_a_disable_voids_every_reset_link_for_good(client, mail_app):
+    tokens = [reset_link(client, mail_app) for _ in range(2)]
+    runner = mail_app.test_cli_runner()
+    assert runner.invoke(args=["users", "disable", USERNAME]).exit_code == 0
+    assert confirm_reset(client, tokens[0]).status_code == 400
+    assert runner.invoke(args=["users", "enable", USERNAME]).exit_code == 0
+    assert [confirm_reset(client, token).status_code for token in tokens] == [400, 400]
+    assert login(client).status_code == 200
 
 
 def test_a_reset_keeps_the_second_factor(client, mail_app):
@@ -297,6 +341,83 @@ def test_an_address_another_account_holds_gets_the_same_answer_and_a_word_to_it(
         assert db.session.get(User, mail_app.user_id).email == ADDRESS
 
 
+@pytest.mark.parametrize("one_round", [False, True], ids=["two rounds", "one round"])
+@pytest.mark.parametrize("second", ["bob@example.com", ADDRESS, "free@example.org"],
+                         ids=["another's", "own", "free"])
+def test_a_new_address_request_voids_the_pending_link_whatever_the_address(
+        client, mail_app, second, one_round):
+    """Were the older link voided only when a newer one is made, following it would tell
+    whether the second address is another account's. (Taken by the sender in one round or
+    in two: either way.)"""
+    with mail_app.app_context():
+        add_user("bob", PASSWORD, "bob@example.com")
+    headers = bearer(login(client).get_json()["access_token"])
+    first = client.put("/auth/email", headers=headers, json={"email": "new@example.org"})
+    messages = [] if one_round else sent(mail_app)
+    again = client.put("/auth/email", headers=headers, json={"email": second})
+    assert (first.status_code, first.get_json()) == (again.status_code, again.get_json()) == (
+        202, {"status": "confirmation sent"})
+    [pending] = [m for m in messages + sent(mail_app) if m["To"] == "new@example.org"]
+    refused = client.post("/auth/email/confirm", json={"token": link_token(pending, "confirm")})
+    assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    with mail_app.app_context():
+        assert db.session.get(User, mail_app.user_id).email == ADDRESS
+        assert db.session.scalars(select(EmailLink.address)).all() == (
+            [second] if second == "free@example.org" else [])
+
+
+def test_confirming_a_new_address_voids_the_reset_links_sent_to_the_old_one(client, mail_app):
+    token = reset_link(client, mail_app)
+    access = login(client).get_json()["access_token"]
+    client.put("/auth/email", headers=bearer(access), json={"email": "new@example.org"})
+    [message] = sent(mail_app)
+    confirmed = client.post("/auth/email/confirm", json={"token": link_token(message, "confirm")})
+    assert confirmed.status_code == 200
+    refused = confirm_reset(client, token)
+    assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    assert login(client).status_code == 200
+
+
+def test_the_users_email_command_voids_the_reset_links_only_when_it_sets_the_address(
+        client, mail_app):
+    with mail_app.app_context():
+        add_user("bob", PASSWORD, "bob@example.com")
+    token = reset_link(client, mail_app)
+    runner = mail_app.test_cli_runner()
+    refused = runner.invoke(args=["users", "email", USERNAME, "bob@example.com"])
+    assert (refused.exit_code, refused.output) == (1, "Error: bob has this address already\n")
+    with mail_app.app_context():
+        assert len(db.session.scalars(select(EmailLink)).all()) == 1
+    assert runner.invoke(args=["users", "email", USERNAME, "new@example.org"]).exit_code == 0
+    refused = confirm_reset(client, token)
+    assert (refused.status_code, refused.get_json()["description"]) == (400, LINK_NOT_VALID)
+    assert login(client).status_code == 200
+
+
+def test_a_new_address_is_not_told_the_username(make_app):
+    """Its owner has not confirmed it: anyone's account could name it, and a username is
+    whatever its holder chose (here, words meant to fool the reader)."""
+    app = make_app(**MAIL)
+    name = "Your account is locked - call +1 555 0100"
+    with app.app_context():
+        add_user(name, PASSWORD, ADDRESS)
+    client = app.test_client()
+    access = login(client, username=name).get_json()["access_token"]
+    client.put("/auth/email", headers=bearer(access), json={"email": "someone@example.org"})
+    [message] = sent(app)
+    assert (message["To"], message["Subject"]) == ("someone@example.org",
+                                                   "Confirm your new address")
+    assert_not_named(message, name)
+    assert link_token(message, "confirm")
+
+
+def assert_not_named(message, name: str) -> None:
+    html = message.get_body(("html",)).get_content()
+    for text in (text_of(message), html, message["Subject"]):
+        assert name not in text and "555 0100" not in text
+    assert text_of(message).startswith("Hello,\n") and "<p>Hello,</p>" in html
+
+
 def test_changing_the_address_needs_a_fresh_token(client, mail_app):
     refresh = login(client).get_json()["refresh_token"]
     access = client.post("/auth/refresh", headers=bearer(refresh)).get_json()["access_token"]
@@ -354,6 +475,23 @@ def test_a_sign_up_logs_in_once_its_address_is_confirmed(client, mail_app):
                             json={"token": link_token(message, "confirm")})
     assert confirmed.get_json() == {"status": "address confirmed", "email": "dora@example.net"}
     assert login(client, username="dora").status_code == 200
+
+
+def test_the_sign_up_message_carries_no_word_the_stranger_chose(client, mail_app):
+    """Anyone may sign up with any address: our mail to it says nothing they wrote."""
+    name = "Your account is locked - call +1 555 0100 <b>now</b>"
+    assert register(client, username=name, address="someone@example.org").status_code == 202
+    [message] = sent(mail_app)
+    assert (message["To"], message["Subject"]) == ("someone@example.org", "Confirm your address")
+    assert_not_named(message, name)
+    confirmed = client.post("/auth/email/confirm", json={"token": link_token(message, "confirm")})
+    assert confirmed.status_code == 200
+
+
+def test_a_reset_message_to_the_users_own_address_names_the_account(client, mail_app):
+    assert client.post("/auth/password-reset", json={"email": ADDRESS}).status_code == 202
+    [message] = sent(mail_app)
+    assert text_of(message).startswith(f"Hello {USERNAME},\n")
 
 
 def test_a_sign_up_with_an_address_that_has_an_account_gets_the_same_answer(client, mail_app):

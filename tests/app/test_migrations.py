@@ -161,14 +161,14 @@ def test_flask_db_upgrade_says_what_it_did(tmp_path):
              ("0004", "0005"), ("0005", "0006"),
              ("0006", "0007"), ("0007", "0008"), ("0008", "0009"), ("0009", "0010"),
              ("0010", "0011"), ("0011", "0012"), ("0012", "0013"), ("0013", "0014"),
-             ("0014", "0015")]
+             ("0014", "0015"), ("0015", "0016")]
     lines = first.stdout.splitlines()
     assert len(lines) == len(steps)
     for line, (source, destination) in zip(lines, steps, strict=True):
         assert line.startswith(f"Upgraded sqlite:///{path} from {source} to {destination}: ")
     again = run_flask(env, "db", "upgrade")
     assert (again.returncode, again.stdout) == (
-        0, f"sqlite:///{path} is already at 0015: nothing to do\n")
+        0, f"sqlite:///{path} is already at 0016: nothing to do\n")
 
 
 
@@ -206,8 +206,8 @@ def test_flask_db_upgrade_creates_a_missing_postgresql_database(tmp_path):
         assert (result.returncode, result.stderr) == (0, ""), result.stderr
         lines = result.stdout.splitlines()
         assert lines[0] == f"Created the database {make_url(url).render_as_string()}"
-        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0014 to "
-                                    "0015: ")
+        assert lines[-1].startswith(f"Upgraded {make_url(url).render_as_string()} from 0015 to "
+                                    "0016: ")
         assert run_as(url, "users", "list", tmp_path=tmp_path).returncode == 0
 
 
@@ -334,3 +334,25 @@ def test_each_migration_is_named_by_a_whole_sentence(app):
     assert len(scripts) >= 15
     for script in scripts:
         assert re.fullmatch(r"[A-Z].*\.", script.doc), (script.revision, script.doc)
+
+
+def test_0016_keeps_the_links_and_its_downgrade_keeps_each_users_newest(tmp_path):
+    app = make_app(tmp_path / "old.sqlite", DATABASE_AUTO_UPGRADE=False)
+    add_links = text("INSERT INTO email_links (user_id, purpose, digest, tokens_valid_after, "
+                     "expires_at) VALUES (1, :purpose, :digest, 0, :expires_at)")
+    links = text("SELECT digest, purpose FROM email_links ORDER BY digest")
+    with app.app_context():
+        alembic.command.upgrade(migrate.get_config(), "0015")
+        db.session.execute(text("INSERT INTO users (id, username, username_key, password) "
+                                "VALUES (1, 'ann', 'ann', 'x')"))
+        db.session.execute(add_links, [{"purpose": "reset", "digest": "r1", "expires_at": 100},
+                                       {"purpose": "confirm", "digest": "c1", "expires_at": 100}])
+        db.session.commit()
+        alembic.command.upgrade(migrate.get_config(), "0016")
+        assert db.session.execute(links).all() == [("c1", "confirm"), ("r1", "reset")]
+        db.session.execute(add_links, [{"purpose": "reset", "digest": "r2", "expires_at": 300},
+                                       {"purpose": "reset", "digest": "r3", "expires_at": 200}])
+        db.session.commit()
+        alembic.command.downgrade(migrate.get_config(), "0015")
+        assert db.session.execute(links).all() == [("c1", "confirm"), ("r2", "reset")]
+        db.engine.dispose()
