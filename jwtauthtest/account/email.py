@@ -42,6 +42,10 @@ RESET_ASKED = "if the address is known, a link is on its way"
 
 @bp.before_request
 def mail_is_set_up() -> None:
+    """503 while mail can't go out; sign-up that is off says so first, since setting mail up
+    would not open it."""
+    if request.endpoint == "email.register" and not current_app.config["REGISTRATION_ENABLED"]:
+        raise NotFound("Sign-up is off on this server")
     if problem := mail_problem():
         raise ServiceUnavailable(problem)
 
@@ -135,8 +139,6 @@ def register() -> tuple[dict, int]:
     """A new account, which logs in once its address is confirmed. The answer is the same,
     after the same work (the password hashed, the account stored), whether or not the address
     has an account: the sender tells that address instead of confirming it."""
-    if not current_app.config["REGISTRATION_ENABLED"]:
-        raise NotFound("Sign-up is off on this server")
     data = json_body(("username", "password", "email"))
     username, password = data["username"], data["password"]
     if not isinstance(username, str) or not is_text(username):

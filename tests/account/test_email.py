@@ -453,9 +453,11 @@ def register(client, username="dora", address="dora@example.net", password=PASSW
                        json={"username": username, "password": password, "email": address})
 
 
-def test_sign_up_is_off_by_default(make_app):
-    app = make_app(MAIL_BACKEND="console", PUBLIC_URL=PUBLIC_URL)
-    response = register(app.test_client())
+@pytest.mark.parametrize("mail", [{"MAIL_BACKEND": "console", "PUBLIC_URL": PUBLIC_URL}, {}],
+                         ids=["mail set up", "no mail"])
+def test_sign_up_is_off_by_default(make_app, mail):
+    """Said before mail's own 503: setting mail up would not open sign-up."""
+    response = register(make_app(**mail).test_client())
     assert (response.status_code, response.get_json()["description"]) == (
         404, "Sign-up is off on this server")
 
@@ -502,6 +504,9 @@ def test_a_sign_up_with_an_address_that_has_an_account_gets_the_same_answer(clie
                                                    "You already have an account")
     assert "#confirm=" not in text_of(message)
     assert f"{PUBLIC_URL}/account#forgot" in text_of(message)
+    # (it tells what became of the sign-up, which was stored)
+    assert "That sign-up can't have it: it will never log in, and it is deleted soon." in " ".join(
+        text_of(message).split())
     # the new account waits for its deadline like any other, its name taken until then
     assert register(client, address="other@example.net").status_code == 409
 
@@ -539,6 +544,9 @@ def test_a_password_change_is_told_to_the_confirmed_address(client, mail_app):
     [notice] = sent(mail_app)
     assert (notice["To"], notice["Subject"]) == (ADDRESS, "Your password was changed")
     assert "changed by the owner" not in notice.as_string()
+    # worded as every other notice: a greeting, and the moment in UTC
+    assert re.match(rf"Hello {USERNAME},\n\nThe password of your account {USERNAME} was "
+                    r"changed at \d{4}-\d\d-\d\d \d\d:\d\d(:\d\d)? UTC\.\n", text_of(notice))
 
 
 def test_turning_the_second_factor_off_is_told(client, mail_app):

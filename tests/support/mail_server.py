@@ -168,7 +168,7 @@ def queue(app, count: int = 1, to: str = "alice@example.com", **context: object)
 
     with app.app_context():
         rows = [send_later(to, "Your password was changed", "password_changed",
-                           **{"username": "alice", "when": "2026-12-06 10:00 UTC", **context})
+                           **{"username": "alice", "when": "2026-12-06 10:00", **context})
                 for _ in range(count)]
         db.session.commit()
         return [row.message_id for row in rows]
