@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import BadRequest, Conflict, NotFound, ServiceUnavailable
 
-from jwtauthtest.addresses.links import CONFIRM, RESET, live_link, spend_link, void_links
+from jwtauthtest.addresses.links import CONFIRM, RESET, live_link, spend_link
 from jwtauthtest.addresses.normal import AddressError, address_key, normal_address
 from jwtauthtest.addresses.notices import masked, notify
 from jwtauthtest.addresses.requests import (
@@ -35,8 +35,8 @@ from jwtauthtest.web.answers import private
 from jwtauthtest.web.bodies import json_body
 
 bp = Blueprint("email", __name__)
-LINK_NOT_VALID = ("This link is not valid: it was used or has expired, a newer one was sent, "
-                  "or the password changed since")
+LINK_NOT_VALID = ("This link is not valid: it was used or has expired, or the account changed "
+                  "since (a newer link, a new password or address)")
 RESET_ASKED = "if the address is known, a link is on its way"
 
 
@@ -65,7 +65,7 @@ def change_address() -> tuple[dict, int]:
 @bp.post("/auth/email/confirm")
 def confirm_address() -> dict:
     """The link's address becomes the user's, confirmed (a sign-up's account can log in from
-    now on); the reset links mailed to the old address are voided, and the old address, if
+    now on; the reset links mailed to the old address stop working), and the old address, if
     it was confirmed, is told."""
     token = json_body(("token",), text_values=True)["token"]
     mail_request()
@@ -83,7 +83,6 @@ def confirm_address() -> dict:
     if confirmed.rowcount != 1 or not spend_link(link):
         db.session.rollback()
         raise BadRequest(LINK_NOT_VALID)
-    void_links(user, RESET)
     if old is not None and address_key(old) != address_key(link.address):
         notify(user, "address_changed", to=old, new_address=masked(link.address))
     committed("address_confirmed")

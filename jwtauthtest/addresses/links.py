@@ -1,8 +1,9 @@
 """Single-use links: a random URL-safe token mailed to a user, of which only its SHA-256 is
 stored, valid until it expires, is spent or voided, or the user's cut-off moves (a password
-change or reset, a disable). How many a user may hold at once is the caller's word: one link
-to confirm an address (a newer one voids it), several to reset the password (so that resets
-a stranger asks for do not void the one the user asked for)."""
+change or reset, a disable); a reset link, also until the user's address changes. How many a
+user may hold at once is the caller's word: one link to confirm an address (a newer one voids
+it), several to reset the password (so that resets a stranger asks for do not void the one
+the user asked for)."""
 
 import hashlib
 import secrets
@@ -44,7 +45,8 @@ def void_links(user: User, purpose: str, keep: int = 0) -> None:
 
 def live_link(token: str, purpose: str) -> tuple[EmailLink, User] | None:
     """The link of this token and its user, if it is live: of this purpose, not expired,
-    the user active and their cut-off where it was when the link was made."""
+    the user active and their cut-off where it was when the link was made; a reset link, still
+    the user's address where it was mailed (a new address ends those sent to the old one)."""
     found = db.session.execute(
         select(EmailLink, User).join(User, User.id == EmailLink.user_id)
         .where(EmailLink.digest == digest(token), EmailLink.purpose == purpose)).first()
@@ -52,7 +54,8 @@ def live_link(token: str, purpose: str) -> tuple[EmailLink, User] | None:
         return None
     link, user = found
     if link.expires_at <= time.time() or not user.active \
-            or user.tokens_valid_after != link.tokens_valid_after:
+            or user.tokens_valid_after != link.tokens_valid_after \
+            or (purpose == RESET and link.address != user.email):
         return None
     return link, user
 

@@ -6,7 +6,7 @@ newest link of each purpose and deletes the others.
 
 Revision ID: 0016
 Revises: 0015
-Create Date: 2026-12-20
+Create Date: 2026-12-06
 """
 import sqlalchemy as sa
 from alembic import op

@@ -26,8 +26,8 @@ LINK = re.compile(r"http://localhost:\d+/account#(?:reset|confirm)=[\w-]+")
 MAIL_WAIT = 10.0  # seconds for the server's sender to write a message
 ASKED = "If the address is known, a link is on its way."
 RESET = "Your password was reset: sign in with it."
-LINK_NOT_VALID = ("This link is not valid: it was used or has expired, a newer one was sent, "
-                  "or the password changed since")
+LINK_NOT_VALID = ("This link is not valid: it was used or has expired, or the account changed "
+                  "since (a newer link, a new password or address)")
 NOT_CONFIRMED = "Follow the link sent to your e-mail address to confirm it, then log in"
 NOT_FRESH = ("To change your e-mail address, confirm it is you first: sign out, and sign in "
              "again.")

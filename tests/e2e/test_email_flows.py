@@ -144,7 +144,8 @@ def test_an_operator_changing_the_address_voids_the_reset_links_sent_to_the_old_
         assert changed.returncode == 0, changed.stderr
         status, refused = reset(url, link_token(message, "reset"))
         assert (status, refused["description"]) == (400, "This link is not valid: it was used "
-                                                    "or has expired, a newer one was sent, or "
-                                                    "the password changed since")
+                                                    "or has expired, or the account changed "
+                                                    "since (a newer link, a new password or "
+                                                    "address)")
         status, _ = call(url, "POST", "/auth", {"username": "carol", "password": PASSWORD})
         assert status == 200
