@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, request
 from flask_jwt import JWTError
 from werkzeug.exceptions import BadRequest
 
-from jwtauthtest.clients.store import check_client, has_id_shape
+from jwtauthtest.clients.store import NOT_AN_ID, check_client
 from jwtauthtest.keys.signing import ISSUER_AND_AUDIENCE
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
@@ -27,7 +27,6 @@ bp = Blueprint("introspection", __name__)
 REALM = "introspection"
 TOKEN_TYPES = {claims.ACCESS: "access_token", claims.REFRESH: "refresh_token"}
 HINTS = {name: kind for kind, name in TOKEN_TYPES.items()}  # any other hint is ignored
-NOT_AN_ID = "not a client id"  # the refusal's reason when the sent id has no id's shape
 NO_CREDENTIALS = ("Client authentication required: HTTP Basic with a client_id and "
                   "client_secret from `flask clients add`")
 
@@ -91,13 +90,11 @@ def authenticated_client() -> str:
 
 def refused(client_id: str | None, reason: str | None, description: str) -> JWTError:
     """A failed client authentication: counted, audited, and the 401 that names the scheme
-    to use. The sent client_id is logged only if it has the shape of ours: what hasn't may be
-    the secret, sent in its place."""
+    to use. The sent client_id is logged unless check_client found it hasn't the shape of
+    ours (NOT_AN_ID): what hasn't may be the secret, sent in its place."""
     metrics.count("introspections", outcome="unauthorized")
-    if client_id is not None and not has_id_shape(client_id):
-        client_id, reason = None, NOT_AN_ID
-    log_change("client_refused", client_id=client_id, address=request.remote_addr,
-               reason=reason)
+    log_change("client_refused", client_id=None if reason == NOT_AN_ID else client_id,
+               address=request.remote_addr, reason=reason)
     return JWTError("invalid_client", description, 401,
                     {"WWW-Authenticate": f'Basic realm="{REALM}"'})
 
