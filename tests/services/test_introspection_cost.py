@@ -8,7 +8,10 @@ from sqlalchemy import event
 
 from jwtauthtest.clients import store
 from jwtauthtest.database import db
+from jwtauthtest.keys import signing
+from jwtauthtest.users import add_user
 
+from conftest import PASSWORD, USERNAME
 from introspection import introspect, new_client
 
 CLIENTS_TABLE = re.compile(r"\bclients\b")
@@ -58,3 +61,30 @@ def test_an_id_without_the_shape_of_ours_costs_no_read_but_the_same_digest(
     assert (client_reads, digests) == ([], junk)
     assert introspect(client, ("A" * 22, secret), "x").status_code == 401  # shaped, unknown
     assert len(client_reads) == 1
+
+
+@pytest.fixture
+def signature_checks(monkeypatch):
+    """How many tokens got the full check (keys/signing.py's verify_by_kid) from now on."""
+    checks = [0]
+    real = signing.verify_by_kid
+
+    def check(keys, token):
+        checks[0] += 1
+        return real(keys, token)
+
+    monkeypatch.setattr(signing, "verify_by_kid", check)
+    return checks
+
+
+def test_without_the_verified_token_memory_a_token_is_verified_once_a_call(
+        make_app, signature_checks):
+    app = make_app(JWT_VERIFIED_TOKENS=0)
+    with app.app_context():
+        add_user(USERNAME, PASSWORD)
+    client, rs = app.test_client(), new_client(app)
+    pair = client.post("/auth", json={"username": USERNAME, "password": PASSWORD}).get_json()
+    for token in (pair["access_token"], pair["refresh_token"], "a.b.c"):
+        before = signature_checks[0]
+        assert introspect(client, rs, token).status_code == 200
+        assert signature_checks[0] - before == 1, token
