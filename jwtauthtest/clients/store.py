@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 
 from flask import Flask, current_app
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import Row, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from jwtauthtest.clients.model import MAX_NAME_LENGTH, Client
@@ -28,11 +28,11 @@ from jwtauthtest.secret import app_secret
 from jwtauthtest.users import UserError
 
 EXTENSION_KEY = "jwtauthtest.clients"
-MAX_ID_LENGTH = 32  # the column's; a longer client_id names no client
 ID_BYTES, SECRET_BYTES = 16, 32  # random bytes; sent as base64url without padding
 ID_SHAPE = re.compile(r"[A-Za-z0-9_-]{22}")  # what token_urlsafe(ID_BYTES) gives
 LAST_USED_STEP = 60  # seconds: a client's last use is written at most once a minute
 UNKNOWN, WRONG_SECRET = "unknown client", "wrong secret"
+NOT_AN_ID = "not a client id"  # no id add_client makes looks like it: nothing to look up
 logger = logging.getLogger("jwtauthtest.clients")
 
 
@@ -106,13 +106,15 @@ def remove_client(name: str) -> Client:
 
 
 def check_client(client_id: str, secret: str) -> Checked:
-    """Whether these are a client's credentials, by one query on its id; its last use is
-    noted when it is more than a minute old."""
-    row = None
-    if len(client_id) <= MAX_ID_LENGTH and "\0" not in client_id:  # (PostgreSQL refuses NUL)
-        row = db.session.execute(select(Client.secret_digest, Client.last_used_at)
-                                 .where(Client.id == client_id)).first()
-    presented = secret_digest(client_id, secret)  # for an unknown id too: the same work
+    """Whether these are a client's credentials, by one query on its id, or none for an id
+    that hasn't the shape of those add_client makes (NUL, which PostgreSQL refuses, or a
+    secret sent in the id's place, among them); its last use is noted when it is more than a
+    minute old."""
+    shaped = has_id_shape(client_id)
+    row = stored_secret(client_id) if shaped else None
+    presented = secret_digest(client_id, secret)  # for any id sent: the same work
+    if not shaped:
+        return Checked(None, NOT_AN_ID)
     if row is None:
         return Checked(None, UNKNOWN)
     if not hmac.compare_digest(presented, row.secret_digest):
@@ -121,6 +123,12 @@ def check_client(client_id: str, secret: str) -> Checked:
     if row.last_used_at is None or row.last_used_at < now - LAST_USED_STEP:
         note_use(client_id, now)
     return Checked(client_id)
+
+
+def stored_secret(client_id: str) -> Row | None:
+    """The client's secret digest and last use, if there is such a client."""
+    return db.session.execute(select(Client.secret_digest, Client.last_used_at)
+                              .where(Client.id == client_id)).first()
 
 
 def note_use(client_id: str, now: float) -> None:

@@ -13,21 +13,19 @@ from flask import Blueprint, Response, current_app, request
 from flask_jwt import JWTError
 from werkzeug.exceptions import BadRequest
 
-from jwtauthtest.clients.store import check_client, has_id_shape
+from jwtauthtest.clients.store import NOT_AN_ID, check_client
 from jwtauthtest.keys.signing import ISSUER_AND_AUDIENCE
 from jwtauthtest.ops import metrics
 from jwtauthtest.ops.audit import log_change
 from jwtauthtest.throttle.clients import client_authentication, introspection_by
 from jwtauthtest.tokens import claims
-from jwtauthtest.tokens.liveness import LiveToken, live_token
+from jwtauthtest.tokens.liveness import LiveToken, live_payload, verified_claims
 from jwtauthtest.web.answers import NO_STORE, private
-from jwtauthtest.web.refusals import Refused
 
 bp = Blueprint("introspection", __name__)
 REALM = "introspection"
 TOKEN_TYPES = {claims.ACCESS: "access_token", claims.REFRESH: "refresh_token"}
 HINTS = {name: kind for kind, name in TOKEN_TYPES.items()}  # any other hint is ignored
-NOT_AN_ID = "not a client id"  # the refusal's reason when the sent id has no id's shape
 NO_CREDENTIALS = ("Client authentication required: HTTP Basic with a client_id and "
                   "client_secret from `flask clients add`")
 
@@ -56,23 +54,12 @@ def introspect() -> Response:
     if len(tokens) != 1:
         raise InvalidRequest("Send the token to introspect once, as the form parameter token "
                              "(application/x-www-form-urlencoded)")
-    live = None
-    if verified(tokens[0]):
+    payload, live = verified_claims(tokens[0]), None
+    if payload is not None:
         introspection_by(client_id)
-        live = live_token(tokens[0], HINTS.get(request.form.get("token_type_hint", "")))
+        live = live_payload(payload, HINTS.get(request.form.get("token_type_hint", "")))
     metrics.count("introspections", outcome="inactive" if live is None else "active")
     return private(active(live) if live is not None else {"active": False})
-
-
-def verified(token: str) -> bool:
-    """Whether the token passes what live_token checks before any database read: a signature
-    by a key in the set, and claims of the right types, not expired (claims.decode_token).
-    A token that passes is remembered (keys/verified.py): live_token's own check is a lookup."""
-    try:
-        claims.decode_token(token)
-    except Refused:
-        return False
-    return True
 
 
 def authenticated_client() -> str:
@@ -91,13 +78,11 @@ def authenticated_client() -> str:
 
 def refused(client_id: str | None, reason: str | None, description: str) -> JWTError:
     """A failed client authentication: counted, audited, and the 401 that names the scheme
-    to use. The sent client_id is logged only if it has the shape of ours: what hasn't may be
-    the secret, sent in its place."""
+    to use. The sent client_id is logged unless check_client found it hasn't the shape of
+    ours (NOT_AN_ID): what hasn't may be the secret, sent in its place."""
     metrics.count("introspections", outcome="unauthorized")
-    if client_id is not None and not has_id_shape(client_id):
-        client_id, reason = None, NOT_AN_ID
-    log_change("client_refused", client_id=client_id, address=request.remote_addr,
-               reason=reason)
+    log_change("client_refused", client_id=None if reason == NOT_AN_ID else client_id,
+               address=request.remote_addr, reason=reason)
     return JWTError("invalid_client", description, 401,
                     {"WWW-Authenticate": f'Basic realm="{REALM}"'})
 

@@ -25,17 +25,24 @@ class LiveToken:
     owner: Identity
 
 
-def live_token(token: str, hint: str | None = None) -> LiveToken | None:
-    """The token if it is live, else None: expired, revoked (its session ended, issued before
-    its user's cut-off, the user disabled or deleted), a spent refresh token, signed by a key
-    not in the set, or no token of ours.
+def verified_claims(token: str) -> dict[str, Any] | None:
+    """The token's verified claims (claims.decode_token: a signature by a key in the set,
+    claims of the right types, not expired), or None if it has none: the checks made
+    without reading the database. live_payload says whether the token they came from is
+    live."""
+    try:
+        return claims.decode_token(token)
+    except Refused:
+        return None
+
+
+def live_payload(payload: dict[str, Any], hint: str | None = None) -> LiveToken | None:
+    """The token of these verified claims if it is live, else None: revoked (its session
+    ended, issued before its user's cut-off, the user disabled or deleted) or a spent
+    refresh token.
 
     ``hint`` (``access`` or ``refresh``) says which kind's rules to try first. Our tokens say
     their kind in a signed claim, so a wrong hint finds the same answer, at the same cost."""
-    try:
-        payload = claims.decode_token(token)
-    except Refused:
-        return None
     rules = {claims.ACCESS: live_access_token, claims.REFRESH: live_refresh_token}
     kind = claims.token_type(payload)
     for tried in sorted(KINDS, key=lambda k: k != hint):
