@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from jwtauthtest.database import db
-from jwtauthtest.mail.claims import retry_delay
+from jwtauthtest.mail.claims import Claim, put_off, retry_delay
 from jwtauthtest.mail.settings import mail_settings
 
 MAX_WORDS = 200  # characters of an exception's words kept
@@ -38,6 +38,20 @@ def log_set_aside(what: str, key: int, error: BaseException, delay: float | None
     """One line: "Mail 12 set aside: KeyError: 'html'; next try in 30 s"."""
     current_app.logger.error("%s %d set aside: %s%s", what, key, described(error),
                              "" if delay is None else f"; next try in {delay:g} s")
+
+
+def set_message_aside(claimed: Claim, error: Exception) -> float | None:
+    """Put off a claimed message whose making or sending raised ERROR, as a failed try with
+    the error as its last, and log it; its delay, or None when its claim ran out. A database
+    that is away is raised on: the round ends."""
+    if not is_surprise(error):
+        raise error
+    db.session.rollback()
+    number, tries = claimed.message.id, claimed.message.tries
+    delay = put_off(number, tries, described(error), mail_settings().retry_seconds,
+                    claimed.lease)
+    log_set_aside("Mail", number, error, delay)
+    return delay
 
 
 class SetAside:

@@ -1,6 +1,7 @@
 """One bad row does not stop the mail: an outbox message or a mail request whose handling
 raises what nothing expected is set aside (logged in one line, tried again later, backing
-off), and the round goes on with the others; so does a job that raises."""
+off), and the round goes on with the others; so does a job that raises. What the server has
+accepted is never put off, whatever happens after."""
 
 import logging
 import time
@@ -8,6 +9,7 @@ import time
 from sqlalchemy import select
 
 from jwtauthtest.database import db
+from jwtauthtest.mail import claims, transport
 from jwtauthtest.mail.outbox import cipher
 from jwtauthtest.mail.sender import on_each_round, send_due
 from jwtauthtest.models import MailMessage, MailRequest
@@ -57,6 +59,43 @@ def test_a_message_that_cant_be_made_is_set_aside_and_the_next_goes_out(
     assert send_due(app).failed == 1  # tried again, and put off twice as long
     assert outbox(app)[0].tries == 2
     assert set_aside_lines(caplog)[-1] == f"Mail {bad} set aside: {UNREADABLE}; next try in 1 s"
+
+
+def test_a_message_that_cant_be_made_leaves_the_connection_open(
+        make_app, mail_server, monkeypatch):
+    app = make_app(**mail_server.config())
+    connections = []
+    connect = transport.connect
+    monkeypatch.setattr(transport, "connect",
+                        lambda settings: connections.append(settings) or connect(settings))
+    queue(app, to="bob@example.com")
+    queue(app, to="alice@example.com")
+    poison(app, outbox(app)[0].id)
+    assert send_due(app).sent == 1
+    assert len(connections) == 1
+
+
+def test_what_goes_wrong_after_the_server_took_a_message_does_not_put_it_off(
+        make_app, mail_server, monkeypatch):
+    """Put off, it would be sent again at its next try (and at each, should the trouble last);
+    left claimed, it is sent again only once its claim runs out, as after a crash."""
+    app = make_app(**mail_server.config(MAIL_RETRY_SECONDS=RETRY))
+
+    def broken_settle(claimed: claims.Claim) -> bool:
+        raise RuntimeError("a bug after the send")
+
+    monkeypatch.setattr(claims, "settle", broken_settle)
+    [sent] = queue(app)
+    try:
+        send_due(app)
+    except RuntimeError:
+        pass  # the round ends on it, as on any bug (the sender's thread logs it)
+    monkeypatch.undo()
+    time.sleep(RETRY)
+    send_due(app)
+    assert [m["Message-ID"] for m in mail_server.messages()] == [sent]  # not sent again
+    [row] = outbox(app)
+    assert (row.tries, row.last_error) == (0, None) and row.claimed_until > time.time()
 
 
 def test_a_request_that_raises_is_set_aside_and_the_next_is_mailed(
