@@ -6,8 +6,9 @@ accepted is never put off, whatever happens after."""
 import logging
 import time
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
+from jwtauthtest.addresses.requests import RESET_REQUEST
 from jwtauthtest.database import db
 from jwtauthtest.mail import claims, transport
 from jwtauthtest.mail.outbox import cipher
@@ -123,6 +124,30 @@ def test_a_request_that_raises_is_set_aside_and_the_next_is_mailed(
     send_due(app)
     assert set_aside_lines(caplog)[1:] == [f"{line} 1 s"]
     assert requests_waiting(app) == [bad_id]
+
+
+def test_a_request_handled_elsewhere_is_forgotten_and_a_new_one_with_its_id_goes_at_once(
+        make_app, mail_server, caplog):
+    """Another process (or ``flask mail send``) may take a request this one set aside; on
+    SQLite a new request may then get its id, and must not inherit its wait."""
+    app = make_app(**mail_server.config(MAIL_RETRY_SECONDS=60))
+    with app.app_context():
+        add_user("carol", "first long passphrase", "carol@example.com")
+        bad = MailRequest(kind="a newer kind", address="carol@example.com")
+        db.session.add(bad)
+        db.session.commit()
+        bad_id = bad.id
+    send_due(app)
+    assert len(set_aside_lines(caplog)) == 1  # waits a minute here
+    with app.app_context():
+        db.session.execute(delete(MailRequest))  # taken elsewhere
+        db.session.commit()
+    send_due(app)
+    with app.app_context():
+        db.session.add(MailRequest(id=bad_id, kind=RESET_REQUEST, address="carol@example.com"))
+        db.session.commit()
+    assert send_due(app).sent == 1
+    assert requests_waiting(app) == []
 
 
 def requests_waiting(app) -> list[int]:
