@@ -102,12 +102,7 @@ def test_what_goes_wrong_after_the_server_took_a_message_does_not_put_it_off(
 def test_a_request_that_raises_is_set_aside_and_the_next_is_mailed(
         make_app, mail_server, caplog):
     app = make_app(**mail_server.config(MAIL_RETRY_SECONDS=RETRY))
-    with app.app_context():
-        add_user("carol", "first long passphrase", "carol@example.com")
-        bad = MailRequest(kind="a newer kind", address="carol@example.com")
-        db.session.add(bad)
-        db.session.commit()
-        bad_id = bad.id
+    bad_id = carol_and_a_bad_request(app)
     client = app.test_client()
     assert client.post("/auth/password-reset", json={"email": "carol@example.com"}
                        ).status_code == 202
@@ -131,12 +126,7 @@ def test_a_request_handled_elsewhere_is_forgotten_and_a_new_one_with_its_id_goes
     """Another process (or ``flask mail send``) may take a request this one set aside; on
     SQLite a new request may then get its id, and must not inherit its wait."""
     app = make_app(**mail_server.config(MAIL_RETRY_SECONDS=60))
-    with app.app_context():
-        add_user("carol", "first long passphrase", "carol@example.com")
-        bad = MailRequest(kind="a newer kind", address="carol@example.com")
-        db.session.add(bad)
-        db.session.commit()
-        bad_id = bad.id
+    bad_id = carol_and_a_bad_request(app)
     send_due(app)
     assert len(set_aside_lines(caplog)) == 1  # waits a minute here
     with app.app_context():
@@ -148,6 +138,16 @@ def test_a_request_handled_elsewhere_is_forgotten_and_a_new_one_with_its_id_goes
         db.session.commit()
     assert send_due(app).sent == 1
     assert requests_waiting(app) == []
+
+
+def carol_and_a_bad_request(app) -> int:
+    """A user, and a request of a kind no code knows for her address; its id."""
+    with app.app_context():
+        add_user("carol", "first long passphrase", "carol@example.com")
+        bad = MailRequest(kind="a newer kind", address="carol@example.com")
+        db.session.add(bad)
+        db.session.commit()
+        return bad.id
 
 
 def requests_waiting(app) -> list[int]:
