@@ -134,11 +134,11 @@ def sender_address(value: object, url: str | None) -> str | None:
     if local and not local.isascii():
         raise ConfigurationError("MAIL_FROM's part before the @ must be ASCII, which every "
                                  f"mail server takes, not {value!r}")
-    ascii = ascii_domain(domain) if local else None
-    if ascii is None:
+    in_ascii = ascii_domain(domain) if local else None
+    if in_ascii is None:
         raise ConfigurationError("MAIL_FROM must be an address, such as noreply@example.com "
                                  f"or 'Example <noreply@example.com>', not {value!r}")
-    return value if ascii == domain else formataddr((name, f"{local}@{ascii}"))
+    return value if in_ascii == domain else formataddr((name, f"{local}@{in_ascii}"))
 
 
 def mail_domain(url: str) -> str:
