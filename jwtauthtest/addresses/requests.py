@@ -15,7 +15,7 @@ from jwtauthtest.database import db
 from jwtauthtest.mail import public_url
 from jwtauthtest.mail.outbox import send_later
 from jwtauthtest.mail.sender import on_each_round
-from jwtauthtest.mail.setaside import set_aside
+from jwtauthtest.mail.setaside import requests_set_aside
 from jwtauthtest.models import MailRequest, User
 from jwtauthtest.settings import ConfigurationError, whole_number
 
@@ -45,17 +45,20 @@ def ask(kind: str, address: str, user_id: int | None = None) -> None:
 def take_requests() -> None:
     """The sender's job each round: every waiting request turned into its message (or into
     nothing), one at a time; expired sign-ups deleted. A request whose handling raises is
-    left waiting, set aside for a while (mail/setaside.py), and the others go on."""
+    left waiting, set aside for a while (mail/setaside.py), and the others go on; one no
+    longer waiting is forgotten."""
     delete_expired_sign_ups()
     db.session.commit()
-    aside = set_aside("requests", "Mail request")
-    last = 0
+    aside = requests_set_aside()
+    last, seen = 0, set[int]()
     while ids := db.session.scalars(select(MailRequest.id).where(MailRequest.id > last)
                                     .order_by(MailRequest.id).limit(BATCH)).all():
         for request_id in ids:
             if aside.due(request_id):
                 aside.run(request_id, take)
         last = ids[-1]
+        seen.update(ids)
+    aside.keep_only(seen)
 
 
 def take(request_id: int) -> None:

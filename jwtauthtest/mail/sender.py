@@ -7,8 +7,8 @@ A message is deleted once the server has accepted it; a try that fails leaves it
 (MAIL_RETRY_SECONDS, doubled each try, an hour at most); a message the server refuses for
 good (5xx, or an address it lacks SMTPUTF8 for) is logged and deleted. So every message is sent
 at least once, and once more only when a process stops between the server's acceptance and the
-delete. A job or a message that raises what nothing expected is set aside (``setaside``): the
-round goes on with the others.
+delete (or fails there: nothing puts off a message the server took). A job or a message that
+raises what nothing expected is set aside (``setaside``): the round goes on with the others.
 """
 
 import threading
@@ -23,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from jwtauthtest.database import db
 from jwtauthtest.mail import claims, transport
 from jwtauthtest.mail.outbox import message_of
-from jwtauthtest.mail.setaside import described, is_surprise, log_set_aside
+from jwtauthtest.mail.setaside import described, set_message_aside
 from jwtauthtest.mail.settings import MailSettings, mail_settings
 from jwtauthtest.ops.metrics import count
 from jwtauthtest.schema import database_problem
@@ -110,7 +110,7 @@ def send_messages(settings: MailSettings, result: Round) -> None:
                         if delay is not None:
                             away.append((message_id, delay))
                         continue
-                connection = send_or_set_aside(connection, claimed, settings, result)
+                connection = send_one(connection, claimed, settings, result)
     finally:
         if connection is not None:
             transport.close(connection)
@@ -118,25 +118,9 @@ def send_messages(settings: MailSettings, result: Round) -> None:
             log_unreachable(away, result.unreachable)
 
 
-def send_or_set_aside(connection: transport.Connection, claimed: claims.Claim,
-                      settings: MailSettings, result: Round) -> transport.Connection | None:
-    """``send_one``; should it raise what nothing expected, the message is put off as a failed
-    try, logged in one line, and the connection (in a state unknown) closed."""
-    try:
-        return send_one(connection, claimed, settings, result)
-    except Exception as error:
-        if not is_surprise(error):
-            raise
-        db.session.rollback()
-        transport.close(connection)
-        delay = put_off(claimed, transport.NotSent(described(error)), settings, result, log=False)
-        log_set_aside("Mail", claimed.message.id, error, delay)
-        return None
-
-
 def send_one(connection: transport.Connection, claimed: claims.Claim,
              settings: MailSettings, result: Round) -> transport.Connection | None:
-    """Send one claimed message; the connection, or None once the server has closed it."""
+    """Send one claimed message; the connection, or None once it is closed."""
     number = claimed.message.id
     try:
         message = message_of(claimed.message)
@@ -144,6 +128,9 @@ def send_one(connection: transport.Connection, claimed: claims.Claim,
         claims.settle(claimed)
         current_app.logger.error("Mail %d deleted: it was queued under another SECRET_KEY and "
                                  "can't be read", number)
+        return connection
+    except Exception as error:  # a row no code can make a message of: the connection is fine
+        set_aside(claimed, error, result)
         return connection
     try:
         transport.deliver(connection, message, settings)
@@ -160,6 +147,11 @@ def send_one(connection: transport.Connection, claimed: claims.Claim,
             return connection
         transport.close(connection)
         return None
+    except Exception as error:  # halfway through a message: the connection's state is unknown
+        set_aside(claimed, error, result)
+        transport.close(connection)
+        return None
+    # Sent: from here on nothing puts it off, lest every retry send it again.
     if claims.settle(claimed):
         result.sent += 1
         count("mail", event="sent")
@@ -168,6 +160,12 @@ def send_one(connection: transport.Connection, claimed: claims.Claim,
         current_app.logger.warning("Mail %d sent, after its claim ran out: another sender may "
                                    "send it again", number)
     return connection
+
+
+def set_aside(claimed: claims.Claim, error: Exception, result: Round) -> None:
+    """``set_message_aside``, its try counted as failed."""
+    if set_message_aside(claimed, error) is not None:
+        note_failure(result)
 
 
 def put_off(claimed: claims.Claim, error: transport.NotSent, settings: MailSettings,

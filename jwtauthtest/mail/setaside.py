@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from jwtauthtest.database import db
-from jwtauthtest.mail.claims import retry_delay
+from jwtauthtest.mail.claims import Claim, put_off, retry_delay
 from jwtauthtest.mail.settings import mail_settings
 
 MAX_WORDS = 200  # characters of an exception's words kept
@@ -40,12 +40,26 @@ def log_set_aside(what: str, key: int, error: BaseException, delay: float | None
                              "" if delay is None else f"; next try in {delay:g} s")
 
 
-class SetAside:
-    """The ids this process set aside, each with its failures and when it may be tried again.
-    Kept in memory (a mail request has no column for it): a restart tries each one at once."""
+def set_message_aside(claimed: Claim, error: Exception) -> float | None:
+    """Put off a claimed message whose making or sending raised ERROR, as a failed try with
+    the error as its last, and log it; its delay, or None when its claim ran out. A database
+    that is away is raised on: the round ends."""
+    if not is_surprise(error):
+        raise error
+    db.session.rollback()
+    number, tries = claimed.message.id, claimed.message.tries
+    delay = put_off(number, tries, described(error), mail_settings().retry_seconds,
+                    claimed.lease)
+    log_set_aside("Mail", number, error, delay)
+    return delay
 
-    def __init__(self, what: str) -> None:
-        self.what = what  # how the log names one: "Mail request"
+
+class SetAside:
+    """The mail requests this process set aside, each id with its failures and when it may be
+    tried again. Kept in memory (a request has no column for it): a restart tries each one at
+    once."""
+
+    def __init__(self) -> None:
         self.failures: dict[int, tuple[int, float]] = {}
 
     def due(self, key: int) -> bool:
@@ -63,12 +77,16 @@ class SetAside:
             tries = self.failures.get(key, (0, 0.0))[0] + 1
             delay = retry_delay(tries, mail_settings().retry_seconds)
             self.failures[key] = (tries, time.time() + delay)
-            log_set_aside(self.what, key, error, delay)
+            log_set_aside("Mail request", key, error, delay)
         else:
             self.failures.pop(key, None)
 
+    def keep_only(self, keys: set[int]) -> None:
+        """Forget every id but KEYS (those still waiting): another process may have handled
+        one, and on SQLite a new request may get its id."""
+        self.failures = {key: kept for key, kept in self.failures.items() if key in keys}
 
-def set_aside(name: str, what: str) -> SetAside:
-    """The current app's record of the ids of one kind (NAME) set aside."""
-    return current_app.extensions.setdefault(f"jwtauthtest.mail.set_aside.{name}",
-                                             SetAside(what))
+
+def requests_set_aside() -> SetAside:
+    """The current app's record of the mail requests set aside."""
+    return current_app.extensions.setdefault("jwtauthtest.mail.requests_set_aside", SetAside())

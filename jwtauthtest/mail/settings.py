@@ -8,9 +8,10 @@ Mail is off, and says why, until there is somewhere to send it (MAIL_SERVER, or 
 import ipaddress
 import os
 from dataclasses import dataclass, field
-from email.utils import parseaddr
+from email.utils import formataddr, parseaddr
 from urllib.parse import urlsplit
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 
 from jwtauthtest.settings import ConfigurationError, number_of_seconds, whole_number
@@ -114,7 +115,8 @@ def checked_public_url(value: object) -> str | None:
         port_ok = False
     if parts is None or parts.scheme not in ("https", "http") or not parts.hostname \
             or parts.query or parts.fragment or "@" in parts.netloc or not port_ok \
-            or not value.isprintable() or value.endswith("?") or value.endswith("#"):
+            or not value.isprintable() or value.endswith("?") or value.endswith("#") \
+            or ascii_domain(parts.hostname) is None:
         raise ConfigurationError("PUBLIC_URL must be the absolute http(s) URL users reach the "
                                  "service at, such as https://login.example.com, without query "
                                  f"or fragment, not {value!r}")
@@ -122,22 +124,43 @@ def checked_public_url(value: object) -> str | None:
 
 
 def sender_address(value: object, url: str | None) -> str | None:
-    """MAIL_FROM, or noreply@<PUBLIC_URL's host>."""
+    """MAIL_FROM with its domain in ASCII (IDNA), or noreply@<PUBLIC_URL's host>: smtplib
+    needs SMTPUTF8 for a sender beyond ASCII, and many servers don't offer it."""
     if value is None:
         return None if url is None else f"noreply@{mail_domain(url)}"
-    if isinstance(value, str) and value.isprintable() and "@" in parseaddr(value)[1]:
-        return value
-    raise ConfigurationError("MAIL_FROM must be an address, such as noreply@example.com or "
-                             f"'Example <noreply@example.com>', not {value!r}")
+    name, address = parseaddr(value) if isinstance(value, str) and value.isprintable() \
+        else ("", "")
+    local, _, domain = address.rpartition("@")
+    if local and not local.isascii():
+        raise ConfigurationError("MAIL_FROM's part before the @ must be ASCII, which every "
+                                 f"mail server takes, not {value!r}")
+    in_ascii = ascii_domain(domain) if local else None
+    if in_ascii is None:
+        raise ConfigurationError("MAIL_FROM must be an address, such as noreply@example.com "
+                                 f"or 'Example <noreply@example.com>', not {value!r}")
+    return value if in_ascii == domain else formataddr((name, f"{local}@{in_ascii}"))
 
 
 def mail_domain(url: str) -> str:
-    """The domain of PUBLIC_URL's host, as an address and a Message-ID name it."""
+    """The domain of PUBLIC_URL's host in ASCII (IDNA), as the EHLO greeting, an address and
+    a Message-ID name it."""
     host = urlsplit(url).hostname or "localhost"
     try:
         return f"[{ipaddress.ip_address(host)}]"
     except ValueError:
-        return host
+        return ascii_domain(host) or host
+
+
+def ascii_domain(domain: str) -> str | None:
+    """DOMAIN in ASCII, as IDNA where it is not (as email-validator makes it, for the
+    recipients' too); None when it can't be one."""
+    if domain.isascii():
+        return domain
+    try:
+        return validate_email(f"noreply@{domain}", check_deliverability=False,
+                              globally_deliverable=False, test_environment=True).ascii_domain
+    except EmailNotValidError:
+        return None
 
 
 def problem_of(backend: str, server: str | None, url: str | None) -> str | None:

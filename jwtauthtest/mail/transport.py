@@ -21,7 +21,8 @@ NO_SMTPUTF8 = "the address needs SMTPUTF8, which the server does not offer"
 class NotSent(Exception):
     """The server could not take a message (or any, when connecting failed); one line.
     ``permanent``: it refused the message for good (5xx to its recipient or its data), or the
-    address needs SMTPUTF8 and the server does not offer it, so trying again is no use."""
+    recipient's address needs SMTPUTF8 and the server does not offer it, so trying again is no
+    use."""
 
     def __init__(self, reason: str, permanent: bool = False) -> None:
         super().__init__(" ".join(reason.split()))
@@ -69,7 +70,8 @@ def deliver(connection: Connection, message: EmailMessage, settings: MailSetting
     try:
         connection.send_message(message)
     except smtplib.SMTPNotSupportedError:  # smtplib's check, before a word of the message
-        raise NotSent(NO_SMTPUTF8, permanent=True) from None
+        # Final only for a recipient beyond ASCII: the sender's address is ours to fix.
+        raise NotSent(NO_SMTPUTF8, permanent=not str(message["To"]).isascii()) from None
     except smtplib.SMTPRecipientsRefused as e:
         code, words = next(iter(e.recipients.values()))
         raise NotSent(f"({code}) {text(words)}", permanent=refused_for_good(code)) from None

@@ -1,14 +1,19 @@
 """International addresses: an address with an ASCII form (its domain in IDNA) is sent to that
 form, which a server without SMTPUTF8 takes; one that needs SMTPUTF8 (a local part beyond
 ASCII) is, on such a server, refused for good and dropped, not tried for ever. A refusal of
-the message itself after its data (5xx) is as final."""
+the message itself after its data (5xx) is as final. Our own names (MAIL_FROM, PUBLIC_URL's
+host in the greeting, From and Message-ID) go in ASCII too."""
 
 import logging
+import smtplib
+from email.message import EmailMessage
 
 import pytest
 
+from jwtauthtest.mail import transport
 from jwtauthtest.mail.outbox import ascii_form
 from jwtauthtest.mail.sender import send_due
+from jwtauthtest.mail.settings import mail_settings
 
 from conftest import counted
 from mail_server import MailServer, outbox, queue
@@ -85,3 +90,49 @@ def test_a_server_with_smtputf8_takes_the_address_as_it_is(make_app, mail_server
     assert send_due(app).sent == 1
     [message] = mail_server.messages()
     assert message["To"] == "zoë@bücher.example"
+
+
+@pytest.mark.parametrize("config, sender", [
+    ({"MAIL_FROM": "noreply@bücher.example"}, "noreply@xn--bcher-kva.example"),
+    ({"MAIL_FROM": "Bücher <noreply@BÜCHER.example>"}, "Bücher <noreply@xn--bcher-kva.example>"),
+    ({"PUBLIC_URL": "https://login.bücher.example"}, "noreply@login.xn--bcher-kva.example")],
+    ids=["MAIL_FROM", "MAIL_FROM with a name", "PUBLIC_URL"])
+def test_an_international_sender_reaches_a_server_without_smtputf8(
+        make_app, ascii_server, config, sender):
+    app = make_app(**ascii_server.config(**config))
+    [sent] = queue(app, to="alice@example.com")
+    result = send_due(app)
+    assert (result.sent, result.refused, result.failed) == (1, 0, 0)
+    [message] = ascii_server.messages()
+    assert (message["Message-ID"].strip(), message["From"]) == (sent, sender)  # may be folded
+
+
+def test_an_international_public_url_names_the_greeting_and_message_id_in_ascii(make_app):
+    app = make_app(MAIL_BACKEND="console", PUBLIC_URL="https://login.bücher.example")
+    with app.app_context():
+        assert mail_settings().sender == "noreply@login.xn--bcher-kva.example"
+    [sent] = queue(app)
+    assert sent.endswith("@login.xn--bcher-kva.example>")
+
+
+class NoSmtpUtf8:
+    """A connection whose server lacks SMTPUTF8, as smtplib finds for any address beyond
+    ASCII (the sender's too)."""
+
+    def send_message(self, message):
+        raise smtplib.SMTPNotSupportedError("no SMTPUTF8")
+
+    def quit(self):
+        pass
+
+
+@pytest.mark.parametrize("to, permanent", [("zoë@example.org", True),
+                                           ("alice@example.com", False)])
+def test_only_a_recipient_beyond_ascii_makes_a_missing_smtputf8_final(
+        make_app, to, permanent):
+    app = make_app(MAIL_BACKEND="console", PUBLIC_URL="https://login.example.com")
+    message = EmailMessage()
+    message["To"] = to
+    with app.app_context(), pytest.raises(transport.NotSent) as raised:
+        transport.deliver(NoSmtpUtf8(), message, mail_settings())
+    assert (str(raised.value), raised.value.permanent) == (NO_SMTPUTF8, permanent)

@@ -33,6 +33,8 @@ MAIL = {"MAIL_SERVER": "smtp.example.com", "PUBLIC_URL": "https://login.example.
     ({"MAIL_PASSWORD": "s3cret-pass", "MAIL_USE_SSL": True}, "set MAIL_USERNAME too"),
     ({"MAIL_USE_TLS": "yes"}, "MAIL_USE_TLS must be true or false"),
     ({"MAIL_FROM": "no address"}, "MAIL_FROM must be an address"),
+    ({"MAIL_FROM": "zoë@example.org"}, "MAIL_FROM's part before the @ must be ASCII"),
+    ({"PUBLIC_URL": "https://bad..bücher.example"}, "PUBLIC_URL must be"),
     ({"MAIL_TIMEOUT": 0}, "MAIL_TIMEOUT must be a number of seconds above 0"),
     ({"MAIL_RETRY_SECONDS": -1}, "MAIL_RETRY_SECONDS must be a number of seconds"),
     ({"MAIL_POLL_SECONDS": 0}, "MAIL_POLL_SECONDS must be a number of seconds above 0"),
