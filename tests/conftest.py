@@ -39,7 +39,8 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ...; None in a
 
 # Helpers in tests/support that test modules import: pytest rewrites the asserts of test
 # modules, conftest files and plugins only, and a failed check in a helper should say as much.
-pytest.register_assert_rewrite("live_factors", "mail_server", "nginx", "second_factor_api")
+pytest.register_assert_rewrite("live_factors", "mail_server", "nginx", "second_factor_api",
+                              "virtual_authenticators")
 
 
 def pytest_addoption(parser, pluginmanager):

@@ -454,11 +454,12 @@ def test_the_operator_lists_and_removes_a_users_passkeys(app, caplog):
                               "ADDRESS"]
     assert row.startswith(f"{passkey_id}  Phone  ")
     assert row.split()[-4:] == ["never", "password", "alone", "127.0.0.1"]
-    removed = runner.invoke(args=["users", "passkeys", "remove", USERNAME, passkey_id, "--yes"])
+    remove = ["users", "passkeys", "remove", "--yes", USERNAME, "--", passkey_id]
+    removed = runner.invoke(args=remove)
     assert removed.exit_code == 0 and removed.output.startswith(f"Removed passkey {passkey_id}")
     assert removed.output.endswith("; ended 0 session(s)\n")
     assert f'passkey_removed username="admin" passkey="{passkey_id}" sessions=0' in caplog.text
-    again = runner.invoke(args=["users", "passkeys", "remove", USERNAME, passkey_id, "--yes"])
+    again = runner.invoke(args=remove)
     assert (again.exit_code, again.output) == (
         1, f"Error: 'admin' has no passkey {passkey_id}\n")
     assert runner.invoke(args=["users", "passkeys", "list", USERNAME, "--json"]).output == "[]\n"

@@ -232,7 +232,7 @@ def test_the_operator_removing_a_passkey_ends_its_sessions(app, caplog):
     passkey = registered(client, fresh_token(client))
     tokens = passkey_session(client, passkey)
     result = app.test_cli_runner().invoke(
-        args=["users", "passkeys", "remove", USERNAME, passkey.id, "--yes"])
+        args=["users", "passkeys", "remove", "--yes", USERNAME, "--", passkey.id])
     assert result.output.endswith("; ended 1 session(s)\n")
     assert f'passkey="{passkey.id}" sessions=1' in caplog.text
     assert not refreshes(client, tokens)
